@@ -1,0 +1,79 @@
+"""Built-in synthetic data sets, generated with NumPy from a fixed seed (so the train/test
+split never changes): 2-D classification sets for decision boundaries, and `sine`."""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Dataset, split
+
+SEED = 1234
+
+
+def _classification(name: str, x: np.ndarray, y: np.ndarray, test_fraction=0.25) -> Dataset:
+    x = x.astype(np.float32)
+    y = y.astype(np.int64)
+    xtr, ytr, xte, yte = split(x, y, test_fraction, SEED)
+    k = int(y.max()) + 1
+    return Dataset(name, xtr, ytr, xte, yte, "classification", k, [str(i) for i in range(k)])
+
+
+def xor() -> Dataset:
+    """The four XOR corners, repeated, with a little noise (train) and exact corners (test)."""
+    corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+    labels = np.array([0, 1, 1, 0], dtype=np.int64)
+    rng = np.random.default_rng(SEED)
+    reps = 50
+    x = np.repeat(corners, reps, axis=0) + rng.normal(0, 0.05, (4 * reps, 2))
+    y = np.repeat(labels, reps)
+    order = rng.permutation(len(x))
+    return Dataset("xor", x[order].astype(np.float32), y[order], corners.copy(), labels.copy(),
+                   "classification", 2, ["0", "1"])
+
+
+def circles(n: int = 600) -> Dataset:
+    rng = np.random.default_rng(SEED)
+    y = rng.integers(0, 2, n)
+    angle = rng.uniform(0, 2 * np.pi, n)
+    radius = np.where(y == 0, 1.0, 0.5) + rng.normal(0, 0.08, n)
+    return _classification("circles", np.c_[radius * np.cos(angle), radius * np.sin(angle)], y)
+
+
+def moons(n: int = 600) -> Dataset:
+    rng = np.random.default_rng(SEED)
+    y = rng.integers(0, 2, n)
+    t = rng.uniform(0, np.pi, n)
+    x = np.where(y[:, None] == 0, np.c_[np.cos(t), np.sin(t)],
+                 np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
+    return _classification("moons", x + rng.normal(0, 0.1, (n, 2)), y)
+
+
+def spirals(n: int = 600, turns: float = 1.5) -> Dataset:
+    """Two interleaved spirals, the classic test of a non-linear boundary."""
+    rng = np.random.default_rng(SEED)
+    y = np.repeat([0, 1], n // 2)
+    t = np.sqrt(rng.uniform(0, 1, n)) * turns * 2 * np.pi
+    r = t / (turns * 2 * np.pi)
+    angle = t + np.pi * y
+    x = np.c_[r * np.cos(angle), r * np.sin(angle)] + rng.normal(0, 0.02, (n, 2))
+    return _classification("spirals", x, y)
+
+
+def blobs(n: int = 600, k: int = 3) -> Dataset:
+    rng = np.random.default_rng(SEED)
+    centers = np.array([[np.cos(a), np.sin(a)] for a in np.linspace(0, 2 * np.pi, k,
+                                                                     endpoint=False)])
+    y = rng.integers(0, k, n)
+    return _classification("blobs", centers[y] + rng.normal(0, 0.3, (n, 2)), y)
+
+
+def sine(n: int = 400) -> Dataset:
+    """Regression: y = sin(x) with noise, x in [-π, π]."""
+    rng = np.random.default_rng(SEED)
+    x = rng.uniform(-np.pi, np.pi, (n, 1)).astype(np.float32)
+    y = (np.sin(x) + rng.normal(0, 0.05, (n, 1))).astype(np.float32)
+    xtr, ytr, xte, yte = split(x, y, 0.25, SEED)
+    return Dataset("sine", xtr, ytr, xte, yte, "regression")
+
+
+BUILTIN = {"xor": xor, "circles": circles, "moons": moons, "spirals": spirals,
+           "blobs": blobs, "sine": sine}

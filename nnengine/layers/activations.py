@@ -1,0 +1,261 @@
+"""Activation layers: the elementwise `Activation` (one table entry per function) and PReLU.
+
+Every function keeps the input's shape and dtype. Adding a function is one entry in
+FUNCTIONS: a forward `(x, config) -> (y, saved)` and a backward `(dy, saved, config) -> dx`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..catalogue import LayerSpec, ParamSpec, WeightSpec, register_layer
+from ..errors import ShapeError
+from .base import Layer
+
+ALPHA_DEFAULTS = {"leaky_relu": 0.01, "elu": 1.0}
+"""alpha used when the config leaves it as None ("the function's default")."""
+
+
+def effective_alpha(config: dict[str, Any]) -> float | None:
+    """The alpha an Activation config really uses (None for functions without one)."""
+    function = config.get("function")
+    if function not in ALPHA_DEFAULTS:
+        return None
+    alpha = config.get("alpha")
+    return ALPHA_DEFAULTS[function] if alpha is None else float(alpha)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-x) without overflow: only e^-|x| is ever computed."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis; subtracting the row max keeps exp from overflowing."""
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+class Fn(NamedTuple):
+    """One activation: forward (x, config) -> (y, saved); backward (dy, saved, config) -> dx."""
+
+    forward: Callable[[np.ndarray, dict], tuple[np.ndarray, Any]]
+    backward: Callable[[np.ndarray, Any, dict], np.ndarray]
+    formula: str
+
+
+def _zero_grad(dy, saved, cfg):
+    # Piecewise-constant functions: the derivative is 0 wherever it exists.
+    return np.zeros_like(dy)
+
+
+def _pass_grad(dy, saved, cfg):
+    return dy
+
+
+def _identity(x, cfg):
+    return x, None
+
+
+def _linear(x, cfg):
+    return cfg["slope"] * x + cfg["intercept"], None
+
+
+def _linear_grad(dy, saved, cfg):
+    return cfg["slope"] * dy
+
+
+def _step(x, cfg):
+    return (x > cfg["threshold"]).astype(x.dtype), None
+
+
+def _stair(x, cfg):
+    levels = cfg["levels"]
+    return np.clip(np.floor(x * levels), 0, levels - 1) / (levels - 1), None
+
+
+def _relu(x, cfg):
+    mask = x > 0
+    return x * mask, mask
+
+
+def _relu_grad(dy, mask, cfg):
+    return dy * mask
+
+
+def _leaky_relu(x, cfg):
+    mask = x > 0
+    return np.where(mask, x, effective_alpha(cfg) * x), mask
+
+
+def _leaky_relu_grad(dy, mask, cfg):
+    return np.where(mask, dy, effective_alpha(cfg) * dy)
+
+
+def _elu(x, cfg):
+    mask = x > 0
+    # expm1 of min(x, 0): never evaluates exp of a large positive number.
+    neg = effective_alpha(cfg) * np.expm1(np.minimum(x, 0))
+    return np.where(mask, x, neg), (mask, neg)
+
+
+def _elu_grad(dy, saved, cfg):
+    mask, neg = saved  # d/dx alpha·(eˣ − 1) = neg + alpha
+    return np.where(mask, dy, dy * (neg + effective_alpha(cfg)))
+
+
+def _softplus(x, cfg):
+    return np.logaddexp(0, x), x
+
+
+def _softplus_grad(dy, x, cfg):
+    return dy * sigmoid(x)
+
+
+def _sigmoid(x, cfg):
+    y = sigmoid(x)
+    return y, y
+
+
+def _sigmoid_grad(dy, y, cfg):
+    return dy * y * (1 - y)
+
+
+def _tanh(x, cfg):
+    y = np.tanh(x)
+    return y, y
+
+
+def _tanh_grad(dy, y, cfg):
+    return dy * (1 - y * y)
+
+
+def _softmax(x, cfg):
+    y = softmax(x)
+    return y, y
+
+
+def _softmax_grad(dy, y, cfg):
+    return y * (dy - np.sum(dy * y, axis=-1, keepdims=True))
+
+
+FUNCTIONS: dict[str, Fn] = {
+    "identity": Fn(_identity, _pass_grad, "y = x"),
+    "linear": Fn(_linear, _linear_grad, "y = slope·x + intercept"),
+    "step": Fn(_step, _zero_grad, "y = 1 if x > threshold else 0"),
+    "stair": Fn(_stair, _zero_grad, "y = clip(floor(x·levels), 0, levels−1) / (levels−1)"),
+    "relu": Fn(_relu, _relu_grad, "y = max(0, x)"),
+    "leaky_relu": Fn(_leaky_relu, _leaky_relu_grad, "y = x if x > 0 else alpha·x"),
+    "elu": Fn(_elu, _elu_grad, "y = x if x > 0 else alpha·(eˣ − 1)"),
+    "softplus": Fn(_softplus, _softplus_grad, "y = ln(1 + eˣ)"),
+    "sigmoid": Fn(_sigmoid, _sigmoid_grad, "y = 1 / (1 + e⁻ˣ)"),
+    "tanh": Fn(_tanh, _tanh_grad, "y = tanh(x)"),
+    "softmax": Fn(_softmax, _softmax_grad, "yᵢ = e^xᵢ / Σⱼ e^xⱼ (over the last axis)"),
+}
+"""name -> forward, backward and formula; adding a function is one entry here."""
+
+FUNCTION_NAMES = tuple(FUNCTIONS)
+
+
+class Activation(Layer):
+    """y = f(x) elementwise (softmax: over the last axis). x: (batch, ...) -> same shape."""
+
+    def output_shape(self, input_shapes):
+        (shape,) = input_shapes
+        if self.config["function"] == "softmax" and len(shape) == 0:
+            raise ShapeError("softmax needs at least one feature axis, received shape []")
+        return tuple(shape)
+
+    def forward(self, w, xs, training, rng):
+        return FUNCTIONS[self.config["function"]].forward(xs[0], self.config)
+
+    def backward(self, w, saved, dy):
+        return [FUNCTIONS[self.config["function"]].backward(dy, saved, self.config)], {}
+
+
+class PReLU(Layer):
+    """y = x if x > 0 else alpha·x, alpha learned per feature (axis 1) or shared.
+
+    x: (batch, features) or (batch, channels, ...); alpha: (features,) or (1,).
+    """
+
+    def output_shape(self, input_shapes):
+        (shape,) = input_shapes
+        if not shape and not self.config["shared"]:
+            raise ShapeError("PReLU with one alpha per feature needs a feature axis, "
+                             "received shape []; set shared to true")
+        return tuple(shape)
+
+    def weight_shapes(self, input_shapes):
+        return {"alpha": (1,) if self.config["shared"] else (input_shapes[0][0],)}
+
+    def init_weights(self, input_shapes, rng, dtype):
+        shape = self.weight_shapes(input_shapes)["alpha"]
+        return {"alpha": np.full(shape, self.config["init_alpha"], dtype=dtype)}
+
+    @staticmethod
+    def _broadcast(alpha: np.ndarray, ndim: int) -> np.ndarray:
+        # (C,) -> (1, C, 1, ...) so it lines up with axis 1 of the batch.
+        return alpha.reshape((1, -1) + (1,) * (ndim - 2)) if ndim >= 2 else alpha
+
+    def forward(self, w, xs, training, rng):
+        x = xs[0]
+        mask = x > 0
+        alpha = self._broadcast(w["alpha"], x.ndim)
+        return np.where(mask, x, alpha * x), (x, mask)
+
+    def backward(self, w, ctx, dy):
+        x, mask = ctx
+        alpha = self._broadcast(w["alpha"], x.ndim)
+        dx = np.where(mask, dy, alpha * dy)
+        contrib = np.where(mask, 0, dy * x)
+        if self.config["shared"]:
+            dalpha = np.atleast_1d(contrib.sum()).astype(w["alpha"].dtype)
+        else:
+            axes = tuple(a for a in range(x.ndim) if a != 1)
+            dalpha = contrib.sum(axis=axes)
+        return [dx], {"alpha": dalpha}
+
+
+_ALPHA_FNS = tuple(ALPHA_DEFAULTS)
+
+register_layer(LayerSpec(
+    type="Activation", category="Activations", layer_class=Activation,
+    description="Applies a fixed function to every value; step and stair have zero gradient, "
+                "so gradient descent cannot train through them (they are here to show why).",
+    formula="y = f(x)",
+    params=(
+        ParamSpec("function", "choice", "relu", choices=FUNCTION_NAMES,
+                  help="The function applied to every value (softmax: over the last axis)"),
+        ParamSpec("slope", "float", 1.0, help="Slope of the linear function",
+                  applies_when=("function", ("linear",))),
+        ParamSpec("intercept", "float", 0.0, help="Intercept of the linear function",
+                  applies_when=("function", ("linear",))),
+        ParamSpec("threshold", "float", 0.0, help="Step outputs 1 above this value, else 0",
+                  applies_when=("function", ("step",))),
+        ParamSpec("levels", "int", 5, minimum=2,
+                  help="Number of equal steps from 0 to 1 for inputs in [0, 1)",
+                  applies_when=("function", ("stair",))),
+        ParamSpec("alpha", "float", None, nullable=True, minimum=0.0,
+                  help="Negative-side scale; empty = 0.01 for leaky_relu, 1 for elu",
+                  applies_when=("function", _ALPHA_FNS)),
+    ),
+    key_params=("function",),
+))
+
+register_layer(LayerSpec(
+    type="PReLU", category="Activations", layer_class=PReLU,
+    description="Leaky ReLU whose negative-side slope alpha is learned, per feature or shared.",
+    formula="y = x if x > 0 else alpha·x",
+    params=(
+        ParamSpec("init_alpha", "float", 0.25, help="Starting value of every alpha"),
+        ParamSpec("shared", "bool", False,
+                  help="One alpha for all features instead of one per feature/channel"),
+    ),
+    weights=(WeightSpec("alpha"),),
+    key_params=("shared",),
+    param_count_help="one alpha per feature/channel (axis 1), or 1 if shared",
+))

@@ -1,0 +1,292 @@
+"""The training loop the CLI and the GUI both drive.
+
+It runs epoch by epoch and batch by batch, checks a `TrainingControl` between batches (pause,
+resume, stop, single step), and reports through Keras-named callback hooks. Nothing here
+knows about Qt: the GUI's worker thread calls `fit` and forwards the events.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import numpy as np
+
+from .catalogue import LOSSES
+from .datasets.base import Dataset, Features
+from .errors import DatasetError, TrainingDiverged
+from .losses import accuracy
+from .model import Model
+from .optimizers import make_optimizer
+from .training_config import TrainingConfig
+
+
+class TrainingControl:
+    """Thread-safe pause / resume / stop / step token, checked before every batch."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._paused = False
+        self._stopped = False
+        self._steps = 0
+
+    def pause(self) -> None:
+        with self._cond:
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._cond:
+            self._paused, self._steps = False, 0
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+
+    def step(self, batches: int = 1) -> None:
+        """While paused, let exactly `batches` more batches run, then pause again."""
+        with self._cond:
+            self._paused = True
+            self._steps += batches
+            self._cond.notify_all()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def checkpoint(self) -> bool:
+        """Block while paused; return False once stop was asked for."""
+        with self._cond:
+            while self._paused and not self._stopped and self._steps == 0:
+                self._cond.wait()
+            if self._stopped:
+                return False
+            if self._paused:
+                self._steps -= 1
+            return True
+
+
+class Callback:
+    """Hooks called by the trainer on its own thread; override what you need."""
+
+    def on_train_begin(self, trainer: Trainer) -> None: ...
+    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None: ...
+    def on_batch_end(self, trainer: Trainer, epoch: int, batch: int, logs: dict) -> None: ...
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict) -> None: ...
+    def on_train_end(self, trainer: Trainer, logs: dict) -> None: ...
+
+
+@dataclass
+class History:
+    """Per-epoch metrics: loss, accuracy (classification), val_loss, val_accuracy."""
+
+    epochs: list[dict[str, Any]] = field(default_factory=list)
+    stopped_early: bool = False
+
+    def last(self, key: str) -> Any:
+        return self.epochs[-1].get(key) if self.epochs else None
+
+
+class Trainer:
+    def __init__(self, model: Model, dataset: Dataset, config: TrainingConfig,
+                 callbacks: Iterable[Callback] = (), control: TrainingControl | None = None):
+        config.check()
+        self.model = model
+        self.dataset = dataset
+        self.config = config
+        self.callbacks = list(callbacks)
+        self.control = control or TrainingControl()
+        self.optimizer = make_optimizer(config.optimizer)
+        self.history = History()
+        self.batches_per_epoch = 0
+        self.epoch = 0
+        self._prepare_data()
+
+    # --- data ----------------------------------------------------------------------------
+    def _prepare_data(self) -> None:
+        m, cfg = self.model, self.config
+        x_all = m.as_inputs(self.dataset.x_train)
+        y_all = self.prepare_targets(self.targets(self.dataset.x_train, self.dataset.y_train),
+                                     "training")
+        n = len(y_all)
+        if n == 0:
+            raise DatasetError(f"data set '{self.dataset.name}' has no training samples")
+        order = np.random.default_rng([cfg.seed, 3]).permutation(n)
+        n_val = int(n * cfg.validation_split)
+        val, train = order[:n_val], np.sort(order[n_val:])
+        self.x_train = [a[train] for a in x_all]
+        self.y_train = y_all[train]
+        self.x_val = [a[val] for a in x_all]
+        self.y_val = y_all[val]
+        if cfg.standardize:
+            for input_id, a in zip(m.input_ids, self.x_train):
+                if np.issubdtype(a.dtype, np.floating):
+                    std = a.std(axis=0)
+                    m.set_input_scaling(input_id, a.mean(axis=0), np.where(std > 0, std, 1.0))
+
+    def targets(self, x: Features, y: np.ndarray) -> np.ndarray:
+        """What the model learns to output: the labels, or (autoencoders) the input itself."""
+        if self.config.target == "inputs":
+            return self.model.as_inputs(x)[0]
+        return y
+
+    def prepare_targets(self, y: np.ndarray, where: str) -> np.ndarray:
+        """Labels as int64 (N,) for cross_entropy/hinge; float targets shaped like the
+        output otherwise. Mismatches raise DatasetError with both shapes."""
+        m, loss = self.model, self.config.loss
+        y = np.asarray(y)
+        out_shape = m.output_shape
+        if loss in ("cross_entropy", "hinge"):
+            if y.ndim != 1 or not np.all(np.mod(y, 1) == 0):
+                raise DatasetError(f"{loss} needs integer class labels, one per sample; the "
+                                   f"{where} targets have shape {list(y.shape[1:])}")
+            y = y.astype(np.int64)
+            if len(out_shape) != 1:
+                raise DatasetError(f"{loss} needs a flat output (classes,), the model's output "
+                                   f"'{m.output_id}' has shape {list(out_shape)}")
+            if len(y) and (y.min() < 0 or y.max() >= out_shape[0]):
+                raise DatasetError(
+                    f"the {where} labels go from {y.min()} to {y.max()}, but the output "
+                    f"'{m.output_id}' has {out_shape[0]} units (one per class)")
+            return y
+        y = y.astype(m.dtype)
+        if y.shape[1:] != out_shape:
+            if y.size == len(y) * int(np.prod(out_shape)):
+                return y.reshape((len(y), *out_shape))
+            raise DatasetError(f"the {where} targets have shape {list(y.shape[1:])}, the "
+                               f"model's output '{m.output_id}' has shape {list(out_shape)}")
+        return y
+
+    # --- running -------------------------------------------------------------------------
+    def fit(self) -> History:
+        """Train for `config.epochs` epochs (or until stopped); returns the history.
+
+        Raises TrainingDiverged, with the weights from before the bad step kept, if the loss
+        or a gradient becomes NaN or infinite."""
+        cfg = self.config
+        n = len(self.y_train)
+        bs = min(cfg.batch_size, n)
+        self.batches_per_epoch = -(-n // bs)
+        shuffle_rng = np.random.default_rng([cfg.seed, 1])
+        noise_rng = np.random.default_rng([cfg.seed, 2])
+        for cb in self.callbacks:
+            cb.on_train_begin(self)
+        stopped = False
+        for epoch in range(1, cfg.epochs + 1):
+            self.epoch = epoch
+            for cb in self.callbacks:
+                cb.on_epoch_begin(self, epoch)
+            order = shuffle_rng.permutation(n) if cfg.shuffle else np.arange(n)
+            total_loss, total_correct, seen = 0.0, 0.0, 0
+            started = time.perf_counter()
+            for b in range(self.batches_per_epoch):
+                if not self.control.checkpoint():
+                    stopped = True
+                    break
+                idx = order[b * bs:(b + 1) * bs]
+                xb = [a[idx] for a in self.x_train]
+                yb = self.y_train[idx]
+                loss, y, acc = self.train_batch(xb, yb, noise_rng, epoch, b + 1)
+                total_loss += loss * len(idx)
+                seen += len(idx)
+                logs = {"loss": loss, "batch_size": len(idx)}
+                if acc is not None:
+                    total_correct += acc * len(idx)
+                    logs["accuracy"] = acc
+                for cb in self.callbacks:
+                    cb.on_batch_end(self, epoch, b + 1, logs)
+            if seen == 0:
+                break
+            logs = {"epoch": epoch, "loss": total_loss / seen}
+            if LOSSES.get(cfg.loss).classification:
+                logs["accuracy"] = total_correct / seen
+            if len(self.y_val):
+                val = self.evaluate(self.x_val, self.y_val, prepared=True)
+                logs["val_loss"] = val["loss"]
+                if "accuracy" in val:
+                    logs["val_accuracy"] = val["accuracy"]
+            logs["seconds"] = time.perf_counter() - started
+            self.history.epochs.append(logs)
+            for cb in self.callbacks:
+                cb.on_epoch_end(self, epoch, logs)
+            if stopped:
+                break
+        self.history.stopped_early = stopped
+        for cb in self.callbacks:
+            cb.on_train_end(self, {"stopped": stopped})
+        return self.history
+
+    def train_batch(self, xb: list[np.ndarray], yb: np.ndarray, rng: np.random.Generator,
+                    epoch: int = 0, batch: int = 0) -> tuple[float, np.ndarray, float | None]:
+        """One optimizer step; returns (loss, outputs, accuracy or None)."""
+        cfg, m = self.config, self.model
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            loss, y, grads = m.train_step_grads(xb, yb, cfg.loss, cfg.l2, rng)
+            sq = sum(float(np.vdot(g, g)) for g in grads.values())
+        if not (np.isfinite(loss) and np.isfinite(sq)):
+            self._diverged(xb, grads, loss, epoch, batch)
+        if cfg.clip_norm is not None and sq > cfg.clip_norm ** 2:
+            scale = cfg.clip_norm / np.sqrt(sq)
+            grads = {k: g * scale for k, g in grads.items()}
+        self.optimizer.step(m.weights, grads)
+        return loss, y, accuracy(y, yb, cfg.loss)
+
+    def _diverged(self, xb, grads, loss, epoch, batch) -> None:
+        m = self.model
+        node = m.first_nonfinite_node(xb)
+        what = "the loss" if not np.isfinite(loss) else "a gradient"
+        if node is None:
+            bad = [k for k, g in grads.items() if not np.all(np.isfinite(g))]
+            node = bad[-1].split("/")[0] if bad else m.output_id
+        raise TrainingDiverged(
+            f"training stopped at epoch {epoch}, batch {batch}: {what} became NaN or infinite, "
+            f"first in node '{node}'; try a lower learning rate (now "
+            f"{self.optimizer.learning_rate:g}) or gradient clipping", node, epoch, batch)
+
+    def evaluate(self, x: Features | list[np.ndarray], y: np.ndarray, prepared: bool = False,
+                 batch_size: int = 512) -> dict[str, float]:
+        """Mean loss (with the l2 penalty, as optimised) and accuracy, in inference mode."""
+        m, cfg = self.model, self.config
+        if not prepared:
+            y = self.prepare_targets(y, "test")
+        pred = m.predict(x, batch_size)
+        with np.errstate(all="ignore"):
+            loss, _, _ = m.loss_and_grad(pred, y, cfg.loss)
+            if cfg.l2:
+                loss += cfg.l2 * sum(float(np.vdot(m.weights[k], m.weights[k]))
+                                     for k in m.regularized_keys)
+        out = {"loss": float(loss)}
+        acc = accuracy(pred, y, cfg.loss)
+        if acc is not None:
+            out["accuracy"] = acc
+        return out
+
+    def evaluate_test(self) -> dict[str, float]:
+        d = self.dataset
+        return self.evaluate(d.x_test, self.targets(d.x_test, d.y_test))
+
+    def sample(self, index: int, split: str = "val") -> tuple[list[np.ndarray], np.ndarray]:
+        """One sample (as a batch of one) from the validation split, or train if empty."""
+        xs, ys = (self.x_val, self.y_val) if split == "val" and len(self.y_val) else \
+            (self.x_train, self.y_train)
+        index = index % len(ys)
+        return [a[index:index + 1] for a in xs], ys[index:index + 1]
+
+    def snapshot(self, index: int = 0) -> dict[str, dict[str, Any]]:
+        """Activations, gradients and weights of every node for one sample (see
+        Model.inspect); what the GUI asks for at its own bounded rate."""
+        x, y = self.sample(index)
+        return self.model.inspect(x, y, self.config.loss)
+
+
+def fit(model: Model, dataset: Dataset, config: TrainingConfig | None = None,
+        callbacks: Iterable[Callback] = (), **overrides: Any) -> History:
+    """Train `model` on `dataset`; keyword overrides replace `config`'s values."""
+    config = (config or TrainingConfig()).replace(**overrides)
+    return Trainer(model, dataset, config, callbacks).fit()

@@ -1,0 +1,91 @@
+"""The `training` block of a graph file: every key has a default, unknown keys are errors."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from .catalogue import LOSSES, OPTIMIZERS
+from .errors import ConfigError
+
+
+@dataclass
+class TrainingConfig:
+    dataset: str | None = None
+    loss: str = "cross_entropy"
+    optimizer: dict[str, Any] = field(default_factory=lambda: {"type": "adam",
+                                                               "learning_rate": 0.001})
+    batch_size: int = 32
+    epochs: int = 10
+    validation_split: float = 0.2
+    shuffle: bool = True
+    seed: int = 0
+    standardize: bool = False
+    l2: float = 0.0
+    clip_norm: float | None = None
+    target: str = "labels"  # "inputs": learn to reproduce the input (autoencoders)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None, where: str = "training") -> TrainingConfig:
+        """Check every key and value; raise ConfigError naming the first bad one."""
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)}
+        for key in data:
+            if key not in known:
+                raise ConfigError(f"{where}: unknown key '{key}' (allowed: "
+                                  f"{', '.join(sorted(known))})")
+        config = cls(**data)
+        config.check(where)
+        return config
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def replace(self, **changes: Any) -> TrainingConfig:
+        data = self.to_dict()
+        data.update({k: v for k, v in changes.items() if v is not None})
+        return TrainingConfig.from_dict(data)
+
+    def check(self, where: str = "training") -> None:
+        def bad(key: str, why: str) -> ConfigError:
+            return ConfigError(f"{where}: '{key}' {why}, received {getattr(self, key)!r}")
+
+        def is_int(v: Any) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool)
+
+        def is_num(v: Any) -> bool:
+            return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+        if self.dataset is not None and not isinstance(self.dataset, str):
+            raise bad("dataset", "must be a data set name or a file path")
+        if self.loss not in LOSSES:
+            raise bad("loss", f"must be one of {', '.join(LOSSES.names())}")
+        if not isinstance(self.optimizer, dict):
+            raise bad("optimizer", "must be an object like {\"type\": \"adam\"}")
+        if self.optimizer.get("type", "adam") not in OPTIMIZERS:
+            raise ConfigError(f"{where}: optimizer type must be one of "
+                              f"{', '.join(OPTIMIZERS.names())}, received "
+                              f"{self.optimizer.get('type')!r}")
+        from .optimizers import make_optimizer
+
+        try:
+            make_optimizer(self.optimizer)
+        except ConfigError as e:
+            raise ConfigError(f"{where}: {e}") from None
+        if not is_int(self.batch_size) or self.batch_size < 1:
+            raise bad("batch_size", "must be a whole number >= 1")
+        if not is_int(self.epochs) or self.epochs < 0:
+            raise bad("epochs", "must be a whole number >= 0")
+        if not is_num(self.validation_split) or not 0 <= self.validation_split < 1:
+            raise bad("validation_split", "must be a number from 0 up to (not including) 1")
+        if not isinstance(self.shuffle, bool):
+            raise bad("shuffle", "must be true or false")
+        if not isinstance(self.standardize, bool):
+            raise bad("standardize", "must be true or false")
+        if not is_int(self.seed) or self.seed < 0:
+            raise bad("seed", "must be a whole number >= 0")
+        if not is_num(self.l2) or self.l2 < 0:
+            raise bad("l2", "must be a number >= 0")
+        if self.target not in ("labels", "inputs"):
+            raise bad("target", "must be \"labels\" or \"inputs\" (for autoencoders)")
+        if self.clip_norm is not None and (not is_num(self.clip_norm) or self.clip_norm <= 0):
+            raise bad("clip_norm", "must be a number > 0, or null for no clipping")
