@@ -266,8 +266,9 @@ class Model:
             else:
                 problems.append(f"unexpected '{key}' (no such node or weight in the graph)")
         if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            raise WeightsError(f"{source} do not match the graph: {problems[0]}{more}")
+            shown = "; ".join(problems[:6])
+            more = f"; and {len(problems) - 6} more" if len(problems) > 6 else ""
+            raise WeightsError(f"{source} do not match the graph: {shown}{more}")
         for key, value in new.items():
             if key in self.weights:
                 self.weights[key][...] = value

@@ -154,7 +154,9 @@ def _infer_shapes(graph: Graph, specs: dict[str, LayerSpec], a: Analysis) -> Non
         if layer is None or spec is None:
             continue
         sources = [s for _, s in graph.inputs_of(node_id)]
-        if any(s not in a.shapes for s in sources):
+        if any(s not in a.shapes for s in sources) or any(
+                p.node_id == node_id and p.code in ("missing_input", "extra_input")
+                for p in a.problems):
             continue
         if spec.is_input:
             dtype[node_id] = layer.config.get("dtype", "float32")

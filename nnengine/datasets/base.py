@@ -12,7 +12,9 @@ Features = np.ndarray | list[np.ndarray] | dict[str, np.ndarray]
 class Dataset:
     """x: (samples, ...); with several inputs a list in Input order, or a dict keyed by
     Input id;
-    y: integer labels (samples,) for classification, or float targets (samples, ...)."""
+    y: integer labels (samples,) for classification, or float targets (samples, ...).
+    `vocabulary`: for text sets, the word of each token id (id i is vocabulary[i]).
+    `source`: where the data came from (a file path, or "built in")."""
 
     name: str
     x_train: Features
@@ -22,6 +24,8 @@ class Dataset:
     task: str = "classification"  # or "regression"
     num_classes: int | None = None
     class_names: list[str] | None = None
+    vocabulary: list[str] | None = None
+    source: str = "built in"
 
     @property
     def is_classification(self) -> bool:
@@ -36,6 +40,14 @@ class Dataset:
         return tuple(x.shape[1:])
 
     @property
+    def train_size(self) -> int:
+        return len(self.y_train)
+
+    @property
+    def test_size(self) -> int:
+        return len(self.y_test)
+
+    @property
     def is_2d(self) -> bool:
         """True for points in the plane (decision boundaries can be drawn)."""
         return isinstance(self.x_train, np.ndarray) and self.x_train.ndim == 2 \
@@ -48,4 +60,38 @@ def split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int
     order = np.random.default_rng(seed).permutation(len(x))
     n_test = int(round(len(x) * test_fraction))
     test, train = order[:n_test], order[n_test:]
+    return x[train], y[train], x[test], y[test]
+
+
+def split_features(x: Features, y: np.ndarray, test_fraction: float, seed: int
+                   ) -> tuple[Features, np.ndarray, Features, np.ndarray]:
+    """Like `split`, for one array, a list of arrays or a dict of arrays (several inputs),
+    all cut by the same seeded permutation."""
+    order = np.random.default_rng(seed).permutation(len(y))
+    n_test = int(round(len(y) * test_fraction))
+    test, train = order[:n_test], order[n_test:]
+
+    def take(idx: np.ndarray) -> Features:
+        if isinstance(x, dict):
+            return {k: v[idx] for k, v in x.items()}
+        if isinstance(x, list):
+            return [v[idx] for v in x]
+        return x[idx]
+
+    return take(train), y[train], take(test), y[test]
+
+
+def stratified_split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A seeded split that keeps each class's share the same in train and test (small sets
+    such as iris would otherwise get lopsided test splits)."""
+    rng = np.random.default_rng(seed)
+    test_parts = []
+    for label in np.unique(y):
+        idx = rng.permutation(np.flatnonzero(y == label))
+        test_parts.append(idx[:int(round(len(idx) * test_fraction))])
+    test = np.sort(np.concatenate(test_parts))
+    train = np.setdiff1d(np.arange(len(y)), test)
+    train = train[rng.permutation(len(train))]
+    test = test[rng.permutation(len(test))]
     return x[train], y[train], x[test], y[test]

@@ -1,0 +1,19 @@
+"""The engine stays Qt-free: importing nnengine (all of it) must not load PySide6 or
+pyqtgraph, so it runs headless on any machine."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_importing_nnengine_loads_no_qt():
+    code = ("import sys, pkgutil, importlib, nnengine\n"
+            "for m in pkgutil.walk_packages(nnengine.__path__, 'nnengine.'):\n"
+            "    if not m.name.endswith('__main__'):\n"
+            "        importlib.import_module(m.name)\n"
+            "bad = [m for m in sys.modules if m.split('.')[0] in "
+            "('PySide6', 'shiboken6', 'pyqtgraph')]\n"
+            "print(' '.join(bad))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == ""
