@@ -109,8 +109,11 @@ class Model:
         return out
 
     def forward(self, x: Inputs, training: bool = False,
-                rng: np.random.Generator | None = None) -> tuple[np.ndarray, Tape]:
-        xs = self.as_inputs(x)
+                rng: np.random.Generator | None = None, prepared: bool = False
+                ) -> tuple[np.ndarray, Tape]:
+        """Run the plan. `prepared`: `x` is already the list `as_inputs` returns (the
+        trainer's hot path skips re-checking every batch)."""
+        xs = x if prepared else self.as_inputs(x)
         values: list[np.ndarray] = []
         contexts: list[Any] = []
         for step in self.steps:
@@ -178,10 +181,10 @@ class Model:
         return loss, g, False
 
     def train_step_grads(self, x: Inputs, t: np.ndarray, loss_name: str, l2: float = 0.0,
-                         rng: np.random.Generator | None = None
+                         rng: np.random.Generator | None = None, prepared: bool = False
                          ) -> tuple[float, np.ndarray, dict[str, np.ndarray]]:
         """Forward in training mode, loss, backward: (loss incl. l2, output, weight grads)."""
-        y, tape = self.forward(x, training=True, rng=rng)
+        y, tape = self.forward(x, training=True, rng=rng, prepared=prepared)
         loss, g, skip = self.loss_and_grad(y, t, loss_name)
         grads, _ = self.backward(tape, g, skip_output=skip)
         if l2:
@@ -197,7 +200,7 @@ class Model:
         n = xs[0].shape[0]
         if n == 0:
             return np.zeros((0, *self.output_shape), dtype=self.dtype)
-        outs = [self.forward([a[i:i + batch_size] for a in xs])[0]
+        outs = [self.forward([a[i:i + batch_size] for a in xs], prepared=True)[0]
                 for i in range(0, n, batch_size)]
         return np.concatenate(outs)
 

@@ -227,7 +227,7 @@ class Trainer:
         """One optimizer step; returns (loss, outputs, accuracy or None)."""
         cfg, m = self.config, self.model
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            loss, y, grads = m.train_step_grads(xb, yb, cfg.loss, cfg.l2, rng)
+            loss, y, grads = m.train_step_grads(xb, yb, cfg.loss, cfg.l2, rng, prepared=True)
             sq = sum(float(np.vdot(g, g)) for g in grads.values())
         if not (np.isfinite(loss) and np.isfinite(sq)):
             self._diverged(xb, grads, loss, epoch, batch)

@@ -162,7 +162,7 @@ def _infer_shapes(graph: Graph, specs: dict[str, LayerSpec], a: Analysis) -> Non
             dtype[node_id] = layer.config.get("dtype", "float32")
         else:
             kinds = {dtype.get(s, "float32") for s in sources}
-            takes_ids = getattr(layer, "takes_ids", False)
+            takes_ids = layer.takes_ids
             if takes_ids and kinds != {"int64"}:
                 a.problems.append(Problem(node_id, f"{spec.type} needs integer ids: feed it "
                                           "from an Input with dtype int64", "needs_ids"))

@@ -20,6 +20,7 @@ Weights = dict[str, np.ndarray]
 
 class Layer:
     spec: ClassVar[LayerSpec]
+    takes_ids: ClassVar[bool] = False  # True: the input is integer token ids (Embedding)
 
     def __init__(self, config: dict[str, Any]):
         self.config = config
