@@ -1,0 +1,201 @@
+"""CanvasScene: mirrors a GraphDocument through its signals, never the other way round.
+
+The document changes (through undo commands); its past-tense signals arrive here and the
+scene adds, removes, moves and redraws items. Display data for each node (`NodeView`) is
+computed from the graph and the latest analysis, so after `analysis_changed` every card
+shows the current shapes, parameter counts and problems.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtWidgets import QGraphicsScene
+
+import nnengine
+
+from ..document import GraphDocument
+from ..style import format_params, format_shape, format_value
+from .items import EdgeItem, NodeItem, NodeView
+
+MARGIN = 2000  # room to pan around the graph
+
+
+class CanvasScene(QGraphicsScene):
+    def __init__(self, document: GraphDocument, parent=None):
+        super().__init__(parent)
+        self.document = document
+        self.nodes: dict[str, NodeItem] = {}
+        self.edges: dict[tuple[str, str], EdgeItem] = {}
+        d = document
+        d.graph_reset.connect(self.rebuild)
+        d.node_added.connect(self._on_node_added)
+        d.node_removed.connect(self._on_node_removed)
+        d.node_moved.connect(self._on_node_moved)
+        d.params_changed.connect(self._refresh_node)
+        d.node_renamed.connect(self._on_node_renamed)
+        d.edge_added.connect(self._on_edge_added)
+        d.edge_removed.connect(self._on_edge_removed)
+        d.analysis_changed.connect(self.refresh_all)
+        self.rebuild()
+
+    # --- lookups -------------------------------------------------------------------------------
+    def node_item(self, node_id: str) -> NodeItem | None:
+        return self.nodes.get(node_id)
+
+    def edge_item(self, source: str, target: str) -> EdgeItem | None:
+        return self.edges.get((source, target))
+
+    def selected_node_ids(self) -> list[str]:
+        order = {n: i for i, n in enumerate(self.document.graph.node_ids())}
+        ids = [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
+        return sorted(ids, key=lambda n: order.get(n, len(order)))
+
+    def selected_edges(self) -> list[tuple[str, str]]:
+        return [i.key for i in self.selectedItems() if isinstance(i, EdgeItem)]
+
+    def graph_rect(self) -> QRectF:
+        """The bounding rectangle of the nodes and edges (empty for an empty graph)."""
+        rect = QRectF()
+        for item in list(self.nodes.values()) + list(self.edges.values()):
+            rect = rect.united(item.sceneBoundingRect())
+        return rect
+
+    # --- building ------------------------------------------------------------------------------
+    def rebuild(self) -> None:
+        self.clearSelection()
+        for item in list(self.edges.values()) + list(self.nodes.values()):
+            self.removeItem(item)
+        self.nodes.clear()
+        self.edges.clear()
+        g = self.document.graph
+        for node_id in g.node_ids():
+            self._on_node_added(node_id, refresh=False)
+        for s, t, p in g.edges():
+            self._add_edge_item(s, t, p)
+        self.refresh_all()
+        rect = self.graph_rect()
+        self.setSceneRect(rect.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN))
+
+    def node_view(self, node_id: str) -> NodeView:
+        """The card's content for `node_id`, from the graph and the current analysis."""
+        doc = self.document
+        g, a = doc.graph, doc.analysis
+        type_name = g.type_of(node_id)
+        try:
+            spec = nnengine.layer_spec(type_name)
+        except KeyError:
+            spec = None
+        params = g.params_of(node_id)
+        inputs = g.inputs_of(node_id)
+        ports = [p for p, _ in inputs]
+        if spec is None:
+            n_inputs = max(ports) + 1 if ports else 1
+            key: tuple[tuple[str, str], ...] = ()
+        else:
+            if spec.is_input:
+                n_inputs = 0
+            elif spec.max_inputs is None:  # any number: the connected ones plus a free one
+                n_inputs = max(spec.min_inputs, max(ports) + 2 if ports else 0)
+            else:
+                n_inputs = max(spec.max_inputs, max(ports) + 1 if ports else 0)
+            config = spec.defaults() | params
+            key = tuple((name, format_value(config[name]) if name in config else "—")
+                        for name in spec.key_params
+                        if spec.param(name) is None or spec.param(name).applies(config))
+        shape = a.shapes.get(node_id)
+        known = node_id in a.weight_shapes
+        sources = dict(inputs)
+        tips = tuple(
+            f"input {i}: {format_shape(a.shapes.get(sources[i]))} from {sources[i]}"
+            if i in sources else f"input {i}: drag an output here to connect"
+            for i in range(n_inputs))
+        return NodeView(
+            node_id=node_id, type_name=type_name,
+            category=spec.category if spec else "",
+            description=spec.description if spec else "unknown layer type",
+            key_params=key,
+            shape_text=format_shape(shape),
+            params_text=format_params(a.param_count(node_id)) if known else "",
+            problems=tuple(p.message for p in a.problems_of(node_id)),
+            input_ports=n_inputs,
+            connected_inputs=frozenset(ports),
+            input_tips=tips,
+            has_output=True,
+            output_connected=g.nx.out_degree(node_id) > 0,
+        )
+
+    def refresh_all(self) -> None:
+        for node_id in self.nodes:
+            self._refresh_node(node_id)
+        shapes = self.document.analysis.shapes
+        for (s, _), edge in self.edges.items():
+            edge.set_label(format_shape(shapes[s]) if s in shapes else "")
+
+    # --- document signals ----------------------------------------------------------------------
+    def _refresh_node(self, node_id: str) -> None:
+        item = self.nodes.get(node_id)
+        if item is not None and node_id in self.document.graph:
+            item.set_view(self.node_view(node_id))
+
+    def _on_node_added(self, node_id: str, refresh: bool = True) -> None:
+        item = NodeItem(self.node_view(node_id))
+        x, y = self.document.position(node_id)
+        item.setPos(x, y)
+        self.addItem(item)
+        self.nodes[node_id] = item
+        if refresh:
+            self._grow(item.sceneBoundingRect())
+
+    def _on_node_removed(self, node_id: str) -> None:
+        item = self.nodes.pop(node_id, None)
+        if item is not None:
+            self.removeItem(item)
+
+    def _on_node_moved(self, node_id: str) -> None:
+        item = self.nodes.get(node_id)
+        if item is None:
+            return
+        x, y = self.document.position(node_id)
+        if item.pos() != QPointF(x, y):
+            item.setPos(x, y)
+        self._grow(item.sceneBoundingRect())
+
+    def _on_node_renamed(self, old: str, new: str) -> None:
+        item = self.nodes.pop(old, None)
+        if item is None:
+            return
+        self.nodes[new] = item
+        item.set_view(self.node_view(new))
+        for key in [k for k in self.edges if old in k]:
+            edge = self.edges.pop(key)
+            self.edges[edge.key] = edge  # the key reads the items' new ids
+
+    def _add_edge_item(self, source: str, target: str, port: int) -> None:
+        s, t = self.nodes.get(source), self.nodes.get(target)
+        if s is None or t is None:
+            return
+        edge = EdgeItem(s, t, port)
+        s.edges.append(edge)
+        t.edges.append(edge)
+        self.addItem(edge)
+        self.edges[(source, target)] = edge
+
+    def _on_edge_added(self, source: str, target: str, port: int) -> None:
+        self._add_edge_item(source, target, port)
+        self._refresh_node(source)
+        self._refresh_node(target)
+
+    def _on_edge_removed(self, source: str, target: str, port: int) -> None:
+        edge = self.edges.pop((source, target), None)
+        if edge is not None:
+            for node in (edge.source, edge.target):
+                if edge in node.edges:
+                    node.edges.remove(edge)
+            self.removeItem(edge)
+        self._refresh_node(source)
+        self._refresh_node(target)
+
+    def _grow(self, rect: QRectF) -> None:
+        """Keep room to pan around every node."""
+        wanted = rect.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+        if not self.sceneRect().contains(wanted):
+            self.setSceneRect(self.sceneRect().united(wanted))

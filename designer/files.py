@@ -1,0 +1,294 @@
+"""Everything between the document and the disk: open, save, save as, recent files, the
+"unsaved changes" prompt, and autosave to a recovery file that is offered back after a crash.
+
+The document does the reading and writing (`GraphDocument.load/save`); this module decides
+when, asks the user, and reports failures as a dialog with the engine's one-sentence message.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from nnengine import Graph, NNEngineError, load_graph, save_graph
+
+if TYPE_CHECKING:
+    from .document import GraphDocument
+
+DATA_DIR_ENV = "NN_DESIGNER_DATA_DIR"
+FILE_FILTER = "Graph files (*.json);;All files (*)"
+AUTOSAVE_INTERVAL_MS = 60_000
+# What reading a user's file can raise besides the engine's own errors: missing file, no
+# permission, bytes that are not UTF-8 text.
+READ_ERRORS = (NNEngineError, OSError, ValueError)
+
+
+def data_dir() -> Path:
+    """Where the app keeps its own files (the recovery file): $NN_DESIGNER_DATA_DIR if set,
+    else the platform's application data folder."""
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return Path(override)
+    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    return Path(location or Path.home() / ".nn-designer")
+
+
+class RecentFiles:
+    """The most recently used files, newest first, kept in QSettings; missing ones pruned."""
+
+    KEY = "recent_files"
+
+    def __init__(self, settings: QSettings, limit: int = 10):
+        self.settings = settings
+        self.limit = limit
+
+    def paths(self) -> list[Path]:
+        raw = self.settings.value(self.KEY, [])
+        if isinstance(raw, str):  # QSettings returns a lone string for one-item lists
+            raw = [raw]
+        paths = [Path(p) for p in raw or [] if p]
+        existing = [p for p in paths if p.is_file()]
+        if len(existing) != len(paths):
+            self._store(existing)
+        return existing
+
+    def add(self, path: Path) -> None:
+        path = Path(path).resolve()
+        self._store([path] + [p for p in self.paths() if p != path])
+
+    def clear(self) -> None:
+        self._store([])
+
+    def _store(self, paths: list[Path]) -> None:
+        self.settings.setValue(self.KEY, [str(p) for p in paths[: self.limit]])
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """A leftover autosave: the graph file, the file it belonged to, and when it was written."""
+
+    graph_path: Path
+    original: Path | None
+    saved_at: float
+
+    def when(self) -> str:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved_at))
+
+
+class Autosaver(QObject):
+    """Every `interval_ms`, writes a modified document to the recovery file; removes it as
+    soon as the document is clean again (saved, or undone back to the saved state).
+
+    A recovery file left by an earlier run is never removed behind the user's back: only
+    `remove()` (the user declined it) or, once `claim()`ed (recovered), a clean save."""
+
+    def __init__(self, document: GraphDocument, directory: Path | None = None,
+                 interval_ms: int = AUTOSAVE_INTERVAL_MS, parent: QObject | None = None):
+        super().__init__(parent)
+        self.document = document
+        self.directory = Path(directory) if directory is not None else data_dir()
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.save_now)
+        self.timer.start()
+        self._owned = False  # True once the recovery file holds this session's work
+        document.clean_changed.connect(self._clean_changed)
+
+    @property
+    def graph_path(self) -> Path:
+        return self.directory / "recovery.json"
+
+    @property
+    def info_path(self) -> Path:
+        return self.directory / "recovery-info.json"
+
+    def save_now(self) -> bool:
+        """Write the recovery file if there is unsaved work; True if written."""
+        if not self.document.is_modified:
+            return False
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            save_graph(self.document.graph, self.graph_path)
+            path = self.document.path
+            info = {"original": str(path) if path else None, "saved_at": time.time()}
+            self.info_path.write_text(json.dumps(info), encoding="utf-8")
+        except (OSError, NNEngineError):
+            return False  # autosave must never interrupt the user; the next tick retries
+        self._owned = True
+        return True
+
+    def discard(self) -> None:
+        """This session's work is safe (saved, or deliberately dropped): remove its
+        recovery file. A leftover from an earlier run stays until it has been offered."""
+        if self._owned:
+            self.remove()
+
+    def claim(self) -> None:
+        """The leftover was recovered into this session: from now on it is ours."""
+        self._owned = True
+
+    def remove(self) -> None:
+        for p in (self.graph_path, self.info_path):
+            p.unlink(missing_ok=True)
+        self._owned = False
+
+    def leftover(self) -> Recovery | None:
+        """The recovery file a previous run left behind (it crashed or was killed)."""
+        if not self.graph_path.is_file():
+            return None
+        original, saved_at = None, self.graph_path.stat().st_mtime
+        try:
+            info = json.loads(self.info_path.read_text(encoding="utf-8"))
+            original = Path(info["original"]) if info.get("original") else None
+            saved_at = float(info.get("saved_at", saved_at))
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        return Recovery(self.graph_path, original, saved_at)
+
+    def _clean_changed(self, clean: bool) -> None:
+        if clean:
+            self.discard()
+
+
+class FileController(QObject):
+    """The File menu's logic. `parent` is the window its dialogs belong to."""
+
+    opened = Signal()  # a different graph is now in the document (new, open, recover)
+
+    def __init__(self, document: GraphDocument, settings: QSettings, parent: QWidget,
+                 recovery_dir: Path | None = None):
+        super().__init__(parent)
+        self.document = document
+        self.window = parent
+        self.recent = RecentFiles(settings)
+        self.autosaver = Autosaver(document, recovery_dir, parent=self)
+
+    # --- asking before losing work -------------------------------------------------------
+    def confirm_discard(self) -> bool:
+        """True when it is fine to replace the document (saved, discarded or unchanged)."""
+        if not self.document.is_modified:
+            return True
+        name = self.document.path.name if self.document.path else self.document.graph.name
+        answer = QMessageBox.question(
+            self.window, "Unsaved changes",
+            f"Save the changes to “{name}” before closing it?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    # --- the File menu -------------------------------------------------------------------
+    def new(self, graph: Graph | None = None) -> bool:
+        """An empty graph, or a copy of `graph` (a template) that has no file yet."""
+        if not self.confirm_discard():
+            return False
+        self.document.new(graph.copy() if graph is not None else None)
+        self.autosaver.discard()
+        self.opened.emit()
+        return True
+
+    def open(self, path: str | Path | None = None) -> bool:
+        if not self.confirm_discard():
+            return False
+        if path is None:
+            start = str(self.document.path.parent) if self.document.path else ""
+            path, _ = QFileDialog.getOpenFileName(self.window, "Open Graph", start, FILE_FILTER)
+            if not path:
+                return False
+        return self.open_path(Path(path))
+
+    def open_path(self, path: Path) -> bool:
+        """Load without asking; on failure show why and keep the current graph."""
+        path = Path(path)
+        try:
+            self.document.load(path)
+        except READ_ERRORS as e:
+            self._error("Cannot open file", f"“{path.name}” could not be opened.", e)
+            return False
+        self.recent.add(path)
+        self.autosaver.discard()
+        self.opened.emit()
+        return True
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self._save_to(self.document.path)
+
+    def save_as(self, path: str | Path | None = None) -> bool:
+        if path is None:
+            start = str(self.document.path or Path.home() / f"{_file_stem(self.document)}.json")
+            path, _ = QFileDialog.getSaveFileName(self.window, "Save Graph As", start,
+                                                  FILE_FILTER)
+            if not path:
+                return False
+        path = Path(path)
+        if not path.suffix:
+            path = path.with_suffix(".json")
+        return self._save_to(path)
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            self.document.save(path)
+        except (NNEngineError, OSError, ValueError) as e:
+            self._error("Cannot save file", f"“{path.name}” could not be saved.", e)
+            return False
+        self.recent.add(path)
+        self.autosaver.discard()
+        return True
+
+    # --- recovery ------------------------------------------------------------------------
+    def offer_recovery(self) -> bool:
+        """At start-up: if a previous run left unsaved work, offer it back. True if taken."""
+        found = self.autosaver.leftover()
+        if found is None:
+            return False
+        answer = QMessageBox.question(
+            self.window, "Recover unsaved work",
+            f"Recover unsaved work from {found.when()}?\n\nNN Designer closed before this "
+            "graph was saved. Choose No to delete it.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.Yes)
+        if answer != QMessageBox.StandardButton.Yes:
+            self.autosaver.remove()
+            return False
+        try:
+            graph = load_graph(found.graph_path)
+        except READ_ERRORS as e:
+            self._error("Cannot recover", "The recovery file could not be read.", e)
+            self.autosaver.remove()
+            return False
+        self.document.new(graph)
+        self.document.set_path(found.original)
+        # Recovered work is unsaved work: the title shows it and closing asks first. The
+        # recovery file stays until the user saves.
+        self.document.mark_modified()
+        self.autosaver.claim()
+        self.opened.emit()
+        return True
+
+    def _error(self, title: str, text: str, error: Exception) -> None:
+        QMessageBox.critical(self.window, title, f"{text}\n\n{_sentence(error)}")
+
+
+def _sentence(error: Exception) -> str:
+    if isinstance(error, FileNotFoundError):
+        return "The file does not exist."
+    if isinstance(error, PermissionError):
+        return "You do not have permission to access it."
+    if isinstance(error, UnicodeDecodeError):
+        return "It is not a text file."
+    text = str(error).strip() or type(error).__name__
+    return text[0].upper() + text[1:]
+
+
+def _file_stem(document: GraphDocument) -> str:
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in document.graph.name.lower())
+    return stem.strip("_") or "graph"

@@ -1,0 +1,396 @@
+"""The main window: canvas in the middle, palette and inspector docks, menus, tool bar, status
+bar, clipboard, and the window layout remembered between runs (QSettings).
+
+It owns no graph logic: edits go through the document's intents, file work through
+`files.FileController`.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QToolBar,
+    QWidget,
+)
+
+from nnengine import Graph
+
+from . import icons
+from .canvas.layout import COLUMN_SPACING, ROW_SPACING
+from .canvas.view import CanvasView
+from .document import GraphDocument
+from .files import FileController
+from .gallery import TemplateGallery, example_graph
+from .inspector import Inspector
+from .palette import Palette
+
+APP_NAME = "NN Designer"
+FRAGMENT_MIME = "application/x-nnengine-fragment"
+PASTE_STEP = 40.0
+STATUS_TIMEOUT_MS = 6000
+
+
+class MainWindow(QMainWindow):
+    """`settings` and `recovery_dir` default to the user's; tests pass temporary ones."""
+
+    def __init__(self, settings: QSettings | None = None, recovery_dir: Path | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.settings = settings if settings is not None else QSettings()
+        self.document = GraphDocument(parent=self)
+        self.view = CanvasView(self.document)
+        self.setCentralWidget(self.view)
+        self.palette = Palette()
+        self.inspector = Inspector(self.document)
+        self.palette_dock = self._dock("palette", "Layers", self.palette,
+                                       Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.inspector_dock = self._dock("inspector", "Inspector", self.inspector,
+                                         Qt.DockWidgetArea.RightDockWidgetArea)
+        self.files = FileController(self.document, self.settings, self, recovery_dir)
+        self.actions: dict[str, QAction] = {}
+        self._paste_count = 0
+        self._create_actions()
+        self._create_menus()
+        self._create_tool_bar()
+        self._create_status_bar()
+        self._connect()
+        self._restore_layout()
+        self._update_title()
+        self._update_status()
+
+    # --- construction --------------------------------------------------------------------
+    def _dock(self, name: str, title: str, widget: QWidget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"{name}_dock")  # saveState() keys docks by object name
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, key: str, text: str, slot, shortcut=None, icon: str | None = None,
+                tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        if icon:
+            action.setIcon(icons.icon(icon))
+        if tip:
+            action.setStatusTip(tip)
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            action.setToolTip(f"{tip} ({keys})" if keys else tip)
+        action.triggered.connect(slot)
+        self.actions[key] = action
+        return action
+
+    def _create_actions(self) -> None:
+        K = QKeySequence.StandardKey
+        a = self._action
+        a("new", "&New", lambda: self.files.new(), K.New, "new", "Start an empty graph")
+        a("template", "New from &Template…", self.new_from_template, "Ctrl+Shift+N",
+          "templates", "Start from an example network")
+        a("open", "&Open…", lambda: self.files.open(), K.Open, "open", "Open a graph file")
+        a("save", "&Save", self.files.save, K.Save, "save", "Save the graph")
+        a("save_as", "Save &As…", lambda: self.files.save_as(), "Ctrl+Shift+S", "save_as",
+          "Save the graph under a new name")
+        a("quit", "&Quit", self.close, K.Quit)
+        undo = self.document.undo_stack.createUndoAction(self, "Undo")
+        undo.setShortcuts([QKeySequence(K.Undo)])
+        undo.setIcon(icons.icon("undo"))
+        redo = self.document.undo_stack.createRedoAction(self, "Redo")
+        redo.setShortcuts([QKeySequence("Ctrl+Y"), QKeySequence("Ctrl+Shift+Z")])
+        redo.setIcon(icons.icon("redo"))
+        self.actions["undo"], self.actions["redo"] = undo, redo
+        a("cut", "Cu&t", self.cut, K.Cut, "cut", "Cut the selected layers")
+        a("copy", "&Copy", self.copy, K.Copy, "copy", "Copy the selected layers")
+        a("paste", "&Paste", self.paste, K.Paste, "paste", "Paste layers")
+        a("duplicate", "&Duplicate", self.duplicate, "Ctrl+D", "duplicate",
+          "Duplicate the selected layers")
+        a("delete", "&Delete", self.delete_selection, [QKeySequence.StandardKey.Delete,
+                                                       "Backspace"],
+          "delete", "Delete the selected layers and connections")
+        a("select_all", "Select &All", self.select_all, K.SelectAll)
+        a("fit", "&Fit to Window", self.view.fit_all, "F", "fit", "Show the whole graph")
+        a("zoom_in", "Zoom &In", lambda: self._zoom(1.25), [K.ZoomIn, "Ctrl+="], "zoom_in",
+          "Zoom in")
+        a("zoom_out", "Zoom &Out", lambda: self._zoom(0.8), K.ZoomOut, "zoom_out", "Zoom out")
+        a("about", f"&About {APP_NAME}", self.about)
+        for action in self.actions.values():
+            # Shortcuts work wherever focus is in this window (line edits still take their
+            # own editing keys first, through ShortcutOverride).
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+
+    def _create_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        for key in ("new", "template", "open"):
+            file_menu.addAction(self.actions[key])
+        self.recent_menu = QMenu("Open &Recent", self)
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addMenu(self.recent_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(self.actions["save"])
+        file_menu.addAction(self.actions["save_as"])
+        file_menu.addSeparator()
+        file_menu.addAction(self.actions["quit"])
+        edit = bar.addMenu("&Edit")
+        edit.addAction(self.actions["undo"])
+        edit.addAction(self.actions["redo"])
+        edit.addSeparator()
+        for key in ("cut", "copy", "paste", "duplicate", "delete"):
+            edit.addAction(self.actions[key])
+        edit.addSeparator()
+        edit.addAction(self.actions["select_all"])
+        view = bar.addMenu("&View")
+        for key in ("fit", "zoom_in", "zoom_out"):
+            view.addAction(self.actions[key])
+        view.addSeparator()
+        self.view_menu = view
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.actions["about"])
+
+    def _create_tool_bar(self) -> None:
+        bar = QToolBar("Tool bar", self)
+        bar.setObjectName("main_toolbar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        groups = (("new", "template", "open", "save"), ("undo", "redo"),
+                  ("cut", "copy", "paste", "delete"), ("fit", "zoom_in", "zoom_out"))
+        for i, group in enumerate(groups):
+            if i:
+                bar.addSeparator()
+            for key in group:
+                bar.addAction(self.actions[key])
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self.tool_bar = bar
+        for dock in (self.palette_dock, self.inspector_dock):
+            self.view_menu.addAction(dock.toggleViewAction())
+        self.view_menu.addAction(bar.toggleViewAction())
+
+    def _create_status_bar(self) -> None:
+        self.summary_label = QLabel()
+        self.summary_label.setContentsMargins(8, 0, 8, 0)
+        self.statusBar().addPermanentWidget(self.summary_label)
+
+    def _connect(self) -> None:
+        doc = self.document
+        doc.analysis_changed.connect(self._update_status)
+        doc.clean_changed.connect(lambda _clean: self._update_title())
+        doc.path_changed.connect(self._update_title)
+        doc.graph_reset.connect(self._update_title)
+        self.view.selection_changed.connect(self.inspector.show_nodes)
+        self.view.selection_changed.connect(lambda _ids: self._update_edit_actions())
+        self.view.status_message.connect(self.show_message)
+        self.view.node_activated.connect(self._node_activated)
+        self.palette.layer_activated.connect(self.add_layer_after_selection)
+        self.files.opened.connect(lambda: QTimer.singleShot(0, self.view.fit_all))
+        self._update_edit_actions()
+
+    # --- title and status ----------------------------------------------------------------
+    def _update_title(self) -> None:
+        where = self.document.path.name if self.document.path else "not saved"
+        self.setWindowTitle(f"{self.document.graph.name} — {where}[*] — {APP_NAME}")
+        self.setWindowModified(self.document.is_modified)
+
+    def _update_status(self) -> None:
+        analysis = self.document.analysis
+        n = len(self.document.graph)
+        layers = f"{n} layer{'s' if n != 1 else ''}"
+        if analysis.problems:
+            k = len(analysis.problems)
+            self.summary_label.setText(
+                f"{layers} · <span style='color:#c0362c'><b>{k} problem{'s' if k != 1 else ''}"
+                "</b></span>")
+            self.summary_label.setToolTip("\n".join(str(p) for p in analysis.problems[:20]))
+        else:
+            self.summary_label.setText(f"{layers} · {analysis.total_params:,} parameters")
+            self.summary_label.setToolTip("Trainable and non-trainable weights of every layer")
+
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, STATUS_TIMEOUT_MS)
+
+    def _update_edit_actions(self) -> None:
+        has_selection = bool(self.view.selected_node_ids())
+        for key in ("cut", "copy", "duplicate"):
+            self.actions[key].setEnabled(has_selection)
+
+    # --- editing -------------------------------------------------------------------------
+    def _refused(self, fallback: str) -> None:
+        self.show_message(self.document.last_error or fallback)
+
+    def add_layer_after_selection(self, type_name: str) -> str | None:
+        """Add a layer right of the selected node and connect it, as one undo step; with
+        nothing selected, add it unconnected in the middle of the view."""
+        selected = self.view.selected_node_ids()
+        anchor = selected[-1] if selected else None
+        if anchor is not None:
+            x, y = self.document.position(anchor)
+            position = self._free_spot(x + COLUMN_SPACING, y)
+        else:
+            centre = self.view.mapToScene(self.view.viewport().rect().center())
+            position = self._free_spot(centre.x() - 100, centre.y() - 40)
+        node_id = self.document.add_node(type_name, position, connect_from=anchor)
+        if node_id is None:
+            self._refused(f"cannot add {type_name}")
+            return None
+        self.view.select_nodes([node_id])
+        return node_id
+
+    def _free_spot(self, x: float, y: float) -> tuple[float, float]:
+        """(x, y), or the first place below it that no node occupies."""
+        taken = [self.document.position(n) for n in self.document.graph.node_ids()]
+        while any(abs(px - x) < COLUMN_SPACING * 0.6 and abs(py - y) < ROW_SPACING * 0.6
+                  for px, py in taken):
+            y += ROW_SPACING
+        return (x, y)
+
+    def delete_selection(self) -> None:
+        """Delete the selected nodes (with their edges) and the selected edges."""
+        self.view.delete_selection()
+
+    def select_all(self) -> None:
+        self.view.select_nodes(self.document.graph.node_ids())
+
+    def copy(self) -> bool:
+        ids = self.view.selected_node_ids()
+        if not ids:
+            self.show_message("Select layers to copy first")
+            return False
+        fragment = self.document.fragment(ids)
+        mime = QMimeData()
+        mime.setData(FRAGMENT_MIME, QByteArray(json.dumps(fragment).encode("utf-8")))
+        mime.setText(json.dumps(fragment, indent=2))
+        QApplication.clipboard().setMimeData(mime)
+        self._paste_count = 0
+        n = len(fragment["nodes"])
+        self.show_message(f"Copied {n} layer{'s' if n != 1 else ''}")
+        return True
+
+    def cut(self) -> None:
+        if self.copy():
+            self.delete_selection()
+            self._paste_count = -1  # the first paste after a cut goes back in place
+
+    def paste(self) -> list[str]:
+        mime = QApplication.clipboard().mimeData()
+        if mime is None or not mime.hasFormat(FRAGMENT_MIME):
+            self.show_message("The clipboard holds no layers to paste")
+            return []
+        try:
+            fragment = json.loads(bytes(mime.data(FRAGMENT_MIME).data()).decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            self.show_message("The clipboard's layers cannot be read")
+            return []
+        self._paste_count += 1
+        step = PASTE_STEP * self._paste_count
+        ids = self.document.paste(fragment, (step, step))
+        if not ids:
+            self._refused("nothing to paste")
+            return []
+        self.view.select_nodes(ids)
+        return ids
+
+    def duplicate(self) -> list[str]:
+        ids = self.document.duplicate(self.view.selected_node_ids())
+        if ids:
+            self.view.select_nodes(ids)
+        else:
+            self._refused("select layers to duplicate first")
+        return ids
+
+    def _zoom(self, factor: float) -> None:
+        self.view.set_zoom(self.view.zoom() * factor)
+
+    def _node_activated(self, node_id: str) -> None:
+        """Double-click on a node: bring the inspector forward to edit it."""
+        self.inspector_dock.show()
+        self.inspector_dock.raise_()
+        self.inspector.setFocus()
+
+    # --- files ---------------------------------------------------------------------------
+    def new_from_template(self) -> bool:
+        gallery = TemplateGallery(self)
+        if gallery.exec() != QDialog.DialogCode.Accepted or gallery.chosen() is None:
+            return False
+        return self.files.new(gallery.chosen().graph())
+
+    def open_example(self) -> None:
+        """Show the built-in example (first start without a file)."""
+        try:
+            graph: Graph = example_graph()
+        except Exception as e:  # noqa: BLE001 - a missing example must not stop the app
+            self.show_message(f"The example could not be loaded: {e}")
+            return
+        self.document.new(graph)
+        QTimer.singleShot(0, self.view.fit_all)
+
+    def _fill_recent_menu(self) -> None:
+        menu = self.recent_menu
+        menu.clear()
+        paths = self.files.recent.paths()
+        for i, path in enumerate(paths, start=1):
+            action = menu.addAction(f"&{i % 10}  {path.name}    ({_short_dir(path)})")
+            action.setToolTip(str(path))
+            action.triggered.connect(lambda _checked=False, p=path: self.files.open(p))
+        if not paths:
+            menu.addAction("No recent files").setEnabled(False)
+            return
+        menu.addSeparator()
+        menu.addAction("Clear Recent Files", self.files.recent.clear)
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self, f"About {APP_NAME}",
+            f"<h3>{APP_NAME}</h3><p>Design neural networks by drawing them, train them on a "
+            "pure-NumPy engine, and watch them learn.</p><p>Drag layers from the palette, "
+            "connect output ports to input ports, and edit parameters in the inspector.</p>")
+
+    # --- layout and closing --------------------------------------------------------------
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1440, 900)
+        if state is not None:
+            self.restoreState(state)
+        else:
+            self.resizeDocks([self.palette_dock, self.inspector_dock], [250, 330],
+                             Qt.Orientation.Horizontal)
+
+    def save_layout(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.files.confirm_discard():
+            event.ignore()
+            return
+        self.save_layout()
+        self.files.autosaver.discard()
+        # No selection left to announce while the scene's items are destroyed with the window.
+        self.view.scene().clearSelection()
+        event.accept()
+
+
+def _short_dir(path: Path) -> str:
+    home = Path.home()
+    parent = path.parent
+    try:
+        return "~/" + str(parent.relative_to(home)) if parent != home else "~"
+    except ValueError:
+        return str(parent)
+
+

@@ -1,0 +1,145 @@
+"""The inspector: fields from the catalogue, checked edits, renaming, explain and summary."""
+from __future__ import annotations
+
+import html
+
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
+
+import nnengine
+
+from .shell_fixtures import *
+
+
+def make_inspector(qtbot, document):
+    from designer.inspector import Inspector
+
+    inspector = Inspector(document)
+    qtbot.addWidget(inspector)
+    inspector.show()
+    return inspector
+
+
+def commit_text(field, text: str) -> None:
+    field.editor.setText(text)
+    field.editor.textEdited.emit(text)
+    field.editor.editingFinished.emit()
+
+
+def test_fields_follow_the_param_kinds(qtbot, shell_document):
+    inspector = make_inspector(qtbot, shell_document)
+    inspector.show_nodes(["dense1"])
+    assert isinstance(inspector.fields["units"].editor, QSpinBox)
+    assert inspector.fields["units"].editor.value() == 8
+    assert inspector.fields["units"].editor.minimum() == 1
+    assert isinstance(inspector.fields["use_bias"].editor, QCheckBox)
+    assert isinstance(inspector.fields["init"].editor, QComboBox)
+    inspector.show_nodes(["input"])
+    assert isinstance(inspector.fields["shape"].editor, QLineEdit)
+    assert inspector.fields["shape"].editor.text() == "4"
+
+
+def test_edit_changes_shapes_downstream_and_undoes(qtbot, shell_document):
+    doc = shell_document
+    inspector = make_inspector(qtbot, doc)
+    inspector.show_nodes(["dense1"])
+    inspector.fields["units"].editor.setValue(16)
+    assert doc.graph.params_of("dense1")["units"] == 16
+    assert doc.analysis.shapes["relu1"] == (16,)
+    assert "16" in inspector.explain.text()
+    assert doc.undo_stack.undoText() == "Change units of dense1"
+    doc.undo_stack.undo()
+    assert inspector.fields["units"].editor.value() == 8
+    assert doc.analysis.shapes["relu1"] == (8,)
+
+
+def test_invalid_values_are_red_and_not_applied(qtbot, shell_document):
+    doc = shell_document
+    inspector = make_inspector(qtbot, doc)
+    inspector.show_nodes(["input"])
+    shape = inspector.fields["shape"]
+    commit_text(shape, "4, 0")
+    assert shape.error and "positive" in shape.error
+    assert not shape.error_label.isHidden()
+    assert doc.graph.params_of("input")["shape"] == [4]
+    commit_text(shape, "four")
+    assert "whole numbers" in shape.error
+    assert doc.undo_stack.count() == 0
+    commit_text(shape, "2, 2")
+    assert shape.error is None
+    assert doc.graph.params_of("input")["shape"] == [2, 2]
+
+
+def test_conditional_params_and_float_checks(qtbot, shell_document):
+    doc = shell_document
+    inspector = make_inspector(qtbot, doc)
+    inspector.show_nodes(["relu1"])
+    alpha = inspector.fields["alpha"]
+    assert alpha.widget.isHidden()  # only for leaky_relu and elu
+    function = inspector.fields["function"].editor
+    function.setCurrentText("leaky_relu")
+    assert doc.graph.params_of("relu1")["function"] == "leaky_relu"
+    assert not alpha.widget.isHidden()
+    commit_text(alpha, "-1")
+    assert "at least 0" in alpha.error
+    assert "alpha" not in doc.graph.params_of("relu1")
+    commit_text(alpha, "2e-2")
+    assert doc.graph.params_of("relu1")["alpha"] == 0.02
+    assert alpha.editor.styleSheet() == ""
+
+
+def test_rename_checks_validity_and_uniqueness(qtbot, shell_document):
+    doc = shell_document
+    inspector = make_inspector(qtbot, doc)
+    inspector.show_nodes(["dense1"])
+    edit = inspector.id_edit
+    before = doc.graph.node_ids()
+    for bad, why in (("dense2", "already used"), ("2dense", "letters")):
+        edit.setText(bad)
+        edit.textEdited.emit(bad)
+        edit.editingFinished.emit()
+        assert why in inspector.id_error.text()
+        assert doc.graph.node_ids() == before
+    assert doc.undo_stack.count() == 0
+    edit.setText("hidden")
+    edit.editingFinished.emit()
+    assert "hidden" in doc.graph and "dense1" not in doc.graph
+    assert inspector.node_id == "hidden"
+    assert inspector.id_error.isHidden()
+    doc.undo_stack.undo()
+    assert "dense1" in doc.graph
+    assert edit.text() == "dense1"
+
+
+def test_explain_and_summary(qtbot, shell_document):
+    doc = shell_document
+    inspector = make_inspector(qtbot, doc)
+    inspector.show_nodes(["dense1"])
+    text = inspector.explain.text()
+    assert html.escape(nnengine.layer_spec("Dense").formula) in text
+    assert "[4]" in text and "[8]" in text
+    assert "40" in text  # 4·8 weights + 8 biases
+    assert "in·units" in text
+    inspector.show_nodes([])
+    summary = inspector.summary.text()
+    assert "Small MLP" in summary
+    assert f"{doc.analysis.total_params:,}" in summary
+    doc.remove_items(["input"])
+    assert "problem" in inspector.summary.text()
+
+
+def test_repairs_are_offered_as_buttons(qtbot, shell_document):
+    doc = shell_document
+    inspector = make_inspector(qtbot, doc)
+    doc.set_param("input", "shape", [1, 2, 2])  # a Dense layer cannot take an image
+    inspector.show_nodes(["dense1"])
+    assert "Problems" in inspector.explain.text()
+    (button,) = inspector.repair_buttons
+    assert "Flatten" in button.text()
+    button.linkActivated.emit("fix")
+    assert doc.analysis.problems == []
+    assert inspector.repair_buttons == []
+    doc.undo_stack.undo()
+    assert doc.analysis.problems
+    inspector.show_nodes([])
+    doc.remove_items(["input"])  # graph-wide: no Input at all
+    assert any("Input" in b.text() for b in inspector.repair_buttons)
