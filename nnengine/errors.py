@@ -59,6 +59,11 @@ class WeightsError(NNEngineError):
     """Weights do not match the graph: missing or extra keys, or wrong shapes."""
 
 
+class ExportError(NNEngineError):
+    """A model cannot be written to, or read from, another framework's format (ONNX,
+    PyTorch): a layer or operator without a converter, or the optional package missing."""
+
+
 class TrainingDiverged(NNEngineError):
     """The loss or a weight became NaN or infinite; `node_id` names the first node affected."""
 
