@@ -3,23 +3,48 @@
     import nnengine as nn
     graph = nn.load_graph("resources/examples/xor.json")
     model = nn.compile_model(graph, seed=0)
-    history = nn.fit(model, nn.load_dataset("xor"), epochs=200)
+    config = nn.TrainingConfig.from_dict(graph.training)  # the file's training block
+    history = nn.fit(model, nn.load_dataset(config.dataset), config)
+    nn.save_weights(model, "xor_weights.npz")
 """
 from __future__ import annotations
 
 from .catalogue import layer_spec, layer_specs
 from .datasets import Dataset, load_dataset
-from .errors import (ConfigError, DatasetError, FileFormatError, GraphError, NNEngineError,
-                     Problem, ShapeError, TrainingDiverged, WeightsError)
+from .errors import (
+                     ConfigError,
+                     DatasetError,
+                     FileFormatError,
+                     GraphError,
+                     NNEngineError,
+                     Problem,
+                     ShapeError,
+                     TrainingDiverged,
+                     WeightsError,
+)
 from .graph import Graph
 from .model import Model, compile_model
-from .trainer import Callback, History, Trainer, TrainingControl, fit
+from .serialization import (
+                     Bundle,
+                     apply_weights,
+                     graph_from_json,
+                     graph_to_json,
+                     load_bundle,
+                     load_graph,
+                     load_weights,
+                     save_bundle,
+                     save_graph,
+                     save_weights,
+)
+from .trainer import Callback, History, Trainer, TrainingControl, evaluate, fit
 from .training_config import TrainingConfig
 from .validation import Analysis, analyze
 
 __all__ = [
-    "Analysis", "Callback", "ConfigError", "Dataset", "DatasetError", "FileFormatError",
-    "Graph", "GraphError", "History", "Model", "NNEngineError", "Problem", "ShapeError",
-    "Trainer", "TrainingConfig", "TrainingControl", "TrainingDiverged", "WeightsError",
-    "analyze", "compile_model", "fit", "layer_spec", "layer_specs", "load_dataset",
+    "Analysis", "Bundle", "Callback", "ConfigError", "Dataset", "DatasetError",
+    "FileFormatError", "Graph", "GraphError", "History", "Model", "NNEngineError", "Problem",
+    "ShapeError", "Trainer", "TrainingConfig", "TrainingControl", "TrainingDiverged",
+    "WeightsError", "analyze", "apply_weights", "compile_model", "evaluate", "fit",
+    "graph_from_json", "graph_to_json", "layer_spec", "layer_specs", "load_bundle",
+    "load_dataset", "load_graph", "load_weights", "save_bundle", "save_graph", "save_weights",
 ]

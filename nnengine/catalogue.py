@@ -6,8 +6,9 @@ export) reads these declarative specs; nothing else lists layer names by hand.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 REQUIRED = object()
 """Sentinel default: the parameter must be given."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import networkx as nx
 
@@ -187,7 +188,7 @@ class Graph:
             node_id = entry.get("id")
             label = node_id if is_valid_id(node_id) else None
             if unknown:
-                problems.append(Problem(label, f"{where}: unknown key '{sorted(unknown)[0]}'",
+                problems.append(Problem(label, f"{where}: unknown key '{min(unknown)}'",
                                         "unknown_key"))
             if not is_valid_id(node_id):
                 problems.append(Problem(None, f"{where}: invalid id {node_id!r} (letters, "
@@ -230,7 +231,7 @@ class Graph:
                 continue
             unknown = set(entry) - {"source", "target", "target_port"}
             if unknown:
-                problems.append(Problem(None, f"{where}: unknown key '{sorted(unknown)[0]}'",
+                problems.append(Problem(None, f"{where}: unknown key '{min(unknown)}'",
                                         "unknown_key"))
             s, t = entry.get("source"), entry.get("target")
             port = entry.get("target_port", 0)

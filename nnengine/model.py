@@ -6,8 +6,9 @@ pass does no per-call bookkeeping beyond gathering each step's inputs.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -192,7 +193,7 @@ class Trainer:
                 idx = order[b * bs:(b + 1) * bs]
                 xb = [a[idx] for a in self.x_train]
                 yb = self.y_train[idx]
-                loss, y, acc = self.train_batch(xb, yb, noise_rng, epoch, b + 1)
+                loss, _, acc = self.train_batch(xb, yb, noise_rng, epoch, b + 1)
                 total_loss += loss * len(idx)
                 seen += len(idx)
                 logs = {"loss": loss, "batch_size": len(idx)}
@@ -290,3 +291,13 @@ def fit(model: Model, dataset: Dataset, config: TrainingConfig | None = None,
     """Train `model` on `dataset`; keyword overrides replace `config`'s values."""
     config = (config or TrainingConfig()).replace(**overrides)
     return Trainer(model, dataset, config, callbacks).fit()
+
+
+def evaluate(model: Model, dataset: Dataset, config: TrainingConfig | None = None,
+             **overrides: Any) -> dict[str, float]:
+    """Loss and accuracy on `dataset`'s test split, in inference mode. The model's weights
+    already hold any standardization, so it is not recomputed from this data."""
+    config = (config or TrainingConfig()).replace(**overrides)
+    config = config.replace(validation_split=0.0)
+    config.standardize = False
+    return Trainer(model, dataset, config).evaluate_test()

@@ -1,9 +1,15 @@
-"""The data set record every loader returns, with a fixed train/test split."""
+"""The data set record every loader returns, with a fixed train/test split, and the helpers
+the loaders share (seeded splits, reading a possibly gzipped file)."""
 from __future__ import annotations
 
+import gzip
+import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+
+from ..errors import DatasetError
 
 Features = np.ndarray | list[np.ndarray] | dict[str, np.ndarray]
 
@@ -58,7 +64,7 @@ def split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A fixed, seeded shuffle-and-split into train and test parts."""
     order = np.random.default_rng(seed).permutation(len(x))
-    n_test = int(round(len(x) * test_fraction))
+    n_test = round(len(x) * test_fraction)
     test, train = order[:n_test], order[n_test:]
     return x[train], y[train], x[test], y[test]
 
@@ -68,7 +74,7 @@ def split_features(x: Features, y: np.ndarray, test_fraction: float, seed: int
     """Like `split`, for one array, a list of arrays or a dict of arrays (several inputs),
     all cut by the same seeded permutation."""
     order = np.random.default_rng(seed).permutation(len(y))
-    n_test = int(round(len(y) * test_fraction))
+    n_test = round(len(y) * test_fraction)
     test, train = order[:n_test], order[n_test:]
 
     def take(idx: np.ndarray) -> Features:
@@ -89,9 +95,28 @@ def stratified_split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: i
     test_parts = []
     for label in np.unique(y):
         idx = rng.permutation(np.flatnonzero(y == label))
-        test_parts.append(idx[:int(round(len(idx) * test_fraction))])
+        test_parts.append(idx[:round(len(idx) * test_fraction)])
     test = np.sort(np.concatenate(test_parts))
     train = np.setdiff1d(np.arange(len(y)), test)
     train = train[rng.permutation(len(train))]
     test = test[rng.permutation(len(test))]
     return x[train], y[train], x[test], y[test]
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, gunzipped when it ends in .gz; errors name the file."""
+    try:
+        raw = path.read_bytes()
+        if path.name.lower().endswith(".gz"):
+            raw = gzip.decompress(raw)
+        return raw
+    except IsADirectoryError:
+        raise DatasetError(f"{path}: is a folder, not a file") from None
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: no such file") from None
+    except PermissionError:
+        raise DatasetError(f"{path}: permission denied") from None
+    except (gzip.BadGzipFile, EOFError, zlib.error) as e:
+        raise DatasetError(f"{path}: is not a valid gzip file ({e})") from None
+    except OSError as e:
+        raise DatasetError(f"{path}: cannot be read ({e.strerror or e})") from None

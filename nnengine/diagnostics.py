@@ -1,0 +1,293 @@
+"""Training health in plain words: alarms a learner can act on.
+
+From a snapshot of a probe batch (`probe_snapshot`, i.e. `Model.inspect` on ~64 samples) and
+the metric history, `diagnose` finds dead ReLU units, saturated sigmoid/tanh units, vanishing
+or exploding gradient norms, a loss that is flat or rising, and overfitting. Each `Alarm`
+names the layer (when there is one) and suggests what to try. Pure NumPy: the GUI's worker
+thread runs it and only the alarms cross threads.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+SEVERITIES = (ERROR, WARNING, INFO)
+
+PROBE_SIZE = 64
+DEAD_WARNING, DEAD_ERROR = 0.2, 0.5          # share of dead units in a ReLU layer
+SATURATED_WARNING, SATURATED_ERROR = 0.3, 0.7
+SATURATION_MARGIN = 0.02                     # sigmoid within 0.02 of 0 or 1; tanh of ±1
+VANISHING_RELATIVE = 1e-7                    # |grad| / |weights|: the layer does not learn
+FADING_RELATIVE = 1e-3                       # |grad| / largest layer's |grad|
+EXPLODING_NORM = 1e3
+GROWTH_FACTOR = 10.0                         # over the last few snapshots
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """One finding. `node_id` is None for whole-run findings (loss, overfitting)."""
+
+    severity: str
+    node_id: str | None
+    message: str
+    code: str
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.message}"
+
+
+# --- collecting what a layer is -------------------------------------------------------------
+def layer_kinds(model_or_analysis: Any) -> dict[str, tuple[str, str | None]]:
+    """node id -> (layer type, activation function or None), in plan order.
+
+    Accepts a `Model` or an `Analysis` (both carry `layers` with full configs)."""
+    analysis = getattr(model_or_analysis, "analysis", model_or_analysis)
+    kinds = {}
+    for node_id in analysis.order:
+        layer = analysis.layers[node_id]
+        fn = layer.config.get("function") if layer.spec.type == "Activation" else None
+        kinds[node_id] = (layer.spec.type, fn)
+    return kinds
+
+
+def probe_snapshot(model: Any, x: Any, t: np.ndarray | None = None,
+                   loss: str | None = None, size: int = PROBE_SIZE) -> dict[str, dict]:
+    """`Model.inspect` on the first `size` samples of `x` (and targets `t`).
+
+    x: an array (samples, ...) or one per Input (list/dict); t: prepared targets."""
+    xs = model.as_inputs(x)
+    xs = [a[:size] for a in xs]
+    if t is not None:
+        t = t[:size]
+    return model.inspect(xs, t, loss if t is not None else None)
+
+
+def grad_norms(snapshot: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
+    """node id -> Euclidean norm of all its trainable weights' gradients together."""
+    out = {}
+    for node_id, entry in snapshot.items():
+        grads = entry.get("weight_grads") or {}
+        if grads:
+            out[node_id] = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values())))
+    return out
+
+
+def weight_norms(snapshot: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
+    """node id -> norm of the weights that have gradients (the trainable ones)."""
+    out = {}
+    for node_id, entry in snapshot.items():
+        grads = entry.get("weight_grads") or {}
+        weights = entry.get("weights") or {}
+        names = [n for n in grads if n in weights]
+        if names:
+            out[node_id] = float(np.sqrt(sum(float(np.vdot(weights[n], weights[n]))
+                                             for n in names)))
+    return out
+
+
+def _units(a: np.ndarray) -> np.ndarray:
+    """(samples, units, rest) view: features of (N, F), channels of (N, C, H, W), the last
+    axis of sequences (N, T, F)."""
+    if a.ndim == 3:
+        a = np.moveaxis(a, -1, 1)
+    return a.reshape(a.shape[0], a.shape[1] if a.ndim > 1 else 1, -1)
+
+
+def dead_fraction(activation: np.ndarray) -> float:
+    """Share of units that output zero for every sample (and position) of the batch."""
+    u = _units(np.asarray(activation))
+    if u.shape[0] == 0:
+        return 0.0
+    alive = np.any(u > 0, axis=(0, 2))
+    return float(1.0 - alive.mean())
+
+
+def saturated_fraction(activation: np.ndarray, function: str,
+                       margin: float = SATURATION_MARGIN, share: float = 0.9) -> float:
+    """Share of units stuck near a limit of sigmoid (0, 1) or tanh (-1, 1) for at least
+    `share` of the samples (and positions) of the batch."""
+    u = _units(np.asarray(activation, dtype=np.float64))
+    if u.shape[0] == 0:
+        return 0.0
+    if function == "sigmoid":
+        near = np.minimum(u, 1.0 - u) < margin
+    else:
+        near = np.abs(u) > 1.0 - margin
+    return float((near.mean(axis=(0, 2)) >= share).mean())
+
+
+def _source_of(node_id: str, kinds: Mapping[str, tuple[str, str | None]],
+               sources: Mapping[str, str] | None) -> str:
+    src = (sources or {}).get(node_id)
+    return f" (fed by {src})" if src else ""
+
+
+# --- the checks -------------------------------------------------------------------------------
+def unit_alarms(snapshot: Mapping[str, Mapping[str, Any]],
+                kinds: Mapping[str, tuple[str, str | None]],
+                sources: Mapping[str, str] | None = None) -> list[Alarm]:
+    """Dead ReLU units and saturated sigmoid/tanh units, one alarm per affected layer."""
+    alarms = []
+    for node_id, (type_name, fn) in kinds.items():
+        entry = snapshot.get(node_id)
+        if entry is None or type_name != "Activation" or entry.get("activation") is None:
+            continue
+        act = entry["activation"]
+        where = _source_of(node_id, kinds, sources)
+        if fn == "relu":
+            share = dead_fraction(act)
+            if share >= DEAD_WARNING:
+                alarms.append(Alarm(
+                    ERROR if share >= DEAD_ERROR else WARNING, node_id,
+                    f"{share:.0%} of the units of {node_id}{where} are dead: they output zero "
+                    "for every probe sample, so they no longer learn. Try a lower learning "
+                    "rate, He initialization, leaky_relu, or BatchNorm before the ReLU.",
+                    "dead_relu"))
+        elif fn in ("sigmoid", "tanh"):
+            share = saturated_fraction(act, fn)
+            if share >= SATURATED_WARNING:
+                alarms.append(Alarm(
+                    ERROR if share >= SATURATED_ERROR else WARNING, node_id,
+                    f"{share:.0%} of the {fn} units of {node_id}{where} are saturated (stuck "
+                    "near their limits), where their gradient is almost zero. Try smaller "
+                    "initial weights, standardized inputs, a lower learning rate, BatchNorm, "
+                    "or relu.", "saturated"))
+    return alarms
+
+
+def gradient_alarms(snapshot: Mapping[str, Mapping[str, Any]],
+                    norm_history: Mapping[str, Sequence[float]] | None = None) -> list[Alarm]:
+    """Vanishing gradients (tiny next to the weights, or next to the layer with the largest
+    gradient) and exploding ones (huge, or growing fast over `norm_history`)."""
+    norms = grad_norms(snapshot)
+    if not norms:
+        return []
+    wnorms = weight_norms(snapshot)
+    alarms: list[Alarm] = []
+    finite = {k: v for k, v in norms.items() if np.isfinite(v)}
+    largest = max(finite.values(), default=0.0)
+    largest_id = max(finite, key=finite.get) if finite else None
+    order = list(norms)
+    # Vanishing: report the worst layer once, saying how many layers are affected.
+    dead = [k for k in order if finite.get(k) is not None
+            and finite[k] < VANISHING_RELATIVE * max(wnorms.get(k, 0.0), 1e-12)]
+    fading = [k for k in order if k not in dead and largest > 0 and k in finite
+              and finite[k] < FADING_RELATIVE * largest]
+    if dead:
+        worst = min(dead, key=lambda k: finite[k] / max(wnorms.get(k, 1e-12), 1e-12))
+        others = f" ({len(dead)} layers in all)" if len(dead) > 1 else ""
+        alarms.append(Alarm(
+            ERROR, worst,
+            f"The gradient of {worst} has vanished (norm {finite[worst]:.1e}, under "
+            f"{VANISHING_RELATIVE:g} of its weights' norm){others}: it has stopped learning. "
+            "Try relu instead of sigmoid/tanh, He initialization, BatchNorm, residual "
+            "connections, or fewer layers.", "vanishing"))
+    elif fading:
+        worst = min(fading, key=lambda k: finite[k])
+        ratio = largest / max(finite[worst], 1e-300)
+        others = f" ({len(fading)} layers in all)" if len(fading) > 1 else ""
+        alarms.append(Alarm(
+            WARNING, worst,
+            f"Gradients are vanishing: the gradient of {worst} is {ratio:,.0f} times smaller "
+            f"than that of {largest_id}{others}, so the early layers learn very slowly. Try "
+            "relu instead of sigmoid/tanh, He initialization, BatchNorm, or residual "
+            "connections.", "vanishing"))
+    for node_id in order:
+        value = norms[node_id]
+        if not np.isfinite(value) or value > EXPLODING_NORM:
+            shown = "not finite" if not np.isfinite(value) else f"{value:.1e}"
+            alarms.append(Alarm(
+                ERROR, node_id,
+                f"The gradient of {node_id} is exploding (norm {shown}). Try a lower "
+                "learning rate, gradient clipping (clip_norm), or BatchNorm.", "exploding"))
+            continue
+        past = [v for v in (norm_history or {}).get(node_id, ())[-6:-1] if np.isfinite(v)]
+        if past and min(past) > 0 and value > 1.0 and value > GROWTH_FACTOR * min(past):
+            alarms.append(Alarm(
+                WARNING, node_id,
+                f"The gradient of {node_id} is growing fast ({min(past):.2g} to {value:.2g} "
+                "over the last updates) and may explode. Try a lower learning rate or "
+                "gradient clipping (clip_norm).", "exploding"))
+    return alarms
+
+
+def history_alarms(epochs: Sequence[Mapping[str, Any]], window: int = 5) -> list[Alarm]:
+    """A flat or rising training loss, and validation loss rising while training loss falls.
+
+    epochs: per-epoch logs as in `History.epochs` ({'loss', 'val_loss', ...})."""
+    alarms: list[Alarm] = []
+    losses = [float(e["loss"]) for e in epochs if e.get("loss") is not None]
+    if len(losses) >= window:
+        recent = np.array(losses[-window:])
+        first, last = recent[0], recent[-1]
+        acc = [e.get("accuracy") for e in epochs[-window:]]
+        solved = last < 1e-3 or (None not in acc and min(acc) >= 0.995)
+        if np.isfinite(first) and np.isfinite(last) and not solved:
+            if last > first * 1.1 and last > recent.min() * 1.1:
+                alarms.append(Alarm(
+                    ERROR, None,
+                    f"The training loss is rising ({first:.3g} to {last:.3g} over the last "
+                    f"{window} epochs). Try a lower learning rate or gradient clipping.",
+                    "rising_loss"))
+            elif abs(last - first) <= 0.01 * max(abs(first), 1e-12):
+                alarms.append(Alarm(
+                    WARNING, None,
+                    f"The training loss is flat (about {last:.3g} for the last {window} "
+                    "epochs): the network has stopped improving. Try a higher or lower "
+                    "learning rate, another optimizer (adam), a larger model, or check that "
+                    "the labels fit the loss.", "flat_loss"))
+    val = [(i, float(e["val_loss"])) for i, e in enumerate(epochs)
+           if e.get("val_loss") is not None]
+    if len(val) >= 4:
+        idx, vals = zip(*val)
+        best = int(np.argmin(vals))
+        since = len(vals) - 1 - best
+        rising = vals[-1] > vals[best] * 1.05 and since >= 3
+        train_then, train_now = losses[idx[best]] if idx[best] < len(losses) else None, \
+            losses[-1] if losses else None
+        falling = train_then is not None and train_now is not None and train_now < train_then
+        if rising and falling:
+            alarms.append(Alarm(
+                WARNING, None,
+                f"Overfitting: the validation loss has risen for {since} epochs (best "
+                f"{vals[best]:.3g} at epoch {idx[best] + 1}, now {vals[-1]:.3g}) while the "
+                "training loss keeps falling. Try stopping earlier, L2, Dropout, a smaller "
+                "model, or more data.", "overfitting"))
+    return alarms
+
+
+def diagnose(snapshot: Mapping[str, Mapping[str, Any]] | None,
+             kinds: Mapping[str, tuple[str, str | None]],
+             epochs: Sequence[Mapping[str, Any]] = (),
+             norm_history: Mapping[str, Sequence[float]] | None = None,
+             sources: Mapping[str, str] | None = None) -> list[Alarm]:
+    """Every alarm, the most severe first (stable within a severity)."""
+    alarms = []
+    if snapshot:
+        alarms += unit_alarms(snapshot, kinds, sources)
+        alarms += gradient_alarms(snapshot, norm_history)
+    alarms += history_alarms(epochs)
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    return sorted(alarms, key=lambda a: rank.get(a.severity, len(rank)))
+
+
+def first_sources(model_or_graph: Any) -> dict[str, str]:
+    """node id -> the node feeding its first input (names the layer behind an activation)."""
+    graph = getattr(model_or_graph, "graph", model_or_graph)
+    out = {}
+    for node_id in graph.node_ids():
+        ins = graph.inputs_of(node_id)
+        if ins:
+            out[node_id] = ins[0][1]
+    return out
+
+
+def check_model(model: Any, x: Any, t: np.ndarray | None, loss: str | None,
+                epochs: Sequence[Mapping[str, Any]] = ()) -> list[Alarm]:
+    """`diagnose` for a model on a probe batch of x (the one-call version for scripts)."""
+    snap = probe_snapshot(model, x, t, loss)
+    return diagnose(snap, layer_kinds(model), epochs, sources=first_sources(model))
