@@ -13,11 +13,11 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication
 
-import nnengine as nn  # noqa: E402
-from designer.canvas.view import CanvasView  # noqa: E402
-from designer.document import GraphDocument  # noqa: E402
+import nnengine as nn
+from designer.canvas.view import CanvasView
+from designer.document import GraphDocument
 
 
 def chain(n: int) -> nn.Graph:

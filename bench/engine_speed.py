@@ -20,9 +20,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
 os.environ.setdefault("MKL_NUM_THREADS", "2")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import nnengine as nn  # noqa: E402
+import nnengine as nn
 
 
 def graph(layers, input_shape):
