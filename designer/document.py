@@ -9,9 +9,7 @@ change on the stack the graph is analysed again (`analysis`, `analysis_changed`)
 from __future__ import annotations
 
 import copy
-import json
 import os
-import tempfile
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -22,8 +20,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 import nnengine
-from nnengine import Graph, NNEngineError, Problem, analyze
-from nnengine.errors import FileFormatError
+from nnengine import Graph, Problem, analyze
 from nnengine.graph import is_valid_id
 
 from . import commands
@@ -32,8 +29,6 @@ from .canvas.layout import COLUMN_SPACING, place_missing
 NodeEntry = dict[str, Any]   # {"id", "type", "params", "position"}
 OrderSnapshot = tuple[list[str], list[tuple[str, str]]]
 
-FILE_FORMAT = "nnengine.graph"
-FILE_VERSION = 1
 LOCKED_MESSAGE = "the graph cannot change while training runs; stop training first"
 
 
@@ -102,7 +97,7 @@ class GraphDocument(QObject):
     def load(self, path: str | os.PathLike) -> None:
         """Open a graph file. Raises NNEngineError with a one-sentence message; on failure
         the current graph is untouched."""
-        graph = read_graph(Path(path))
+        graph = nnengine.load_graph(Path(path))
         self._replace(graph, Path(path))
 
     def save(self, path: str | os.PathLike | None = None) -> None:
@@ -111,7 +106,7 @@ class GraphDocument(QObject):
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("no file name given")
-        write_graph(self.graph, target)
+        nnengine.save_graph(self.graph, target)
         changed = target != self.path
         self.path = target
         self.undo_stack.setClean()
@@ -125,10 +120,6 @@ class GraphDocument(QObject):
     def mark_modified(self) -> None:
         """Mark unsaved without an edit (e.g. a graph recovered from an autosave)."""
         self.undo_stack.resetClean()
-
-    def to_file_dict(self) -> dict[str, Any]:
-        """The graph as the JSON file structure (format, version, name, nodes, edges...)."""
-        return {"format": FILE_FORMAT, "version": FILE_VERSION, **self.graph.to_dict()}
 
     def _replace(self, graph: Graph, path: Path | None) -> None:
         self._resetting = True
@@ -493,44 +484,3 @@ def starter_params(spec: Any, graph: Graph) -> dict[str, Any]:
         elif p.kind == "bool":
             params[p.name] = False
     return params
-
-
-# --- files (until nnengine.serialization offers load_graph/save_graph) ----------------------
-def read_graph(path: Path) -> Graph:
-    loader = getattr(nnengine, "load_graph", None)
-    if loader is not None:
-        return loader(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise FileFormatError(f"{path}: cannot read the file ({e.strerror or e})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise FileFormatError(f"{path}: not a graph file (invalid JSON: {e})") from None
-    if not isinstance(data, dict) or data.get("format", FILE_FORMAT) != FILE_FORMAT:
-        raise FileFormatError(f"{path}: not an nnengine graph file")
-    version = data.get("version", FILE_VERSION)
-    if not isinstance(version, int) or version > FILE_VERSION:
-        raise FileFormatError(f"{path}: made by a newer program (format version {version}); "
-                              f"this one reads version {FILE_VERSION}")
-    body = {k: v for k, v in data.items() if k not in ("format", "version")}
-    try:
-        return Graph.from_dict(body)
-    except NNEngineError as e:
-        raise type(e)(e.problems, str(path)) if hasattr(e, "problems") else e from None
-
-
-def write_graph(graph: Graph, path: Path) -> None:
-    saver = getattr(nnengine, "save_graph", None)
-    if saver is not None:
-        saver(graph, path)
-        return
-    text = json.dumps({"format": FILE_FORMAT, "version": FILE_VERSION, **graph.to_dict()},
-                      indent=2)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

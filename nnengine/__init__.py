@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+from .bundle import Bundle, load_bundle, save_bundle
 from .catalogue import layer_spec, layer_specs
 from .datasets import Dataset, load_dataset
 from .errors import (
@@ -24,21 +25,11 @@ from .errors import (
 )
 from .graph import Graph
 from .model import Model, compile_model
-from .serialization import (
-                     Bundle,
-                     apply_weights,
-                     graph_from_json,
-                     graph_to_json,
-                     load_bundle,
-                     load_graph,
-                     load_weights,
-                     save_bundle,
-                     save_graph,
-                     save_weights,
-)
+from .serialization import graph_from_json, graph_to_json, load_graph, save_graph
 from .trainer import Callback, History, Trainer, TrainingControl, evaluate, fit
 from .training_config import TrainingConfig
 from .validation import Analysis, analyze
+from .weights_io import apply_weights, load_weights, save_weights
 
 __all__ = [
     "Analysis", "Bundle", "Callback", "ConfigError", "Dataset", "DatasetError",

@@ -1,4 +1,4 @@
-"""Graph files, weight files and model bundles (SPEC sections 2 and 4).
+"""Graph files (SPEC section 2): reading, writing and migrating them.
 
 Graph files are JSON, `"format": "nnengine.graph"`, `"version": 1`. Reading is in stages,
 each with its own errors: bytes (missing file, folder, too big, not UTF-8), JSON (syntax,
@@ -8,29 +8,21 @@ node id), then `Graph.from_dict` builds the graph and `TrainingConfig` checks it
 block. Value problems a user can draw (bad params, cycles, shapes) are left to `analyze`, so
 the GUI can open an unfinished graph. Every error message starts with the file.
 
-Weight files are `.npz`, one array per weight keyed `<node id>/<weight name>`. A bundle is
-one zip holding `graph.json`, `weights.npz` and `metrics.json`.
-
-Every save is atomic: a temporary file beside the target, then `os.replace`.
+Weight files live in `weights_io`, model bundles in `bundle`; saves are atomic (`fileio`).
 """
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
 import re
-import stat
-import tempfile
-import zipfile
-import zlib
-from collections.abc import Callable
-from pathlib import Path
-from typing import IO, Any, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
 from .errors import ConfigError, FileFormatError, GraphError, Problem
+from .fileio import read_file_bytes, write_atomic
 from .graph import Graph, is_valid_id
 from .training_config import TrainingConfig
 
@@ -41,7 +33,6 @@ MAX_DEPTH = 64
 TOP_KEYS = ("format", "version", "name", "nodes", "edges", "training")
 NODE_KEYS = ("id", "type", "params", "position")
 EDGE_KEYS = ("source", "target", "target_port")
-BUNDLE_MEMBERS = ("graph.json", "weights.npz", "metrics.json")
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
 MIGRATIONS: dict[int, Migration] = {}
@@ -56,46 +47,16 @@ def register_migration(from_version: int) -> Callable[[Migration], Migration]:
     return wrap
 
 
-# --- reading bytes -------------------------------------------------------------------------
-
-def read_file_bytes(path: str | os.PathLike, what: str, limit: int | None = None) -> bytes:
-    """A file's bytes; a missing file, a folder or an oversized file is a FileFormatError."""
-    try:
-        info = os.stat(path)
-        if stat.S_ISDIR(info.st_mode):
-            raise FileFormatError(f"{path}: is a folder, not a {what}")
-        if limit is not None and info.st_size > limit:
-            raise FileFormatError(f"{path}: is {_size_text(info.st_size)}, too big for a "
-                                  f"{what} (the limit is {_size_text(limit)})")
-        with open(path, "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        raise FileFormatError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise FileFormatError(f"{path}: is a folder, not a {what}") from None
-    except PermissionError:
-        raise FileFormatError(f"{path}: permission denied") from None
-    except OSError as e:
-        raise FileFormatError(f"{path}: cannot be read ({e.strerror or e})") from None
-
-
-def _size_text(n: float) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if n < 1024 or unit == "PiB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} bytes"
-
-
-# --- graph files ---------------------------------------------------------------------------
+# --- reading -----------------------------------------------------------------------------
 
 def load_graph(path: str | os.PathLike) -> Graph:
     """Read a graph file; raises FileFormatError, GraphError or ConfigError naming the file."""
     raw = read_file_bytes(path, "graph file", MAX_GRAPH_BYTES)
-    return graph_from_json(_decode(raw, str(path)), str(path))
+    return graph_from_json(decode_graph_text(raw, str(path)), str(path))
 
 
-def _decode(raw: bytes, source: str) -> str:
+def decode_graph_text(raw: bytes, source: str) -> str:
+    """Graph-file bytes as text (UTF-8, a byte-order mark allowed)."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -237,16 +198,21 @@ def check_graph_data(data: dict[str, Any]) -> list[Problem]:
     if not isinstance(data.get("training") or {}, dict):
         problems.append(Problem(None, f"\"training\" must be an object, received "
                                       f"{_json_kind(data['training'])}", "structure"))
-    nodes = data.get("nodes", [])
-    if not isinstance(nodes, list):
-        problems.append(Problem(None, f"\"nodes\" must be a list, received {_json_kind(nodes)}",
-                                "structure"))
-        nodes = []
-    for i, node in enumerate(nodes):
-        if not isinstance(node, dict):
-            problems.append(Problem(None, f"node {i + 1} must be an object, received "
-                                          f"{_json_kind(node)}", "structure"))
-            continue
+    def objects(key: str, noun: str) -> Iterator[tuple[int, dict[str, Any]]]:
+        """The objects of the list `data[key]`; a non-list or a non-object is a problem."""
+        items = data.get(key, [])
+        if not isinstance(items, list):
+            problems.append(Problem(None, f"\"{key}\" must be a list, received "
+                                          f"{_json_kind(items)}", "structure"))
+            return
+        for i, item in enumerate(items):
+            if isinstance(item, dict):
+                yield i, item
+            else:
+                problems.append(Problem(None, f"{noun} {i + 1} must be an object, received "
+                                              f"{_json_kind(item)}", "structure"))
+
+    for i, node in objects("nodes", "node"):
         node_id = node.get("id")
         label = node_id if is_valid_id(node_id) else None
         where = "" if label else f"node {i + 1}: "
@@ -264,16 +230,7 @@ def check_graph_data(data: dict[str, Any]) -> list[Problem]:
                         and math.isfinite(v) for v in position)):
             problems.append(Problem(label, f"{where}\"position\" must be two numbers [x, y], "
                                            f"received {json.dumps(position)[:40]}", "structure"))
-    edges = data.get("edges", [])
-    if not isinstance(edges, list):
-        problems.append(Problem(None, f"\"edges\" must be a list, received {_json_kind(edges)}",
-                                "structure"))
-        edges = []
-    for i, edge in enumerate(edges):
-        if not isinstance(edge, dict):
-            problems.append(Problem(None, f"edge {i + 1} must be an object, received "
-                                          f"{_json_kind(edge)}", "structure"))
-            continue
+    for i, edge in objects("edges", "edge"):
         target = edge.get("target")
         label = target if is_valid_id(target) else None
         where = f"edge {i + 1} ({edge.get('source')} -> {target}): "
@@ -284,6 +241,8 @@ def check_graph_data(data: dict[str, Any]) -> list[Problem]:
                                                f"{_json_kind(edge.get(end))}", "structure"))
     return problems
 
+
+# --- writing -----------------------------------------------------------------------------
 
 def graph_to_json(graph: Graph) -> str:
     """The graph as graph-file text: one line per node and per edge, so diffs stay small."""
@@ -324,182 +283,7 @@ def save_graph(graph: Graph, path: str | os.PathLike) -> None:
     write_atomic(path, graph_to_json(graph).encode("utf-8"))
 
 
-def write_atomic(path: str | os.PathLike, data: bytes | Callable[[IO[bytes]], None]) -> None:
-    """Write bytes (or let `data(file)` write) to a temporary file beside `path`, flush it
-    to disk, then rename it over `path`. OSErrors name `path`, not the temporary file."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as e:
-        raise OSError(e.errno, e.strerror, str(path)) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if callable(data):
-                data(f)
-            else:
-                f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _mode_for(path))
-        os.replace(tmp, path)
-    except BaseException as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(e, OSError):
-            raise OSError(e.errno, e.strerror, str(path)) from None
-        raise
 
-
-def _mode_for(path: Path) -> int:
-    """Keep an existing file's permissions; new files get the usual 0666 minus umask."""
-    try:
-        return stat.S_IMODE(os.stat(path).st_mode)
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-# --- weight files --------------------------------------------------------------------------
-
-def save_weights(model_or_weights: Any, path: str | os.PathLike) -> None:
-    """Write weights keyed `<node id>/<weight name>` to an .npz file, atomically.
-
-    `model_or_weights`: a Model (its `get_weights()`) or a dict of arrays."""
-    weights = (model_or_weights.get_weights() if hasattr(model_or_weights, "get_weights")
-               else dict(model_or_weights))
-    arrays = {str(k): np.ascontiguousarray(v) for k, v in weights.items()}
-    write_atomic(path, lambda f: np.savez(f, **arrays))
-
-
-def load_weights(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Read a weight file; every array must be finite real numbers. Keys and shapes are
-    checked against a graph by `apply_weights` / `Model.set_weights`."""
-    raw = read_file_bytes(path, "weight file")
-    return weights_from_bytes(raw, str(path))
-
-
-def weights_from_bytes(raw: bytes, source: str) -> dict[str, np.ndarray]:
-    if not raw.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        raise FileFormatError(f"{source}: is not a weight file (.npz, a zip archive of arrays)")
-    try:
-        with np.load(io.BytesIO(raw), allow_pickle=False) as z:
-            weights = {k: z[k] for k in z.files}
-    except ValueError as e:
-        why = "it holds Python objects, which are not loaded for safety" if "pickle" in str(e) \
-            else str(e)
-        raise FileFormatError(f"{source}: is not a valid weight file ({why})") from None
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError, zlib.error) as e:
-        raise FileFormatError(f"{source}: is not a valid weight file ({e})") from None
-    for key, value in weights.items():
-        if value.dtype.kind not in "fiu":
-            raise FileFormatError(f"{source}: weight '{key}' must hold real numbers, found "
-                                  f"dtype {value.dtype}")
-        if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
-            raise FileFormatError(f"{source}: weight '{key}' contains NaN or infinite values")
-    return weights
-
-
-def apply_weights(model: Any, path: str | os.PathLike) -> None:
-    """Load a weight file into `model`, checking every key and shape (all mismatches are
-    counted, the first named)."""
-    model.set_weights(load_weights(path), source=f"{path}: the weights")
-
-
-# --- bundles -------------------------------------------------------------------------------
-
-class Bundle(NamedTuple):
-    graph: Graph
-    weights: dict[str, np.ndarray]
-    metrics: Any
-
-
-def save_bundle(path: str | os.PathLike, graph: Graph, weights: Any, metrics: Any = None
-                ) -> None:
-    """One zip with graph.json, weights.npz and metrics.json, to hand a model to someone.
-
-    `weights`: a Model or a dict of arrays; `metrics`: JSON-able data or a History."""
-    if hasattr(weights, "get_weights"):
-        weights = weights.get_weights()
-    buf = io.BytesIO()
-    np.savez(buf, **{str(k): np.ascontiguousarray(v) for k, v in weights.items()})
-    members = {"graph.json": graph_to_json(graph).encode("utf-8"),
-               "weights.npz": buf.getvalue(),
-               "metrics.json": metrics_to_json(metrics).encode("utf-8")}
-
-    def write(f: IO[bytes]) -> None:
-        with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
-            for name, data in members.items():
-                z.writestr(name, data)
-    write_atomic(path, write)
-
-
-def load_bundle(path: str | os.PathLike) -> Bundle:
-    """Read a bundle written by `save_bundle`: (graph, weights, metrics)."""
-    raw = read_file_bytes(path, "model bundle")
-    source = str(path)
-    if not raw.startswith(b"PK"):
-        raise FileFormatError(f"{source}: is not a model bundle (a zip archive)")
-    try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as z:
-            names = z.namelist()
-            extra = [n for n in names if n not in BUNDLE_MEMBERS]
-            if extra:
-                raise FileFormatError(f"{source}: unexpected file '{extra[0]}' in the bundle "
-                                      f"(a bundle holds {', '.join(BUNDLE_MEMBERS)})")
-            missing = [n for n in BUNDLE_MEMBERS[:2] if n not in names]
-            if missing:
-                raise FileFormatError(f"{source}: the bundle has no {missing[0]}")
-            if z.getinfo("graph.json").file_size > MAX_GRAPH_BYTES:
-                raise FileFormatError(f"{source}: its graph.json is too big")
-            graph_text = _decode(z.read("graph.json"), f"{source}/graph.json")
-            weights_raw = z.read("weights.npz")
-            metrics_raw = z.read("metrics.json") if "metrics.json" in names else b"null"
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as e:
-        raise FileFormatError(f"{source}: is not a valid model bundle ({e})") from None
-    graph = graph_from_json(graph_text, f"{source}/graph.json")
-    weights = weights_from_bytes(weights_raw, f"{source}/weights.npz")
-    try:
-        metrics = json.loads(metrics_raw.decode("utf-8"))
-    except (ValueError, RecursionError) as e:
-        raise FileFormatError(f"{source}/metrics.json: is not valid JSON ({e})") from None
-    return Bundle(graph, weights, metrics)
-
-
-def is_bundle(path: str | os.PathLike) -> bool:
-    """Whether `path` is a zip holding a graph.json (a bundle, not a weight file)."""
-    try:
-        with zipfile.ZipFile(path) as z:
-            return "graph.json" in z.namelist()
-    except (OSError, zipfile.BadZipFile, ValueError):
-        return False
-
-
-def metrics_to_json(metrics: Any) -> str:
-    """Training metrics as JSON text; NaN and infinities (a diverged run) become null."""
-    if hasattr(metrics, "epochs") and not isinstance(metrics, dict):
-        metrics = {"epochs": metrics.epochs}
-    return json.dumps(_finite(metrics), indent=2) + "\n"
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _finite(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-__all__ = ["FORMAT", "MIGRATIONS", "VERSION", "Bundle", "apply_weights",
-           "graph_from_json", "graph_to_json", "is_bundle", "load_bundle", "load_graph",
-           "load_weights", "metrics_to_json", "migrate", "register_migration", "save_bundle",
-           "save_graph", "save_weights", "write_atomic"]
+__all__ = ["FORMAT", "MAX_GRAPH_BYTES", "MIGRATIONS", "VERSION", "decode_graph_text",
+           "graph_from_json", "graph_to_json", "load_graph", "migrate", "register_migration",
+           "save_graph"]

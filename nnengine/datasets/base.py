@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DatasetError
+from ..fileio import read_file_bytes
 
 Features = np.ndarray | list[np.ndarray] | dict[str, np.ndarray]
 
@@ -103,19 +104,21 @@ def stratified_split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: i
     return x[train], y[train], x[test], y[test]
 
 
+def check_sample_array(source: object, key: str, a: np.ndarray) -> None:
+    """Samples must be numbers, one row per sample: a: (samples, ...). A DatasetError names
+    `source` (the file) and `key` (the array in it)."""
+    if a.dtype.kind not in "biuf" or a.ndim < 1:
+        raise DatasetError(f"{source}: '{key}' must be an array of numbers, one row per "
+                           f"sample; found dtype {a.dtype}, shape {list(a.shape)}")
+
+
 def read_bytes(path: Path) -> bytes:
     """The file's bytes, gunzipped when it ends in .gz; errors name the file."""
-    try:
-        raw = path.read_bytes()
-        if path.name.lower().endswith(".gz"):
-            raw = gzip.decompress(raw)
+    raw = read_file_bytes(path, "file", error=DatasetError)
+    if not path.name.lower().endswith(".gz"):
         return raw
-    except IsADirectoryError:
-        raise DatasetError(f"{path}: is a folder, not a file") from None
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: no such file") from None
-    except PermissionError:
-        raise DatasetError(f"{path}: permission denied") from None
+    try:
+        return gzip.decompress(raw)
     except (gzip.BadGzipFile, EOFError, zlib.error) as e:
         raise DatasetError(f"{path}: is not a valid gzip file ({e})") from None
     except OSError as e:

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DatasetError
-from .base import Dataset, Features, read_bytes, split_features
+from ..fileio import ZIP_MAGIC
+from .base import Dataset, Features, check_sample_array, read_bytes, split_features
 from .images import is_idx_file, load_idx, load_image_folder
 
 SEED = 1234
@@ -198,9 +199,7 @@ def load_npz(path: str | Path, input_ids: list[str] | None = None) -> Dataset:
             if key not in arrays:
                 raise DatasetError(f"{path}: has no array '{key}' for input '{input_id}'")
             a = arrays[key]
-            if a.dtype.kind not in "biuf" or a.ndim < 1:
-                raise DatasetError(f"{path}: '{key}' must be an array of numbers, one row per "
-                                   f"sample; found dtype {a.dtype}, shape {list(a.shape)}")
+            check_sample_array(path, key, a)
             if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
                 raise DatasetError(f"{path}: '{key}' contains NaN or infinite values")
             if len(a) != len(y):
@@ -235,7 +234,7 @@ def load_npz(path: str | Path, input_ids: list[str] | None = None) -> Dataset:
 def read_npz(path: Path, what: str) -> dict[str, np.ndarray]:
     """Every array of a .npz file, with errors that name the file (never a pickle)."""
     raw = read_bytes(path)
-    if not raw.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+    if not raw.startswith(ZIP_MAGIC):
         raise DatasetError(f"{path}: is not a .npz {what} (not a zip archive)")
     try:
         with np.load(io.BytesIO(raw), allow_pickle=False) as z:

@@ -396,7 +396,7 @@ def to_onnx(model) -> Any:
 
 def export_onnx(model, path: str | os.PathLike) -> None:
     """Write `model` (a compiled nnengine Model with its weights) as an ONNX file, atomically."""
-    from ..serialization import write_atomic
+    from ..fileio import write_atomic
 
     write_atomic(path, to_onnx(model).SerializeToString())
 

@@ -267,7 +267,7 @@ CONVERTERS: dict[str, TorchConverter] = {
 # --- the file --------------------------------------------------------------------------------
 def export_pytorch(model, path: str | os.PathLike) -> None:
     """Write `model` as a standalone PyTorch module source file, atomically."""
-    from ..serialization import write_atomic
+    from ..fileio import write_atomic
 
     write_atomic(path, pytorch_source(model).encode("utf-8"))
 

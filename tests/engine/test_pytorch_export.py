@@ -13,7 +13,8 @@ from nnengine.catalogue import layer_specs
 from nnengine.errors import ExportError
 from nnengine.export import export_pytorch
 from nnengine.export.pytorch_export import CONVERTERS, _class_name, pytorch_source
-from nnengine.serialization import load_graph, save_weights
+from nnengine.serialization import load_graph
+from nnengine.weights_io import save_weights
 from tests.engine.builders import mlp
 from tests.engine.export_cases import (
     assert_close,

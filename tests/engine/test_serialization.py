@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 import nnengine as nn
 from nnengine import serialization as ser
+from nnengine.bundle import is_bundle
+from nnengine.fileio import write_atomic
 from tests.engine.builders import mlp
 
 GOLDEN = Path(__file__).parent / "data" / "graph_v1.json"
@@ -227,14 +229,14 @@ def test_failed_rename_leaves_old_file_and_no_temporary(tmp_path, monkeypatch):
 
 def test_crash_mid_write_leaves_old_file(tmp_path):
     path = tmp_path / "w.npz"
-    ser.write_atomic(path, b"old contents")
+    write_atomic(path, b"old contents")
 
     def half_then_crash(f):
         f.write(b"half a fi")
         raise RuntimeError("power cut")
 
     with pytest.raises(RuntimeError):
-        ser.write_atomic(path, half_then_crash)
+        write_atomic(path, half_then_crash)
     assert path.read_bytes() == b"old contents"
     assert [p.name for p in tmp_path.iterdir()] == ["w.npz"]
 
@@ -297,9 +299,9 @@ def test_bundle_round_trip(tmp_path):
     assert bundle.metrics == {"epochs": [{"epoch": 1, "loss": 0.5, "val_loss": None}]}
     for key, value in model.weights.items():
         np.testing.assert_array_equal(bundle.weights[key], value)
-    assert ser.is_bundle(tmp_path / "m.zip")
+    assert is_bundle(tmp_path / "m.zip")
     nn.save_weights(model, tmp_path / "w.npz")
-    assert not ser.is_bundle(tmp_path / "w.npz")
+    assert not is_bundle(tmp_path / "w.npz")
 
 
 def test_bundle_with_a_bad_graph_names_the_member(tmp_path):

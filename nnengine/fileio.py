@@ -1,0 +1,98 @@
+"""Plain file handling every reader and writer shares: reading a user's file with errors
+that name it, atomic saves, and sizes in words.
+
+Every save is atomic: a temporary file beside the target, then `os.replace`.
+"""
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+from .errors import FileFormatError, NNEngineError
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+"""How a zip archive (and so an .npz file) starts: a first member, or an empty archive."""
+
+
+def read_file_bytes(path: str | os.PathLike, what: str, limit: int | None = None,
+                    error: type[NNEngineError] = FileFormatError) -> bytes:
+    """A file's bytes; a missing file, a folder or a file over `limit` bytes raises `error`
+    with a message that starts with the path (`what` names the kind of file expected)."""
+    try:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise error(f"{path}: is a folder, not a {what}")
+        if limit is not None and info.st_size > limit:
+            raise error(f"{path}: is {size_text(info.st_size, binary=True)}, too big for a "
+                        f"{what} (the limit is {size_text(limit, binary=True)})")
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a folder, not a {what}") from None
+    except PermissionError:
+        raise error(f"{path}: permission denied") from None
+    except OSError as e:
+        raise error(f"{path}: cannot be read ({e.strerror or e})") from None
+
+
+_DECIMAL_UNITS = ("bytes", "KB", "MB", "GB", "TB", "PB", "EB")
+_BINARY_UNITS = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+def size_text(n: float, binary: bool = False) -> str:
+    """`n` bytes in words: "1.5 MB" (steps of 1000, for memory), or with `binary` "1.5 MiB"
+    (steps of 1024, for file sizes)."""
+    units, step = (_BINARY_UNITS, 1024) if binary else (_DECIMAL_UNITS, 1000)
+    for unit in units:
+        if n < step or unit == units[-1]:
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= step
+    return f"{n} bytes"
+
+
+def write_atomic(path: str | os.PathLike, data: bytes | Callable[[IO[bytes]], None]) -> None:
+    """Write bytes (or let `data(file)` write) to a temporary file beside `path`, flush it
+    to disk, then rename it over `path`. OSErrors name `path`, not the temporary file."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise OSError(e.errno, e.strerror, str(path)) from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            if callable(data):
+                data(f)
+            else:
+                f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, _mode_for(path))
+        os.replace(tmp, path)
+    except BaseException as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(e, OSError):
+            raise OSError(e.errno, e.strerror, str(path)) from None
+        raise
+
+
+def _mode_for(path: Path) -> int:
+    """Keep an existing file's permissions; new files get the usual 0666 minus umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+__all__ = ["ZIP_MAGIC", "read_file_bytes", "size_text", "write_atomic"]
