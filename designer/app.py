@@ -84,7 +84,18 @@ def main(argv: list[str] | None = None) -> int:
     QTimer.singleShot(0, window.files.offer_recovery)
     status = app.exec()
     sys.excepthook = sys.__excepthook__  # no dialogs while Qt tears the window down
+    release_clipboard(app)
     return status
+
+
+def release_clipboard(app: QApplication) -> None:
+    """Drop copied layers before Qt shuts down: PySide6 crashes at exit while the clipboard
+    still owns mime data this process made (and a quitting app's copy is gone anyway)."""
+    from .main_window import FRAGMENT_MIME
+
+    mime = app.clipboard().mimeData()
+    if mime is not None and mime.hasFormat(FRAGMENT_MIME):
+        app.clipboard().clear()
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ def reading(path: object) -> Iterator[None]:
     except OSError as e:
         where = e.filename if e.filename is not None else path
         raise CLIError(_with_file(where, e.strerror or str(e))) from None
-    except (ValueError, EOFError, zipfile.BadZipFile, zlib.error, RecursionError) as e:
+    except (ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error, RecursionError) as e:
         raise CLIError(_with_file(path, f"cannot be read ({e})")) from None
 
 

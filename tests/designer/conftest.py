@@ -60,3 +60,13 @@ def make_document():
 def document(make_document):
     """A GraphDocument holding the valid 5-node MLP (no window)."""
     return make_document()
+
+
+@pytest.fixture(autouse=True)
+def _empty_clipboard_after_test():
+    """Offscreen Qt crashes at exit if the clipboard still owns our mime data."""
+    yield
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is not None:
+        QApplication.clipboard().clear()
