@@ -1,0 +1,1 @@
+"""Live training plots (pyqtgraph), one module per kind of view, composed by `dashboard`."""

@@ -1,0 +1,226 @@
+"""The confusion matrix on the test split (rows: true class, columns: predicted; shaded by
+the share of each true class), and a grid of test samples with their predictions. Clicking
+a cell lists its samples; clicking a sample makes it the sample under inspection."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
+
+from ..training.summary import Snapshot
+from .base import BAD, GOOD, MUTED, TEXT, LivePlot, make_plot, sequential_map
+
+MAX_TEXT_CLASSES = 15    # above this, cells carry no count labels
+GRID_SAMPLES = 60        # samples shown when no cell is chosen
+ICON = 40
+
+
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, k: int) -> np.ndarray:
+    """(k, k) counts: [true, predicted]."""
+    m = np.zeros((k, k), dtype=np.int64)
+    ok = (labels >= 0) & (labels < k) & (predicted >= 0) & (predicted < k)
+    np.add.at(m, (labels[ok].astype(int), predicted[ok].astype(int)), 1)
+    return m
+
+
+def sample_icon(image: np.ndarray, levels: tuple[float, float]) -> QIcon:
+    """A grey (h, w) or colour (h, w, 3) sample as an icon, scaled up without smoothing."""
+    lo, hi = levels
+    a = np.clip((np.asarray(image, dtype=np.float32) - lo) / (hi - lo + 1e-9), 0, 1)
+    a = np.ascontiguousarray((a * 255).astype(np.uint8))
+    if a.ndim == 2:
+        h, w = a.shape
+        img = QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+    else:
+        h, w, _ = a.shape
+        img = QImage(a.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+    return QIcon(QPixmap.fromImage(img).scaled(ICON, ICON, Qt.AspectRatioMode.KeepAspectRatio,
+                                               Qt.TransformationMode.FastTransformation))
+
+
+class ConfusionPlot(LivePlot):
+    sample_chosen = Signal(int)      # a test sample index
+    cell_chosen = Signal(int, int)   # true class, predicted class
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        self.plot = make_plot("Confusion matrix (test split)", "true class", "predicted class")
+        item = self.plot.getPlotItem()
+        item.invertY(True)
+        item.setAspectLocked(True)
+        item.showGrid(x=False, y=False)
+        item.getViewBox().setMouseEnabled(x=False, y=False)
+        self.image = pg.ImageItem(autoLevels=False)
+        self.image.setColorMap(sequential_map())
+        self.plot.addItem(self.image)
+        self.cell_box = pg.QtWidgets.QGraphicsRectItem(0, 0, 1, 1)
+        self.cell_box.setPen(pg.mkPen("#f59e0b", width=3))
+        self.cell_box.setVisible(False)
+        self.plot.addItem(self.cell_box)
+        self.plot.scene().sigMouseClicked.connect(self._clicked)
+        self.texts: list[pg.TextItem] = []
+        split.addWidget(self.plot)
+        right = QWidget()
+        col = QVBoxLayout(right)
+        col.setContentsMargins(4, 0, 0, 0)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setStyleSheet(f"color: {TEXT};")
+        self.samples = QListWidget()
+        self.samples.setViewMode(QListWidget.ViewMode.IconMode)
+        self.samples.setIconSize(QSize(ICON, ICON))
+        self.samples.setGridSize(QSize(ICON + 30, ICON + 24))
+        self.samples.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.samples.setMovement(QListWidget.Movement.Static)
+        self.samples.setUniformItemSizes(True)
+        self.samples.itemClicked.connect(self._sample_clicked)
+        hint = QLabel("Click a cell to list its samples; click a sample to inspect it.")
+        hint.setStyleSheet(f"color: {MUTED};")
+        hint.setWordWrap(True)
+        col.addWidget(self.summary)
+        col.addWidget(self.samples, 1)
+        col.addWidget(hint)
+        split.addWidget(right)
+        split.setSizes([420, 360])
+        self.body.addWidget(split, 1)
+        self.snapshot: Snapshot | None = None
+        self.matrix: np.ndarray | None = None
+        self.predictions: np.ndarray | None = None
+        self.cell: tuple[int, int] | None = None
+        self._drawn = None
+        self._levels = (0.0, 1.0)
+        self.message("The confusion matrix is shown for classification.")
+
+    # --- run set-up ------------------------------------------------------------------------
+    def reset(self) -> None:
+        ctx = self.context
+        for t in self.texts:
+            self.plot.removeItem(t)
+        self.texts = []
+        self.snapshot = self.matrix = self.predictions = None
+        self.cell = None
+        self.cell_box.setVisible(False)
+        self._drawn = None
+        k = ctx.num_classes
+        if not ctx.classification or not k:
+            return
+        if k <= MAX_TEXT_CLASSES:
+            for _ in range(k * k):
+                t = pg.TextItem("", anchor=(0.5, 0.5), color=TEXT)
+                self.plot.addItem(t)
+                self.texts.append(t)
+        names = [str(n) for n in (ctx.class_names or range(k))][:k]
+        ticks = [[(i + 0.5, names[i]) for i in range(k)]]
+        item = self.plot.getPlotItem()
+        item.getAxis("bottom").setTicks(ticks)
+        item.getAxis("left").setTicks(ticks)
+        item.setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
+        if ctx.test_images is not None:
+            self._levels = (float(np.nanmin(ctx.test_images)), float(np.nanmax(ctx.test_images)))
+
+    def set_snapshot(self, snap: Snapshot | None) -> None:
+        """Only snapshots with test predictions change the matrix; others are ignored."""
+        if snap is not None and snap.test_predictions is not None:
+            self.snapshot = snap
+            self.request()
+
+    # --- drawing ---------------------------------------------------------------------------
+    def draw(self) -> None:
+        ctx, snap = self.context, self.snapshot
+        if not ctx.classification or ctx.test_labels is None:
+            self.message("The confusion matrix is shown for classification data sets with a "
+                         "test split.")
+            return
+        if snap is None:
+            self.message("Press Train to see the confusion matrix on the test split.")
+            return
+        self.show_plot()
+        if self._drawn is snap:
+            return
+        self._drawn = snap
+        k = ctx.num_classes
+        self.predictions = snap.test_predictions
+        self.matrix = confusion_matrix(ctx.test_labels, self.predictions, k)
+        rows = self.matrix.sum(axis=1, keepdims=True)
+        share = np.divide(self.matrix, rows, out=np.zeros(self.matrix.shape), where=rows > 0)
+        self.image.setImage(share.astype(np.float32), autoLevels=False, levels=(0.0, 1.0))
+        self.image.setRect(QRectF(0, 0, k, k))
+        for i, t in enumerate(self.texts):
+            r, c = divmod(i, k)
+            t.setText(str(self.matrix[r, c]) if self.matrix[r, c] else "")
+            t.setColor("#ffffff" if share[r, c] > 0.55 else TEXT)
+            t.setPos(c + 0.5, r + 0.5)
+        acc = float(np.trace(self.matrix)) / max(int(self.matrix.sum()), 1)
+        self.plot.getPlotItem().setTitle(
+            f"Confusion matrix · test accuracy {acc:.1%} · epoch {snap.epoch}", size="10pt")
+        self._fill_samples()
+
+    def select_cell(self, true: int, predicted: int) -> list[int]:
+        """Show the samples of one cell; returns their test indices."""
+        k = self.context.num_classes
+        if not (0 <= true < k and 0 <= predicted < k):
+            return []
+        self.cell = (true, predicted)
+        self.cell_box.setRect(QRectF(predicted, true, 1, 1))
+        self.cell_box.setVisible(True)
+        self.cell_chosen.emit(true, predicted)
+        return self._fill_samples()
+
+    def clear_cell(self) -> None:
+        self.cell = None
+        self.cell_box.setVisible(False)
+        self._fill_samples()
+
+    def cell_samples(self, true: int, predicted: int) -> list[int]:
+        if self.predictions is None or self.context.test_labels is None:
+            return []
+        hits = (self.context.test_labels == true) & (self.predictions == predicted)
+        return [int(i) for i in np.flatnonzero(hits)]
+
+    def _fill_samples(self) -> list[int]:
+        ctx = self.context
+        names = [str(n) for n in (ctx.class_names or range(ctx.num_classes))]
+        if self.predictions is None:
+            return []
+        if self.cell is not None:
+            indices = self.cell_samples(*self.cell)
+            t, p = self.cell
+            verdict = "correct" if t == p else "mistaken"
+            self.summary.setText(f"<b>{len(indices)}</b> test samples of class "
+                                 f"<b>{names[t]}</b> predicted as <b>{names[p]}</b> "
+                                 f"({verdict}).")
+        else:
+            indices = list(range(min(GRID_SAMPLES, len(self.predictions))))
+            self.summary.setText(f"The first {len(indices)} test samples with their "
+                                 "predictions (true → predicted).")
+        self.samples.clear()
+        for i in indices:
+            true, pred = int(ctx.test_labels[i]), int(self.predictions[i])
+            item = QListWidgetItem(f"{names[true]}→{names[pred]}")
+            item.setData(Qt.ItemDataRole.UserRole, i)
+            item.setToolTip(f"test sample #{i}: true {names[true]}, predicted {names[pred]}")
+            item.setForeground(QColor(GOOD if true == pred else BAD))
+            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            if ctx.test_images is not None:
+                item.setIcon(sample_icon(ctx.test_images[i], self._levels))
+            self.samples.addItem(item)
+        return indices
+
+    # --- mouse -----------------------------------------------------------------------------
+    def _clicked(self, event) -> None:
+        if self.matrix is None:
+            return
+        pos = self.plot.getPlotItem().getViewBox().mapSceneToView(event.scenePos())
+        c, r = int(np.floor(pos.x())), int(np.floor(pos.y()))
+        if 0 <= r < len(self.matrix) and 0 <= c < len(self.matrix):
+            self.select_cell(r, c)
+
+    def _sample_clicked(self, item: QListWidgetItem) -> None:
+        self.sample_chosen.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+
+    def choose_sample(self, index: int) -> None:
+        """As if the sample at `index` of the test split was clicked."""
+        self.sample_chosen.emit(int(index))

@@ -1,0 +1,159 @@
+"""Loss and accuracy curves: training per batch (light) and per epoch, validation per epoch.
+
+The x axis is in epochs (a batch sits at epoch − 1 + batch / batches per epoch, an epoch's
+mean at its end) and spans the whole run from the start, so axes are not redrawn as data
+arrives. The per-batch curves use peak downsampling and clip-to-view, so a run of a million
+batches still redraws quickly; the per-epoch curves are only touched when an epoch ends.
+Both plots live in one GraphicsLayoutWidget (one repaint per frame). A dashed line marks the
+epoch the scrubber shows.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
+
+from .base import TEXT, TRAIN, TRAIN_LIGHT, VALID, LivePlot, StickyRange, style_plot
+
+MAX_SYMBOLS = 20   # epoch markers are drawn up to this many epochs
+
+
+def _curve(plot: pg.PlotItem, pen: str, width: float, name: str,
+           dense: bool = False) -> pg.PlotDataItem:
+    if dense:   # no symbol options at all: any of them turns markers on in pyqtgraph
+        item = plot.plot([], [], pen=pg.mkPen(pen, width=width), name=name)
+    else:
+        item = plot.plot([], [], pen=pg.mkPen(pen, width=width), name=name, symbol="o",
+                         symbolSize=6, symbolBrush=pen, symbolPen=pg.mkPen(pen))
+    if dense:
+        item.setDownsampling(auto=True, method="peak")
+        item.setClipToView(True)
+    return item
+
+
+class CurvesPlot(LivePlot):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        controls = QHBoxLayout()
+        self.log_box = QCheckBox("Log scale (loss)")
+        self.batch_box = QCheckBox("Per batch")
+        self.batch_box.setChecked(True)
+        self.epoch_box = QCheckBox("Per epoch")
+        self.epoch_box.setChecked(True)
+        for box in (self.batch_box, self.epoch_box, self.log_box):
+            box.toggled.connect(self._apply_options)
+            controls.addWidget(box)
+        controls.addStretch(1)
+        self.body.addLayout(controls)
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setMinimumSize(200, 160)
+        self.loss_plot = self.view.addPlot(row=0, col=0)
+        self.acc_plot = self.view.addPlot(row=1, col=0)
+        style_plot(self.loss_plot, "Loss", "loss", "epoch")
+        style_plot(self.acc_plot, "Accuracy", "accuracy", "epoch")
+        self.view.ci.layout.setRowStretchFactor(0, 3)
+        self.view.ci.layout.setRowStretchFactor(1, 2)
+        self.acc_plot.setXLink(self.loss_plot)
+        for p, offset in ((self.loss_plot, (-8, 8)), (self.acc_plot, (-8, -8))):
+            p.addLegend(offset=offset, labelTextColor=TEXT,
+                        brush=pg.mkBrush(255, 255, 255, 200))
+        self.loss_batch = _curve(self.loss_plot, TRAIN_LIGHT, 1, "train (batch)", True)
+        self.loss_epoch = _curve(self.loss_plot, TRAIN, 2, "train")
+        self.val_loss = _curve(self.loss_plot, VALID, 2, "validation")
+        self.acc_batch = _curve(self.acc_plot, TRAIN_LIGHT, 1, "train (batch)", True)
+        self.acc_epoch = _curve(self.acc_plot, TRAIN, 2, "train")
+        self.val_acc = _curve(self.acc_plot, VALID, 2, "validation")
+        self.acc_plot.setYRange(0, 1.0, padding=0.04)
+        self.acc_plot.enableAutoRange(axis="y", enable=False)
+        self.loss_range = StickyRange(self.loss_plot)
+        self.markers = []
+        for p in (self.loss_plot, self.acc_plot):
+            line = pg.InfiniteLine(angle=90, movable=False,
+                                   pen=pg.mkPen("#64748b", width=1.5, style=Qt.PenStyle.DashLine))
+            line.setVisible(False)
+            p.addItem(line)
+            self.markers.append(line)
+        self.body.addWidget(self.view, 1)
+        self._version = -1
+        self._epochs_drawn = -1
+        self._symbols: str | None = "o"
+        self._accuracy_shown = True
+        self.message("Press Train to see the loss and accuracy curves.")
+
+    def reset(self) -> None:
+        self._version = -1
+        self._epochs_drawn = -1
+        self.loss_range.reset()
+        for item in (self.loss_batch, self.loss_epoch, self.val_loss,
+                     self.acc_batch, self.acc_epoch, self.val_acc):
+            item.setData([], [])
+        if self.context.epochs:
+            # The whole run's width from the start: the x axis never has to be redrawn.
+            self.loss_plot.setXRange(0, self.context.epochs, padding=0.02)
+        self.set_marker(None)
+
+    def set_marker(self, epoch: float | None) -> None:
+        """Show a dashed line at `epoch` (the scrubbed epoch), or hide it (None = live)."""
+        for line in self.markers:
+            line.setVisible(epoch is not None)
+            if epoch is not None:
+                line.setValue(epoch)
+
+    def _apply_options(self) -> None:
+        self.loss_plot.setLogMode(y=self.log_box.isChecked())
+        for item in (self.loss_batch, self.acc_batch):
+            item.setVisible(self.batch_box.isChecked())
+        for item in (self.loss_epoch, self.val_loss, self.acc_epoch, self.val_acc):
+            item.setVisible(self.epoch_box.isChecked())
+        self._version = self._epochs_drawn = -1
+        self.loss_range.reset()
+        self.request()
+
+    def _show_accuracy(self, shown: bool) -> None:
+        """Regression has no accuracy: take its plot out of the layout."""
+        if shown == self._accuracy_shown:
+            return
+        self._accuracy_shown = shown
+        layout = self.view.ci.layout
+        if shown:
+            layout.addItem(self.acc_plot, 1, 0)
+            self.acc_plot.show()
+        else:
+            layout.removeItem(self.acc_plot)
+            self.acc_plot.hide()
+
+    def draw(self) -> None:
+        m = self.context.metrics
+        if m is None or (len(m) == 0 and not m.epochs):
+            self.message("Press Train to see the loss and accuracy curves.")
+            return
+        self.show_plot()
+        if m.version == self._version:
+            return
+        self._version = m.version
+        has_acc = m.has_accuracy
+        self._show_accuracy(has_acc)
+        x, loss = m.batch_x, m.batch_loss
+        log = self.log_box.isChecked()
+        if log:
+            loss = np.where(loss > 0, loss, np.nan)
+        self.loss_batch.setData(x, loss, connect="finite")
+        shown = [loss] if self.batch_box.isChecked() else []
+        if self.epoch_box.isChecked() or not shown:
+            shown += [m.epoch_series("loss")[1], m.epoch_series("val_loss")[1]]
+        self.loss_range.update(*shown, log=log)
+        if has_acc:
+            self.acc_batch.setData(x, m.batch_accuracy, connect="finite")
+        if len(m.epochs) != self._epochs_drawn:
+            self._epochs_drawn = len(m.epochs)
+            symbols = "o" if len(m.epochs) <= MAX_SYMBOLS else None
+            if symbols != self._symbols:   # markers only while they stay apart
+                self._symbols = symbols
+                for item in (self.loss_epoch, self.val_loss, self.acc_epoch, self.val_acc):
+                    item.setSymbol(symbols)
+            self.loss_epoch.setData(*m.epoch_series("loss"))
+            self.val_loss.setData(*m.epoch_series("val_loss"))
+            if has_acc:
+                self.acc_epoch.setData(*m.epoch_series("accuracy"))
+                self.val_acc.setData(*m.epoch_series("val_accuracy"))

@@ -1,0 +1,86 @@
+"""Training health: the diagnostics' alarms as a readable list, most severe first, each
+with a severity icon, the layer it concerns and what to try. Clicking an alarm that names
+a layer emits `node_chosen` (the main window selects that node on the canvas)."""
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QStyle, QVBoxLayout, QWidget
+
+from nnengine.diagnostics import ERROR, INFO, WARNING
+
+from .base import MUTED, TEXT
+
+ICONS = {ERROR: QStyle.StandardPixmap.SP_MessageBoxCritical,
+         WARNING: QStyle.StandardPixmap.SP_MessageBoxWarning,
+         INFO: QStyle.StandardPixmap.SP_MessageBoxInformation}
+TITLES = {"dead_relu": "Dead ReLU units", "saturated": "Saturated units",
+          "vanishing": "Vanishing gradients", "exploding": "Exploding gradients",
+          "flat_loss": "Loss is flat", "rising_loss": "Loss is rising",
+          "overfitting": "Overfitting", "diverged": "Training diverged"}
+
+
+class HealthPanel(QWidget):
+    node_chosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        col = QVBoxLayout(self)
+        col.setContentsMargins(4, 4, 4, 4)
+        title = QLabel("Training health")
+        title.setStyleSheet(f"color: {TEXT}; font-weight: bold; font-size: 10pt;")
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setStyleSheet(f"color: {MUTED};")
+        self.list = QListWidget()
+        self.list.setWordWrap(True)
+        self.list.setIconSize(QSize(22, 22))
+        self.list.setSpacing(3)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.list.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
+        self.list.itemClicked.connect(self._clicked)
+        col.addWidget(title)
+        col.addWidget(self.status)
+        col.addWidget(self.list, 1)
+        self.alarms: list = []
+        self._shown: list[str] | None = None
+        self.set_alarms([], started=False)
+
+    def set_alarms(self, alarms: list, started: bool = True) -> None:
+        shown = [str(started)] + [str(a) for a in alarms]
+        if shown == self._shown:
+            return
+        self._shown = shown
+        self.alarms = list(alarms)
+        self.list.clear()
+        if not started:
+            self.status.setText("Train the network to check its health: dead or saturated "
+                                "units, vanishing or exploding gradients, a flat or rising "
+                                "loss, overfitting.")
+            return
+        errors = sum(a.severity == ERROR for a in alarms)
+        warnings = sum(a.severity == WARNING for a in alarms)
+        if not alarms:
+            self.status.setText("✓ No problems found: units are alive, gradients are in a "
+                                "healthy range and the loss is improving.")
+        else:
+            parts = [f"{errors} problem{'s' * (errors != 1)}" if errors else "",
+                     f"{warnings} warning{'s' * (warnings != 1)}" if warnings else ""]
+            self.status.setText(", ".join(p for p in parts if p) + ".")
+        style = self.style()
+        for a in alarms:
+            head = TITLES.get(a.code, a.code.replace("_", " ").capitalize())
+            where = f" · {a.node_id}" if a.node_id else ""
+            item = QListWidgetItem(style.standardIcon(ICONS.get(a.severity, ICONS[INFO])),
+                                   f"{head}{where}\n{a.message}")
+            item.setData(Qt.ItemDataRole.UserRole, a.node_id or "")
+            item.setToolTip(a.message)
+            self.list.addItem(item)
+
+    def add_alarm(self, alarm) -> None:
+        """Append one alarm (e.g. a divergence) to what is shown."""
+        self.set_alarms([alarm, *self.alarms])
+
+    def _clicked(self, item: QListWidgetItem) -> None:
+        node = item.data(Qt.ItemDataRole.UserRole)
+        if node:
+            self.node_chosen.emit(node)

@@ -1,0 +1,79 @@
+"""Autoencoders: the sample under inspection next to its reconstruction, as images for
+image data (same fixed colour levels on both sides), else as two curves over the values."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+from ..training.summary import Snapshot
+from .base import MUTED, TRAIN, VALID, LivePlot, as_image, image_view, make_plot
+
+
+class ReconstructionPlot(LivePlot):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        row = QHBoxLayout()
+        self.input_widget, self.input_box, self.input_image = image_view(title="Input")
+        self.output_widget, self.output_box, self.output_image = image_view(
+            title="Reconstruction")
+        for img in (self.input_image, self.output_image):
+            img.setColorMap(pg.colormap.get("CET-L1"))
+        row.addWidget(self.input_widget)
+        row.addWidget(self.output_widget)
+        self.images = QWidget()
+        self.images.setLayout(row)
+        self.curve_plot = make_plot("Input and reconstruction", "value", "element")
+        self.curve_plot.addLegend(offset=(-8, 8), labelTextColor="#1f2933")
+        self.input_curve = self.curve_plot.plot([], [], pen=pg.mkPen(TRAIN, width=2),
+                                                name="input")
+        self.output_curve = self.curve_plot.plot([], [], pen=pg.mkPen(VALID, width=2),
+                                                 name="reconstruction")
+        self.body.addWidget(self.images, 1)
+        self.body.addWidget(self.curve_plot, 1)
+        self.caption = QLabel()
+        self.caption.setStyleSheet(f"color: {MUTED};")
+        self.body.addWidget(self.caption)
+        self.snapshot: Snapshot | None = None
+        self.levels = (0.0, 1.0)
+        self.message("Reconstructions are shown for autoencoders (training target: the input).")
+
+    def reset(self) -> None:
+        self.snapshot = None
+        imgs = self.context.test_images
+        if imgs is not None:
+            self.levels = (float(np.nanmin(imgs)), float(np.nanmax(imgs)))
+
+    def set_snapshot(self, snap: Snapshot | None) -> None:
+        self.snapshot = snap
+        self.request()
+
+    def draw(self) -> None:
+        ctx, snap = self.context, self.snapshot
+        if not ctx.autoencoder:
+            self.message("Reconstructions are shown for autoencoders, whose training target "
+                         "is the input; this network learns labels.")
+            return
+        if snap is None or snap.output is None or snap.sample_input is None:
+            self.message("Press Train to see the input next to its reconstruction.")
+            return
+        self.show_plot()
+        x = np.asarray(snap.sample_input, dtype=np.float32).ravel()
+        y = np.asarray(snap.output, dtype=np.float32).ravel()
+        shape = ctx.image_shape
+        as_images = shape is not None and x.size == y.size
+        self.images.setVisible(as_images)
+        self.curve_plot.setVisible(not as_images)
+        if as_images:
+            self.input_image.setImage(as_image(x, shape), autoLevels=False, levels=self.levels)
+            self.output_image.setImage(as_image(y, shape), autoLevels=False, levels=self.levels)
+            self.input_box.autoRange(padding=0.02)
+            self.output_box.autoRange(padding=0.02)
+        else:
+            self.input_curve.setData(np.arange(x.size), x)
+            self.output_curve.setData(np.arange(y.size), y)
+        n = min(x.size, y.size)
+        mse = float(np.mean((x[:n] - y[:n]) ** 2)) if n else float("nan")
+        split, index = snap.sample
+        self.caption.setText(f"{split} sample #{index} · mean squared error {mse:.4g} · "
+                             f"epoch {snap.epoch}")

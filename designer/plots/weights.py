@@ -1,0 +1,124 @@
+"""Weights: the histogram of each weight of the chosen layer (W, b, ...), and the first
+conv layer's filters as small images (what the network has learned to look for)."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+from ..training.summary import Snapshot
+from .base import (
+    MUTED,
+    LivePlot,
+    NodePicker,
+    choose_node,
+    color,
+    diverging_map,
+    image_view,
+    make_plot,
+    tile,
+)
+
+
+class WeightsPlot(LivePlot):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.picker = NodePicker(self, lambda ctx, n: n in ctx.weighted)
+        self.body.addWidget(self.picker)
+        row = QHBoxLayout()
+        self.hist_plot = make_plot("Weight values", "count", "value")
+        self.legend = self.hist_plot.addLegend(offset=(-8, 8), labelTextColor="#1f2933",
+                                               brush=pg.mkBrush(255, 255, 255, 200))
+        self.hists: dict[str, pg.PlotDataItem] = {}
+        self.filters_widget, self.filters_box, self.filters = image_view(
+            title="First conv layer's filters")
+        self.filters.setColorMap(diverging_map())
+        row.addWidget(self.hist_plot, 3)
+        row.addWidget(self.filters_widget, 2)
+        self.body.addLayout(row, 1)
+        self.caption = QLabel()
+        self.caption.setStyleSheet(f"color: {MUTED};")
+        self.body.addWidget(self.caption)
+        self.snapshot: Snapshot | None = None
+        self._legend_names: tuple[str, ...] = ()
+        self.message("Press Train to see the weights of each layer.")
+
+    def reset(self) -> None:
+        self.snapshot = None
+        self.picker.fill()
+
+    def set_snapshot(self, snap: Snapshot | None) -> None:
+        self.snapshot = snap
+        self.request()
+
+    def resizeEvent(self, event) -> None:  # Qt override: the mosaic follows the shape
+        super().resizeEvent(event)
+        if self.snapshot is not None:
+            self.request()
+
+    def _hist_item(self, name: str, i: int) -> pg.PlotDataItem:
+        item = self.hists.get(name)
+        if item is None:
+            c = pg.mkColor(color(i))
+            fill = pg.mkColor(c)
+            fill.setAlpha(90)
+            item = self.hist_plot.plot([], [], stepMode="center", fillLevel=0,
+                                       brush=pg.mkBrush(fill), pen=pg.mkPen(c), name=name)
+            self.hists[name] = item
+        return item
+
+    def draw(self) -> None:
+        snap = self.snapshot
+        if not self.picker.nodes():
+            self.message("This network has no layer with weights.")
+            return
+        if snap is None:
+            self.message("Press Train to see the weights of each layer.")
+            return
+        self.show_plot()
+        node = choose_node(self, self.picker)
+        self.picker.sync()
+        layer = snap.layers.get(node)
+        hists = layer.weight_hists if layer is not None else {}
+        for i, name in enumerate(hists):
+            self._hist_item(name, i)
+        names = tuple(hists)
+        if names != self._legend_names:
+            self.legend.clear()
+            for name in names:
+                self.legend.addItem(self.hists[name], name)
+            self._legend_names = names
+        for name, item in self.hists.items():
+            h = hists.get(name)
+            item.setVisible(h is not None)
+            if h is not None:
+                item.setData(h.edges, h.counts)
+        title = f"Weight values of {node}"
+        if layer is not None and layer.weight_norm is not None:
+            title += f" · norm {layer.weight_norm:.3g}"
+        self.hist_plot.getPlotItem().setTitle(title, size="10pt")
+        self._draw_filters(snap)
+
+    def _draw_filters(self, snap: Snapshot) -> None:
+        conv = next((s for s in snap.layers.values() if s.filters is not None), None)
+        if conv is None:
+            self.filters_widget.setVisible(False)
+            self.caption.setText("")
+            return
+        self.filters_widget.setVisible(True)
+        w = conv.filters                                   # (F, Cin, kh, kw)
+        m = float(np.nanmax(np.abs(w))) or 1e-6
+        if w.shape[1] == 3:   # RGB filters: one colour image each
+            rgb = np.clip((np.moveaxis(w, 1, -1) / m + 1.0) * 127.5, 0, 255)
+            mosaic = np.stack([tile(rgb[..., k]) for k in range(3)], axis=-1)
+            self.filters.setImage(np.nan_to_num(mosaic, nan=255.0), autoLevels=False,
+                                  levels=(0, 255))
+            which = "RGB"
+        else:
+            aspect = self.filters_widget.width() / max(1, self.filters_widget.height() - 30)
+            self.filters.setImage(tile(w[:, 0], aspect=min(max(aspect, 0.5), 4.0)),
+                                  autoLevels=False, levels=(-m, m))
+            which = "input channel 0" if w.shape[1] > 1 else "one input channel"
+        self.filters_box.autoRange(padding=0.02)
+        self.caption.setText(f"{conv.node_id}: {len(w)} filters of {w.shape[2]}×{w.shape[3]} "
+                             f"({which}); blue negative, red positive, ±{m:.3g}")

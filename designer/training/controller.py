@@ -1,0 +1,487 @@
+"""TrainingController: the GUI thread's side of training.
+
+It starts a `TrainingWorker` on a QThread, and a QTimer (about 30 Hz) drains the mailbox
+and turns what arrived into Qt signals for the plots and the panel: so the plots refresh at
+a bounded rate however fast training runs, and the GUI never waits on the trainer. It also
+offers what comes after training: evaluate on the test split, export and load weights,
+export the bundle, predict one sample.
+
+States: idle → starting → running ⇄ paused → finished | stopped; diverged (a pause after
+NaN/inf: resume continues from the last good weights, e.g. with a lower learning rate);
+failed. While a run is active the document is locked against structural edits.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QEventLoop, QObject, QThread, QTimer, Signal, Slot
+
+import nnengine
+from nnengine import Graph, NNEngineError, Trainer, TrainingConfig, analyze
+from nnengine.bundle import is_bundle
+from nnengine.errors import WeightsError
+
+from .mailbox import Drained, EpochHistory, Mailbox
+from .metrics import MetricsStore, Progress, SpeedMeter, Timeline
+from .probe import Probe
+from .summary import Snapshot
+from .worker import RatePolicy, TrainingWorker, WorkerControl, prepare_run
+
+IDLE, STARTING, RUNNING, PAUSED = "idle", "starting", "running", "paused"
+STOPPING, FINISHED, STOPPED, DIVERGED, FAILED = (
+    "stopping", "finished", "stopped", "diverged", "failed")
+ACTIVE = (STARTING, RUNNING, PAUSED, STOPPING)
+PROGRESS_INTERVAL = 0.2   # seconds between progress updates (text, not plots)
+
+
+class TrainingController(QObject):
+    state_changed = Signal(str)
+    progress_changed = Signal(object)      # Progress
+    metrics_changed = Signal(object)       # MetricsStore
+    snapshot_changed = Signal(object)      # Snapshot (the newest, or a chosen sample's)
+    epoch_recorded = Signal(object)        # mailbox.EpochRecord
+    alarms_changed = Signal(list)          # list[nnengine.diagnostics.Alarm]
+    sample_changed = Signal(str, int)      # split, index
+    run_started = Signal()                 # model, dataset and probe are now set
+    diverged = Signal(str, str)            # message, node id
+    finished = Signal(dict)                # {"stopped", "test": {...} | None, "step"}
+    failed = Signal(str)
+    message = Signal(str)                  # one line for the status bar
+    _run_ended = Signal()                  # the current run's thread has ended
+
+    def __init__(self, document: Any = None, graph: Graph | None = None,
+                 parent: QObject | None = None, refresh_hz: float = 30.0,
+                 snapshot_hz: float = 10.0, snapshot_share: float = 0.05):
+        super().__init__(parent)
+        self.document = document
+        self._graph = graph
+        self.snapshot_hz = snapshot_hz
+        self.snapshot_share = snapshot_share
+        self.state = IDLE
+        self.config: TrainingConfig | None = None
+        self.model: nnengine.Model | None = None
+        self.dataset: nnengine.Dataset | None = None
+        self.probe: Probe | None = None
+        self.snapshot: Snapshot | None = None
+        self.alarms: list = []
+        self.test_metrics: dict | None = None
+        self.last_message = ""
+        self.sample: tuple[str, int] | None = None
+        self.metrics = MetricsStore()
+        self.epoch_history = EpochHistory()
+        self.timeline = Timeline()
+        self.progress = Progress()
+        self.speed = SpeedMeter()
+        self._mailbox = Mailbox()
+        self._control = WorkerControl()
+        self._worker: TrainingWorker | None = None
+        self._thread: QThread | None = None     # the current run's thread
+        self._threads: dict[QThread, TrainingWorker] = {}   # every thread not yet ended
+        self._run_graph: dict | None = None
+        self._step = 0
+        self._started_at = 0.0
+        self._progress_at = 0.0
+        self._timer = QTimer(self)
+        self._timer.setInterval(max(1, int(1000 / refresh_hz)))
+        self._timer.timeout.connect(self.poll)
+
+    # --- what is trained --------------------------------------------------------------------
+    @property
+    def graph(self) -> Graph:
+        if self.document is not None:
+            return self.document.graph
+        return self._graph if self._graph is not None else Graph()
+
+    def set_graph(self, graph: Graph) -> None:
+        """Without a document: the graph the next run trains."""
+        self._graph = graph
+
+    @property
+    def base_dir(self) -> Path | None:
+        path = getattr(self.document, "path", None)
+        return Path(path).parent if path else None
+
+    @property
+    def is_active(self) -> bool:
+        """A run exists (its thread is alive): structure is locked."""
+        return self.state in ACTIVE
+
+    def training_settings(self) -> dict[str, Any]:
+        return dict(self.graph.training)
+
+    # --- commands ---------------------------------------------------------------------------
+    def start(self, training: dict[str, Any] | None = None, paused: bool = False) -> bool:
+        """Start a fresh run (weights drawn from the seed). `training` overrides the graph's
+        `training` block. Returns False, with the reason in `last_message`, when refused."""
+        if self.is_active:
+            return self._say("training is already running")
+        problems = analyze(self.graph).problems
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            return self._fail(f"fix the graph first: {problems[0]}{more}")
+        try:
+            config = TrainingConfig.from_dict(
+                training if training is not None else self.graph.training)
+        except NNEngineError as e:
+            return self._fail(str(e))
+        self._reset_run()
+        self.config = config
+        self._launch(TrainingWorker(self.graph.copy(), config, self._mailbox, self._control,
+                                    self.base_dir, self.sample, self._policy()), paused)
+        return True
+
+    def pause(self) -> None:
+        if self.state in (STARTING, RUNNING):
+            self._control.pause()
+            self._set_state(PAUSED)
+
+    def resume(self) -> None:
+        if self.state == PAUSED:
+            self._control.resume()
+            self._set_state(RUNNING)
+        elif self.state == DIVERGED:
+            self._continue()
+
+    def step(self) -> None:
+        """Run exactly one batch, then pause (starting a paused run if none is active)."""
+        if self.state == DIVERGED:
+            self._continue(paused=True)
+        elif not self.is_active and not self.start(paused=True):
+            return
+        self._control.step(1)
+        if self.state != STARTING:
+            self._set_state(PAUSED)
+
+    def stop(self) -> None:
+        """Stop after the current batch; the weights learned so far are kept."""
+        if self.is_active:
+            self._control.stop()
+            self._set_state(STOPPING)
+        elif self.state == DIVERGED:
+            self._set_state(STOPPED)
+
+    def wait(self, timeout_ms: int = 60_000) -> bool:
+        """Run the event loop until the current run has ended (for scripts and tests);
+        False on timeout."""
+        if self._thread is None and not self.is_active:
+            return True
+        loop = QEventLoop()
+        self._run_ended.connect(loop.quit)
+        QTimer.singleShot(timeout_ms, loop.quit)
+        loop.exec()
+        self._run_ended.disconnect(loop.quit)
+        return self._thread is None and not self.is_active
+
+    def shutdown(self) -> None:
+        """Stop and join every training thread (call before the window closes)."""
+        self._control.stop()
+        for thread, worker in list(self._threads.items()):
+            worker.control.stop()
+            thread.quit()
+            thread.wait()
+            self._thread_ended(thread)
+
+    def set_sample(self, index: int, split: str | None = None) -> None:
+        """Make a sample the one under inspection; the plots follow at once, also after
+        training (the snapshot is taken on the training thread while a run is alive)."""
+        split = split or (self.probe.default_split() if self.probe else
+                          (self.sample[0] if self.sample else "test"))
+        self.sample = (split, int(index))
+        self.sample_changed.emit(split, int(index))
+        if self._worker is not None and self._thread is not None:
+            self._worker.request_snapshot(self.sample)
+        elif self.probe is not None:
+            self._publish_snapshot(self._local_snapshot(test=False))
+
+    # --- after training -----------------------------------------------------------------
+    def evaluate(self) -> dict[str, float] | None:
+        """Loss and accuracy on the data set's test split (None when it has none)."""
+        probe = self._ready_probe()
+        self.test_metrics = probe.evaluate_test()
+        return self.test_metrics
+
+    def predict(self, index: int, split: str = "test") -> dict[str, Any]:
+        """{"output", "target", and for classification "predicted", "label"}."""
+        return self._ready_probe().predict(split, index)
+
+    def current_weights(self) -> dict[str, np.ndarray]:
+        """A copy of the model's weights; while a run is alive the copy is made on the
+        training thread between two batches."""
+        if self.model is None:
+            raise WeightsError("there are no weights yet: train the network first")
+        if self._thread is None:
+            return self.model.get_weights()
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def task() -> None:
+            box["w"] = self.model.get_weights()
+            done.set()
+
+        self._control.post(task)
+        if not done.wait(30):
+            raise WeightsError("the training thread did not answer; try again when paused")
+        return box["w"]
+
+    def export_weights(self, path: str | os.PathLike) -> Path:
+        """Write the weights as `.npz` keyed "node/weight" (SPEC section 4), atomically."""
+        path = Path(path)
+        nnengine.save_weights(self.current_weights(), path)
+        self._say(f"weights saved to {path}")
+        return path
+
+    def export_bundle(self, path: str | os.PathLike) -> Path:
+        """The model bundle (`nnengine.save_bundle`): one zip with the graph (its training
+        block as this run used it), the weights and the metrics; `nnengine evaluate` and
+        `predict` take it as --weights."""
+        path = Path(path)
+        weights = self.current_weights()
+        graph = self.graph.copy()
+        if self.config is not None:
+            graph.training = {k: v for k, v in self.config.to_dict().items()
+                              if k in graph.training or v != getattr(TrainingConfig(), k)}
+        metrics: dict[str, Any] = {"epochs": self.metrics.epochs}
+        if self.test_metrics:
+            metrics["test"] = self.test_metrics
+        nnengine.save_bundle(path, graph, weights, metrics)
+        self._say(f"model bundle saved to {path}")
+        return path
+
+    def load_weights(self, path: str | os.PathLike) -> None:
+        """Load a `.npz` into the graph's model (built from the graph when there is none);
+        every key and shape is checked, mismatches raise WeightsError naming them."""
+        if self.is_active:
+            raise WeightsError("stop training before loading weights")
+        path = Path(path)
+        probe = self._ready_probe()
+        if is_bundle(path):
+            weights = nnengine.load_bundle(path).weights
+        else:
+            weights = nnengine.load_weights(path)
+        probe.model.set_weights(weights, source=str(path.name))
+        self._say(f"weights loaded from {path}")
+        self._publish_snapshot(self._local_snapshot(test=True))
+
+    # --- the timer: drain the mailbox ---------------------------------------------------------
+    def poll(self) -> Drained:
+        """Take everything the worker posted and emit signals for it (the timer's slot)."""
+        d = self._mailbox.drain()
+        for event in d.events:   # "ready" first: it announces what the records carry
+            if event.kind == "ready":
+                self._handle(event.kind, event.payload)
+        if d.batches:
+            self.metrics.add_batches(d.batches)
+            self.speed.add(d.batches)
+            last = d.batches[-1]
+            self._step = last.step
+            self.progress.epoch, self.progress.batch, self.progress.step = \
+                last.epoch, last.batch, last.step
+        for record in d.epochs:
+            self.metrics.add_epoch(record.logs)
+            self.epoch_history.add(record)
+        if d.snapshot is not None:
+            self._publish_snapshot(d.snapshot)
+        for record in d.epochs:
+            self.epoch_recorded.emit(record)
+        if d.batches or d.epochs:
+            self.metrics_changed.emit(self.metrics)
+            now = time.monotonic()
+            if now - self._progress_at >= PROGRESS_INTERVAL or d.epochs:
+                self._progress_at = now
+                self._update_progress()
+                self.progress_changed.emit(self.progress)
+        for event in d.events:
+            if event.kind != "ready":
+                self._handle(event.kind, event.payload)
+        return d
+
+    # --- internals ------------------------------------------------------------------------
+    def _policy(self) -> RatePolicy:
+        return RatePolicy(self.snapshot_hz, self.snapshot_share)
+
+    def _reset_run(self) -> None:
+        self.metrics.clear()
+        self.epoch_history.clear()
+        self.timeline.clear()
+        self.speed.clear()
+        self.progress = Progress()
+        self.snapshot = None
+        self.alarms = []
+        self.test_metrics = None
+        self.model = self.dataset = self.probe = None
+        self.sample = None
+
+    def _launch(self, worker: TrainingWorker, paused: bool) -> None:
+        self._mailbox = worker.mailbox
+        self._control = worker.control
+        if paused:
+            self._control.pause()
+        self._worker = worker
+        thread = QThread()
+        thread.setObjectName("nn-designer training")
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.done.connect(thread.quit)
+        # A method of this GUI-thread object: queued, so it runs on the GUI thread.
+        thread.finished.connect(self._on_thread_finished)
+        self._thread = thread
+        self._threads[thread] = worker
+        self._run_graph = _structure(self.graph)
+        self._started_at = time.monotonic()
+        self._set_state(STARTING)
+        if self.document is not None:
+            self.document.locked = True
+        self._timer.start()
+        self._thread.start()
+
+    def _continue(self, paused: bool = False) -> None:
+        """After a divergence: train the remaining epochs from the last good weights, with
+        the graph's current training settings (e.g. a lower learning rate)."""
+        if self.model is None or self.dataset is None or self.config is None:
+            self.start(paused=paused)
+            return
+        if _structure(self.graph) != self._run_graph:
+            self._say("the graph changed since this run; starting a new run")
+            self.start(paused=paused)
+            return
+        try:
+            config = TrainingConfig.from_dict(self.graph.training)
+        except NNEngineError as e:
+            self._fail(str(e))
+            return
+        done = self.metrics.epochs[-1]["epoch"] if self.metrics.epochs else 0
+        config = config.replace(epochs=max(1, config.epochs - done))
+        self.config = config
+        self._mailbox, self._control = Mailbox(), WorkerControl()
+        worker = TrainingWorker(self.graph.copy(), config, self._mailbox, self._control,
+                                self.base_dir, self.sample, self._policy(), self.model,
+                                self.dataset, self._step, done, list(self.metrics.epochs))
+        self._launch(worker, paused)
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        thread = self.sender()
+        if isinstance(thread, QThread):
+            self._thread_ended(thread)
+
+    def _thread_ended(self, thread: QThread) -> None:
+        """Clean up one run's thread; only the current run's end changes the state (an
+        older run may end after a new one started, e.g. right after a divergence)."""
+        worker = self._threads.pop(thread, None)
+        if worker is None:
+            return
+        worker.deleteLater()
+        thread.deleteLater()
+        if thread is not self._thread:
+            return
+        self.poll()   # the final events
+        self._worker = None
+        self._thread = None
+        self._timer.stop()
+        if self.state in ACTIVE:   # ended without an event (should not happen)
+            self._set_state(STOPPED)
+        if self.document is not None:
+            self.document.locked = False
+        self._run_ended.emit()
+
+    def _handle(self, kind: str, payload: Any) -> None:
+        if kind == "ready":
+            self.probe = payload["probe"]
+            self.model, self.dataset = self.probe.model, self.probe.dataset
+            self.progress.batches = payload["batches_per_epoch"]
+            self.progress.epochs = payload["epochs"]
+            self.metrics.set_grad_nodes(payload.get("grad_nodes", []))
+            if self.sample is None:
+                self.sample = (self.probe.default_split(), 0)
+            if self.state == STARTING:
+                self._set_state(PAUSED if self._control.paused else RUNNING)
+            self.run_started.emit()
+        elif kind == "finished":
+            self._update_progress()
+            self.progress_changed.emit(self.progress)
+            self.test_metrics = payload.get("test")
+            self._set_state(STOPPED if payload.get("stopped") else FINISHED)
+            test = self.test_metrics or {}
+            shown = ", ".join(f"{k} {v:.4g}" for k, v in test.items())
+            self._say(("training stopped" if payload.get("stopped") else "training finished")
+                      + (f"; test {shown}" if shown else ""))
+            self.finished.emit(payload)
+        elif kind == "diverged":
+            self._set_state(DIVERGED)
+            self._say(payload["message"])
+            self.diverged.emit(payload["message"], payload.get("node_id") or "")
+        elif kind == "failed":
+            self._fail(str(payload))
+
+    def _publish_snapshot(self, snap: Snapshot) -> None:
+        self.snapshot = snap
+        self.timeline.add(snap)
+        self.snapshot_changed.emit(snap)
+        if [str(a) for a in snap.alarms] != [str(a) for a in self.alarms]:
+            self.alarms = list(snap.alarms)
+            self.alarms_changed.emit(self.alarms)
+
+    def _local_snapshot(self, test: bool) -> Snapshot:
+        last = self.snapshot
+        step, epoch, batch, x = (last.step, last.epoch, last.batch, last.x) if last else \
+            (0, 0, 0, 0.0)
+        sample = self.sample or (self.probe.default_split(), 0)
+        return self.probe.snapshot(sample, step, epoch, batch, x, self.metrics.epochs,
+                                   test=test)
+
+    def _ready_probe(self) -> Probe:
+        """The probe of the last run, or (no run yet, or the graph changed) a fresh one for
+        an untrained model of the current graph."""
+        if self.is_active:
+            raise WeightsError("stop training first")
+        if self.probe is not None and _structure(self.graph) == self._run_graph:
+            return self.probe
+        model, dataset, config = prepare_run(self.graph, self.graph.training, self.base_dir)
+        trainer = Trainer(model, dataset, config)
+        self.config, self.model, self.dataset = config, model, dataset
+        self.probe = Probe(trainer)
+        self._run_graph = _structure(self.graph)
+        return self.probe
+
+    def _update_progress(self) -> None:
+        p = self.progress
+        p.samples_per_second = self.speed.rate()
+        p.elapsed = time.monotonic() - self._started_at
+        total = p.epochs * p.batches
+        done = (p.epoch - 1) * p.batches + p.batch if p.epoch else 0
+        train_size = len(self.probe.trainer.y_train) if self.probe else 0
+        if p.samples_per_second > 0 and total and train_size:
+            per_batch = train_size / max(p.batches, 1)
+            p.seconds_left = (total - done) * per_batch / p.samples_per_second
+        else:
+            p.seconds_left = None
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.state_changed.emit(state)
+
+    def _say(self, text: str) -> bool:
+        self.last_message = text
+        self.message.emit(text)
+        return False
+
+    def _fail(self, text: str) -> bool:
+        self._say(text)
+        if self.state in ACTIVE or self.state == IDLE or self.state == FAILED:
+            self._set_state(FAILED)
+        self.failed.emit(text)
+        return False
+
+
+def _structure(graph: Graph) -> str:
+    """The graph without positions and training settings: what the weights depend on."""
+    d = graph.to_dict()
+    nodes = [{k: v for k, v in n.items() if k != "position"} for n in d["nodes"]]
+    return json.dumps({"nodes": nodes, "edges": d["edges"]}, sort_keys=True)

@@ -1,0 +1,126 @@
+"""Takes snapshots of a model for the plots: `Model.inspect` on one probe batch whose row 0
+is the sample under inspection and whose other rows are a fixed sample of training data,
+summarized (`summary.summarize`) and diagnosed (`nnengine.diagnostics`).
+
+It runs on the training thread between batches (and on the GUI thread once training has
+ended). It only reads the model, in inference mode: no random generator is drawn from and
+no weight or running statistic changes, so watching never changes what is learned. No Qt.
+"""
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+from nnengine import NNEngineError, Trainer
+from nnengine.catalogue import LOSSES
+from nnengine.diagnostics import PROBE_SIZE, diagnose, first_sources, layer_kinds
+
+from .summary import Snapshot, boundary, plane_extent, predicted_classes, summarize
+
+PROBE_SEED = 7919   # the probe rows' own generator; the trainer's are never touched
+PREDICT_BATCH = 128  # small enough to stay in cache; faster than larger batches here
+
+
+class Probe:
+    """Snapshot maker for one trainer. `sample` is (split, index), split "test" or "train"."""
+
+    def __init__(self, trainer: Trainer, probe_size: int = PROBE_SIZE,
+                 boundary_resolution: int = 72):
+        self.trainer = trainer
+        self.model = model = trainer.model
+        self.dataset = ds = trainer.dataset
+        self.loss = trainer.config.loss
+        self.kinds = layer_kinds(model)
+        self.sources = first_sources(model)
+        self.order = list(self.kinds)
+        self.resolution = boundary_resolution
+        self.norm_history: dict[str, deque[float]] = {}
+        n = len(trainer.y_train)
+        rows = np.sort(np.random.default_rng(PROBE_SEED).choice(
+            n, min(probe_size - 1, n), replace=False))
+        self.probe_x = [a[rows] for a in trainer.x_train]
+        self.probe_t = trainer.y_train[rows]
+        self.test_x: list[np.ndarray] | None = None
+        self.test_t: np.ndarray | None = None
+        if ds.test_size:
+            try:
+                self.test_x = model.as_inputs(ds.x_test)
+                self.test_t = trainer.prepare_targets(trainer.targets(ds.x_test, ds.y_test),
+                                                      "test")
+            except NNEngineError:
+                self.test_x = self.test_t = None
+        cfg = trainer.config
+        self.classification = (LOSSES.get(cfg.loss).classification or (
+            cfg.loss == "binary_cross_entropy" and model.output_shape == (1,))) \
+            and cfg.target == "labels" and ds.is_classification \
+            and len(model.output_shape) == 1
+        self.extent = None
+        if ds.is_2d and self.classification and len(model.input_ids) == 1 \
+                and model.shapes[model.input_ids[0]] == (2,):
+            self.extent = plane_extent(np.asarray(ds.x_train, dtype=np.float64))
+
+    # --- samples ---------------------------------------------------------------------------
+    def split_size(self, split: str) -> int:
+        if split == "test" and self.test_t is not None:
+            return len(self.test_t)
+        return len(self.trainer.y_train)
+
+    def default_split(self) -> str:
+        return "test" if self.test_t is not None else "train"
+
+    def sample(self, split: str, index: int) -> tuple[list[np.ndarray], np.ndarray]:
+        """One sample as a batch of one: (inputs, prepared target)."""
+        if split == "test" and self.test_t is not None:
+            xs, ts = self.test_x, self.test_t
+        else:
+            xs, ts = self.trainer.x_train, self.trainer.y_train
+        i = int(index) % len(ts)
+        return [a[i:i + 1] for a in xs], ts[i:i + 1]
+
+    # --- snapshots -------------------------------------------------------------------------
+    def snapshot(self, sample: tuple[str, int], step: int = 0, epoch: int = 0, batch: int = 0,
+                 x: float = 0.0, epochs: list[dict] | None = None, test: bool = False,
+                 with_boundary: bool = True) -> Snapshot:
+        """A copied, downsampled snapshot; `test` adds predictions on the test split."""
+        m = self.model
+        sx, st = self.sample(*sample)
+        xs = [np.concatenate([a, p]) for a, p in zip(sx, self.probe_x)]
+        ts = np.concatenate([st, self.probe_t.astype(st.dtype, copy=False)])
+        with np.errstate(all="ignore"):
+            inspected = m.inspect(xs, ts, self.loss)
+        layers = summarize(inspected, self.kinds, row=0)
+        for node_id, s in layers.items():
+            if s.grad_norm is not None:
+                self.norm_history.setdefault(node_id, deque(maxlen=8)).append(s.grad_norm)
+        alarms = diagnose(inspected, self.kinds, epochs or (),
+                          {k: list(v) for k, v in self.norm_history.items()}, self.sources)
+        out = inspected[m.output_id]["activation"]
+        snap = Snapshot(step, epoch, batch, x, (sample[0], int(sample[1])), layers,
+                        output=np.array(out[0], dtype=np.float32),
+                        sample_input=np.array(sx[0][0]), target=np.array(st[0]),
+                        alarms=alarms, order=self.order)
+        with np.errstate(all="ignore"):
+            if with_boundary and self.extent is not None:
+                snap.boundary = boundary(lambda p: m.predict(p, PREDICT_BATCH), self.extent,
+                                         self.resolution)
+            if test and self.classification and self.test_x is not None:
+                snap.test_predictions = predicted_classes(m.predict(self.test_x,
+                                                                    PREDICT_BATCH))
+        return snap
+
+    def evaluate_test(self) -> dict[str, float] | None:
+        if self.test_t is None:
+            return None
+        return self.trainer.evaluate(self.test_x, self.test_t, prepared=True)
+
+    def predict(self, split: str, index: int) -> dict[str, Any]:
+        """The model's output for one sample, with its class and true label where they apply."""
+        sx, st = self.sample(split, index)
+        out = self.model.predict(sx)[0]
+        result: dict[str, Any] = {"output": out, "target": st[0]}
+        if self.classification:
+            result["predicted"] = int(predicted_classes(out[None])[0])
+            result["label"] = int(st[0])
+        return result

@@ -1,0 +1,312 @@
+"""The training thread: a QObject moved to a QThread that runs `nnengine.Trainer.fit()`.
+
+The same engine Trainer the command line uses does all the learning (`prepare_run` builds
+the model and data exactly as `nnengine train` does: `compile_model(graph, seed=seed)`),
+so the GUI and the CLI give the same weights for the same graph and seed. A `Recorder`
+callback writes into the `Mailbox`: every batch's metrics, and, at a bounded rate, a
+snapshot (see `probe.Probe`). Snapshots are limited both in rate (`max_hz`) and in the
+share of the run's time they may take (`share`), measured with time.monotonic, so
+watching does not slow training noticeably, however fast or slow a batch is.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+
+import nnengine as nn
+from nnengine import Callback, Trainer, TrainingConfig, TrainingDiverged
+from nnengine.errors import DatasetError, NNEngineError
+
+from .mailbox import BatchRecord, EpochRecord, Mailbox
+from .probe import Probe
+
+
+def prepare_run(graph: nn.Graph, training: dict[str, Any] | TrainingConfig,
+                base_dir: str | Path | None = None
+                ) -> tuple[nn.Model, nn.Dataset, TrainingConfig]:
+    """Model, data set and config for a training run, built as the command line builds
+    them: weights drawn from the config's seed, data reshaped to the Input nodes."""
+    config = training if isinstance(training, TrainingConfig) else \
+        TrainingConfig.from_dict(training)
+    if not config.dataset:
+        raise DatasetError("no data set chosen: pick one in the training panel")
+    model = nn.compile_model(graph, seed=config.seed)
+    shapes = {i: model.shapes[i] for i in model.input_ids}
+    dataset = nn.load_dataset(config.dataset, shapes, base_dir)
+    return model, dataset, config
+
+
+class WorkerControl:
+    """The interface of `nnengine.TrainingControl` (pause, resume, stop, step, checkpoint),
+    plus `post(task)`: a callable run on the training thread at the next checkpoint, also
+    while paused (e.g. a snapshot of a newly chosen sample), when the model is not changing.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._paused = False
+        self._stopped = False
+        self._steps = 0
+        self._tasks: deque[Callable[[], None]] = deque()
+
+    def pause(self) -> None:
+        with self._cond:
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._cond:
+            self._paused, self._steps = False, 0
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+
+    def step(self, batches: int = 1) -> None:
+        """While paused, let exactly `batches` more batches run, then pause again."""
+        with self._cond:
+            self._paused = True
+            self._steps += batches
+            self._cond.notify_all()
+
+    def post(self, task: Callable[[], None]) -> None:
+        with self._cond:
+            self._tasks.append(task)
+            self._cond.notify_all()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def checkpoint(self) -> bool:
+        """Run posted tasks; block while paused; False once stop was asked for."""
+        with self._cond:
+            while True:
+                while self._tasks:
+                    task = self._tasks.popleft()
+                    self._cond.release()
+                    try:
+                        task()
+                    finally:
+                        self._cond.acquire()
+                if self._stopped:
+                    return False
+                if not self._paused:
+                    return True
+                if self._steps > 0:
+                    self._steps -= 1
+                    return True
+                self._cond.wait()
+
+    def run_tasks(self) -> None:
+        """Run what is still posted (after training, from the thread that trained)."""
+        with self._cond:
+            tasks, self._tasks = list(self._tasks), deque()
+        for task in tasks:
+            task()
+
+
+class RatePolicy:
+    """When a snapshot is due: at most `max_hz` a second, and only while snapshots have
+    taken at most `share` of the time since training began."""
+
+    def __init__(self, max_hz: float = 10.0, share: float = 0.05):
+        self.min_interval = 1.0 / max_hz if max_hz > 0 else float("inf")
+        self.share = share
+        self.start = time.monotonic()
+        self.last = -float("inf")
+        self.spent = 0.0
+
+    def due(self, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        return (now - self.last >= self.min_interval
+                and self.spent <= self.share * (now - self.start))
+
+    def record(self, began: float, ended: float) -> None:
+        self.last = ended
+        self.spent += ended - began
+
+
+class GradTap:
+    """Wraps the trainer's optimizer to read each layer's gradient norm on the real
+    training batch just before the step (a few dot products; the gradients and the step
+    are passed through untouched, so the weights learned are the same)."""
+
+    def __init__(self, optimizer: Any, keys: list[str]):
+        self._inner = optimizer
+        self.nodes: list[str] = list(dict.fromkeys(k.split("/")[0] for k in keys))
+        index = {n: i for i, n in enumerate(self.nodes)}
+        self._slots = [(k, index[k.split("/")[0]]) for k in keys]
+        self.last: tuple[float, ...] | None = None
+
+    def step(self, weights: dict, grads: dict) -> None:
+        sq = [0.0] * len(self.nodes)
+        for key, slot in self._slots:
+            g = grads.get(key)
+            if g is not None:
+                sq[slot] += float(np.vdot(g, g))
+        self.last = tuple(float(np.sqrt(v)) for v in sq)
+        self._inner.step(weights, grads)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class Recorder(Callback):
+    """Trainer callback: metrics into the mailbox every batch, snapshots when due."""
+
+    def __init__(self, worker: TrainingWorker):
+        self.w = worker
+        self.probe: Probe | None = None
+        self.tap: GradTap | None = None
+        self.bpe = 1
+        self.step = worker.step_offset
+        self.epoch = worker.epoch_offset
+        self.batch = 0
+
+    def x(self) -> float:
+        return self.epoch - 1 + self.batch / self.bpe if self.epoch else 0.0
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        w = self.w
+        self.bpe = max(trainer.batches_per_epoch, 1)
+        self.probe = Probe(trainer)
+        self.tap = GradTap(trainer.optimizer, trainer.model.trainable_keys)
+        trainer.optimizer = self.tap
+        if w.sample is None:
+            w.sample = (self.probe.default_split(), 0)
+        w.policy.start = time.monotonic()
+        w.mailbox.put_event("ready", {"probe": self.probe, "batches_per_epoch": self.bpe,
+                                      "train_size": len(trainer.y_train),
+                                      "grad_nodes": list(self.tap.nodes),
+                                      "epochs": trainer.config.epochs + w.epoch_offset})
+        self.snap()
+
+    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
+        self.epoch = epoch + self.w.epoch_offset
+        self.batch = 0
+
+    def on_batch_end(self, trainer: Trainer, epoch: int, batch: int, logs: dict) -> None:
+        w = self.w
+        self.step += 1
+        self.batch = batch
+        now = time.monotonic()
+        w.mailbox.put_batch(BatchRecord(self.step, self.epoch, batch, self.x(),
+                                        float(logs["loss"]), logs.get("accuracy"),
+                                        int(logs["batch_size"]), now, self.tap.last))
+        # A pause or single step must show the state it stopped in, so it forces one.
+        if w.control.paused or w.policy.due(now):
+            self.snap()
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict) -> None:
+        """The epoch's record for the scrubber, with a fresh snapshot (and test predictions)
+        when one is due and at the end; otherwise with the newest snapshot taken before."""
+        w = self.w
+        logs = dict(logs, epoch=self.epoch)
+        w.epochs_logs.append(logs)
+        last = epoch == trainer.config.epochs or w.control.stopped
+        snap = self.snap(with_test=True) if last or w.policy.due() else None
+        w.mailbox.put_epoch(EpochRecord(self.epoch, logs, snap or w.latest))
+
+    def snap(self, with_test: bool = False):
+        """Take a snapshot of the chosen sample now; put it in the mailbox and return it."""
+        w = self.w
+        began = time.monotonic()
+        snap = self.probe.snapshot(w.sample, self.step, self.epoch, self.batch, self.x(),
+                                   w.epochs_logs, test=with_test)
+        w.policy.record(began, time.monotonic())
+        w.latest = snap
+        w.mailbox.put_snapshot(snap)
+        return snap
+
+
+class TrainingWorker(QObject):
+    """Runs one training run when its thread starts; `done` is emitted when it has ended
+    (the outcome is in the mailbox as a "finished", "diverged" or "failed" event).
+
+    With `model` and `dataset` given (continuing after a divergence) nothing is rebuilt."""
+
+    done = Signal()
+
+    def __init__(self, graph: nn.Graph, config: TrainingConfig, mailbox: Mailbox,
+                 control: WorkerControl, base_dir: str | Path | None = None,
+                 sample: tuple[str, int] | None = None, policy: RatePolicy | None = None,
+                 model: nn.Model | None = None, dataset: nn.Dataset | None = None,
+                 step_offset: int = 0, epoch_offset: int = 0,
+                 epochs_logs: list[dict] | None = None):
+        super().__init__()
+        self.graph = graph
+        self.config = config
+        self.mailbox = mailbox
+        self.control = control
+        self.base_dir = base_dir
+        self.sample = sample
+        self.policy = policy or RatePolicy()
+        self.model = model
+        self.dataset = dataset
+        self.step_offset = step_offset
+        self.epoch_offset = epoch_offset
+        self.epochs_logs: list[dict] = list(epochs_logs or [])
+        self.latest = None
+        self.recorder: Recorder | None = None
+
+    def request_snapshot(self, sample: tuple[str, int]) -> None:
+        """From the GUI thread: show `sample` now (done on this worker's thread)."""
+        self.sample = sample
+
+        def task() -> None:
+            if self.recorder is not None and self.recorder.probe is not None:
+                self.recorder.snap()
+
+        self.control.post(task)
+
+    @Slot()
+    def run(self) -> None:
+        mb = self.mailbox
+        try:
+            if self.model is None or self.dataset is None:
+                self.model, self.dataset, self.config = prepare_run(
+                    self.graph, self.config, self.base_dir)
+            self.recorder = Recorder(self)
+            trainer = Trainer(self.model, self.dataset, self.config, [self.recorder],
+                              self.control)
+            history = trainer.fit()
+            self.finish(trainer, {"stopped": history.stopped_early})
+        except TrainingDiverged as e:
+            if self.recorder is not None and self.recorder.probe is not None:
+                self.recorder.snap()
+            mb.put_event("diverged", {"message": str(e), "node_id": e.node_id,
+                                      "epoch": e.epoch + self.epoch_offset, "batch": e.batch,
+                                      "step": self.recorder.step if self.recorder else 0})
+        except NNEngineError as e:
+            mb.put_event("failed", str(e))
+        except Exception as e:  # noqa: BLE001 - a bug must not kill the GUI silently
+            mb.put_event("failed", f"training failed unexpectedly: {e!r}\n"
+                                   f"{traceback.format_exc()}")
+        finally:
+            self.done.emit()
+
+    def finish(self, trainer: Trainer, outcome: dict[str, Any]) -> None:
+        rec = self.recorder
+        self.control.run_tasks()
+        if rec is not None and rec.probe is not None:
+            outcome["test"] = rec.probe.evaluate_test()
+            latest = self.latest
+            if latest is None or latest.step != rec.step or latest.test_predictions is None \
+                    or latest.sample != tuple(self.sample):
+                rec.snap(with_test=True)
+        outcome["step"] = rec.step if rec else 0
+        self.mailbox.put_event("finished", outcome)
