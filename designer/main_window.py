@@ -2,7 +2,8 @@
 bar, clipboard, and the window layout remembered between runs (QSettings).
 
 It owns no graph logic: edits go through the document's intents, file work through
-`files.FileController`.
+`files.FileController`. Training (Train menu, panel, plots) is added by
+`training.actions.install_training`, File ▸ Export / Import ONNX by `model_io`.
 """
 from __future__ import annotations
 
@@ -32,7 +33,9 @@ from .document import GraphDocument
 from .files import FileController
 from .gallery import TemplateGallery, example_graph
 from .inspector import Inspector
+from .model_io import install_model_io
 from .palette import Palette
+from .training.actions import install_training
 
 APP_NAME = "NN Designer"
 FRAGMENT_MIME = "application/x-nnengine-fragment"
@@ -52,10 +55,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.view)
         self.palette = Palette()
         self.inspector = Inspector(self.document)
-        self.palette_dock = self._dock("palette", "Layers", self.palette,
-                                       Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.inspector_dock = self._dock("inspector", "Inspector", self.inspector,
-                                         Qt.DockWidgetArea.RightDockWidgetArea)
+        self.palette_dock = self.add_dock("palette", "Layers", self.palette,
+                                          Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.inspector_dock = self.add_dock("inspector", "Inspector", self.inspector,
+                                            Qt.DockWidgetArea.RightDockWidgetArea)
         self.files = FileController(self.document, self.settings, self, recovery_dir)
         self.actions: dict[str, QAction] = {}
         self._paste_count = 0
@@ -64,13 +67,14 @@ class MainWindow(QMainWindow):
         self._create_tool_bar()
         self._create_status_bar()
         self._connect()
-        self._install_training()
+        self.training_actions = install_training(self)
+        self.model_io = install_model_io(self)
         self._restore_layout()
         self._update_title()
         self._update_status()
 
     # --- construction --------------------------------------------------------------------
-    def _dock(self, name: str, title: str, widget: QWidget, area) -> QDockWidget:
+    def add_dock(self, name: str, title: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"{name}_dock")  # saveState() keys docks by object name
         dock.setWidget(widget)
@@ -80,8 +84,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
-    def _action(self, key: str, text: str, slot, shortcut=None, icon: str | None = None,
-                tip: str = "") -> QAction:
+    def add_action(self, key: str, text: str, slot, shortcut=None, icon: str | None = None,
+                   tip: str = "") -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
@@ -98,7 +102,7 @@ class MainWindow(QMainWindow):
 
     def _create_actions(self) -> None:
         K = QKeySequence.StandardKey
-        a = self._action
+        a = self.add_action
         a("new", "&New", lambda: self.files.new(), K.New, "new", "Start an empty graph")
         a("template", "New from &Template…", self.new_from_template, "Ctrl+Shift+N",
           "templates", "Start from an example network")
@@ -136,6 +140,7 @@ class MainWindow(QMainWindow):
     def _create_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        self.file_menu = file_menu
         for key in ("new", "template", "open"):
             file_menu.addAction(self.actions[key])
         self.recent_menu = QMenu("Open &Recent", self)
@@ -385,121 +390,6 @@ class MainWindow(QMainWindow):
         # No selection left to announce while the scene's items are destroyed with the window.
         self.view.scene().clearSelection()
         event.accept()
-
-    # --- training (designer/training, designer/plots) -----------------------------------------
-    def _install_training(self) -> None:
-        """The Train menu and tool-bar actions, the training panel (right, beside the
-        inspector) and the plots (bottom). Selecting a node brings up its plots; clicking
-        an alarm about a layer selects that layer."""
-        from PySide6.QtWidgets import QFileDialog, QScrollArea, QStyle
-
-        from .plots.dashboard import TrainingDashboard
-        from .training import controller as states
-        from .training.controller import TrainingController
-        from .training.panel import TrainingPanel
-
-        self.training = TrainingController(self.document, parent=self)
-        self.training_panel = TrainingPanel(self.training, self.document)
-        self.dashboard = TrainingDashboard(self.training)
-        scroll = QScrollArea()   # the panel's form may be taller than a small window
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(self.training_panel)
-        self.training_dock = self._dock("training", "Training", scroll,
-                                        Qt.DockWidgetArea.RightDockWidgetArea)
-        self.plots_dock = self._dock("plots", "Training plots", self.dashboard,
-                                     Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.tabifyDockWidget(self.inspector_dock, self.training_dock)
-        self.inspector_dock.raise_()
-        c, std = self.training, self.style().standardIcon
-        sp = QStyle.StandardPixmap
-
-        def ask(save: bool, title: str, filt: str) -> str:
-            f = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
-            return f(self, title, "", filt)[0]
-
-        def guarded(fn):
-            def run() -> None:
-                try:
-                    fn()
-                except Exception as e:  # noqa: BLE001 - show any failure, never crash
-                    QMessageBox.warning(self, "Training", str(e))
-            return run
-
-        def export_weights() -> None:
-            path = ask(True, "Export weights", "Weights (*.npz)")
-            if path:
-                c.export_weights(path if path.endswith(".npz") else path + ".npz")
-
-        def export_bundle() -> None:
-            path = ask(True, "Export the model bundle", "Model bundle (*.zip)")
-            if path:
-                c.export_bundle(path if path.endswith(".zip") else path + ".zip")
-
-        def load_weights() -> None:
-            path = ask(False, "Load weights", "Weights or model bundle (*.npz *.zip)")
-            if path:
-                c.load_weights(path)
-
-        def evaluate() -> None:
-            result = c.evaluate() or {}
-            self.show_message("test split: " + ", ".join(f"{k} {v:.4g}"
-                                                          for k, v in result.items()))
-
-        def predict() -> None:
-            split, index = c.sample or ("test", 0)
-            r = c.predict(index, split)
-            label = f"predicted class {r['predicted']} (label {r['label']})" \
-                if "predicted" in r else f"output {r['output'].ravel()[:6].round(4).tolist()}"
-            self.show_message(f"{split} sample #{index}: {label}")
-
-        a = self._action
-        a("train", "&Train", self.training_panel.train, "F5", None, "Train from fresh weights")
-        a("pause", "&Pause", c.pause, "F6", None, "Pause training")
-        a("resume", "&Resume", c.resume, "F7", None, "Resume training")
-        a("stop", "S&top", c.stop, "Shift+F5", None, "Stop training, keeping the weights")
-        a("step", "Step One &Batch", self.training_panel.step, "F10", None,
-          "Train one batch, then pause")
-        a("evaluate", "&Evaluate on Test Split", guarded(evaluate))
-        a("predict", "P&redict the Chosen Sample", guarded(predict))
-        a("export_weights", "Export &Weights…", guarded(export_weights))
-        a("export_bundle", "Export Model &Bundle…", guarded(export_bundle))
-        a("load_weights", "&Load Weights…", guarded(load_weights))
-        for key, pixmap in (("train", sp.SP_MediaPlay), ("pause", sp.SP_MediaPause),
-                            ("resume", sp.SP_MediaSeekForward), ("stop", sp.SP_MediaStop),
-                            ("step", sp.SP_MediaSkipForward)):
-            self.actions[key].setIcon(std(pixmap))
-        menu = QMenu("T&rain", self)
-        for key in ("train", "pause", "resume", "stop", "step", None, "evaluate", "predict",
-                    None, "export_weights", "export_bundle", "load_weights"):
-            menu.addAction(self.actions[key]) if key else menu.addSeparator()
-        help_action = next((m for m in self.menuBar().actions() if m.text() == "&Help"), None)
-        self.menuBar().insertMenu(help_action, menu)
-        self.tool_bar.addSeparator()
-        for key in ("train", "pause", "resume", "stop", "step"):
-            self.tool_bar.addAction(self.actions[key])
-        for dock in (self.training_dock, self.plots_dock):
-            self.view_menu.addAction(dock.toggleViewAction())
-
-        def state_changed(state: str) -> None:
-            active = state in states.ACTIVE
-            self.actions["train"].setEnabled(not active)
-            self.actions["pause"].setEnabled(state in (states.STARTING, states.RUNNING))
-            self.actions["resume"].setEnabled(state in (states.PAUSED, states.DIVERGED))
-            self.actions["stop"].setEnabled(active or state == states.DIVERGED)
-            self.actions["step"].setEnabled(state not in (states.STARTING, states.RUNNING,
-                                                          states.STOPPING))
-            for key in ("evaluate", "predict", "export_weights", "load_weights"):
-                self.actions[key].setEnabled(not active)
-            if state in (states.STARTING, states.DIVERGED):
-                self.plots_dock.show()
-
-        c.state_changed.connect(state_changed)
-        state_changed(c.state)
-        c.message.connect(self.show_message)
-        self.view.selection_changed.connect(
-            lambda ids: self.dashboard.show_node(ids[0]) if ids else None)
-        self.dashboard.node_chosen.connect(lambda node: self.view.select_nodes([node]))
 
 
 def _short_dir(path: Path) -> str:

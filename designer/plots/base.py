@@ -36,6 +36,19 @@ HIST_BRUSH = (37, 99, 235, 110)
 MAX_FPS = 11.0     # redraws per second of one plot, whatever the training speed
 
 
+def trained_for(snap: Any) -> str:
+    """How far training was when `snap` was taken, counted as the epoch scrubber counts
+    (completed epochs): "after 151 epochs", "after 151 epochs + 3 batches"; "" before
+    any batch (e.g. weights just loaded)."""
+    x = float(getattr(snap, "x", 0.0) or 0.0)
+    if getattr(snap, "epoch", 0) <= 0 or x <= 0:
+        return ""
+    done = math.floor(x + 1e-9)
+    text = f"after {done} epoch{'s' * (done != 1)}"
+    batches = int(getattr(snap, "batch", 0)) if x - done > 1e-9 else 0
+    return text + (f" + {batches} batch{'es' * (batches != 1)}" if batches else "")
+
+
 def color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 

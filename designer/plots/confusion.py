@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
 
 from ..training.summary import Snapshot
-from .base import BAD, GOOD, MUTED, TEXT, LivePlot, make_plot, sequential_map
+from .base import BAD, GOOD, MUTED, TEXT, LivePlot, make_plot, sequential_map, trained_for
 
 MAX_TEXT_CLASSES = 15    # above this, cells carry no count labels
 GRID_SAMPLES = 60        # samples shown when no cell is chosen
@@ -154,8 +154,10 @@ class ConfusionPlot(LivePlot):
             t.setColor("#ffffff" if share[r, c] > 0.55 else TEXT)
             t.setPos(c + 0.5, r + 0.5)
         acc = float(np.trace(self.matrix)) / max(int(self.matrix.sum()), 1)
+        when = trained_for(snap)
         self.plot.getPlotItem().setTitle(
-            f"Confusion matrix · test accuracy {acc:.1%} · epoch {snap.epoch}", size="10pt")
+            f"Confusion matrix · test accuracy {acc:.1%}" + (f" · {when}" if when else ""),
+            size="10pt")
         self._fill_samples()
 
     def select_cell(self, true: int, predicted: int) -> list[int]:

@@ -9,7 +9,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QWidget
 
 from ..training.summary import Boundary, Snapshot
-from .base import LivePlot, class_rgb, make_plot
+from .base import LivePlot, class_rgb, make_plot, trained_for
 
 
 def boundary_rgb(b: Boundary, n_classes: int) -> np.ndarray:
@@ -74,4 +74,6 @@ class DecisionBoundaryPlot(LivePlot):
             self._points_drawn = True
         if snap.sample_input is not None and np.size(snap.sample_input) == 2:
             self.ring.setData(pos=np.asarray(snap.sample_input, dtype=float).reshape(1, 2))
-        self.plot.getPlotItem().setTitle(f"Decision boundary · epoch {snap.epoch}", size="10pt")
+        when = trained_for(snap)
+        self.plot.getPlotItem().setTitle(
+            "Decision boundary" + (f" · {when}" if when else ""), size="10pt")

@@ -1,6 +1,7 @@
 """Training health: the diagnostics' alarms as a readable list, most severe first, each
 with a severity icon, the layer it concerns and what to try. Clicking an alarm that names
-a layer emits `node_chosen` (the main window selects that node on the canvas)."""
+a layer emits `node_chosen` (the main window selects that node on the canvas). With no
+alarm the list is hidden: the panel is then only its heading and one sentence."""
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -37,10 +38,14 @@ class HealthPanel(QWidget):
         self.list.setSpacing(3)
         self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.list.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
+        # On the panel's own background: a short list leaves no empty white box below it.
+        self.list.setFrameShape(QListWidget.Shape.NoFrame)
+        self.list.setStyleSheet("QListWidget { background: transparent; }")
         self.list.itemClicked.connect(self._clicked)
         col.addWidget(title)
         col.addWidget(self.status)
         col.addWidget(self.list, 1)
+        col.addStretch(0)   # holds the heading up while the list is hidden
         self.alarms: list = []
         self._shown: list[str] | None = None
         self.set_alarms([], started=False)
@@ -52,6 +57,7 @@ class HealthPanel(QWidget):
         self._shown = shown
         self.alarms = list(alarms)
         self.list.clear()
+        self._show_list(bool(alarms))
         if not started:
             self.status.setText("Train the network to check its health: dead or saturated "
                                 "units, vanishing or exploding gradients, a flat or rising "
@@ -71,10 +77,16 @@ class HealthPanel(QWidget):
             head = TITLES.get(a.code, a.code.replace("_", " ").capitalize())
             where = f" · {a.node_id}" if a.node_id else ""
             item = QListWidgetItem(style.standardIcon(ICONS.get(a.severity, ICONS[INFO])),
-                                   f"{head}{where}\n{a.message}")
+                                   f"{head}{where}\n{without_title(a.message, head)}")
             item.setData(Qt.ItemDataRole.UserRole, a.node_id or "")
             item.setToolTip(a.message)
             self.list.addItem(item)
+
+    def _show_list(self, shown: bool) -> None:
+        self.list.setVisible(shown)
+        layout = self.layout()   # title, status, list, stretch
+        layout.setStretch(2, 1 if shown else 0)
+        layout.setStretch(3, 0 if shown else 1)
 
     def add_alarm(self, alarm) -> None:
         """Append one alarm (e.g. a divergence) to what is shown."""
@@ -84,3 +96,12 @@ class HealthPanel(QWidget):
         node = item.data(Qt.ItemDataRole.UserRole)
         if node:
             self.node_chosen.emit(node)
+
+
+def without_title(message: str, title: str) -> str:
+    """The message without a leading "Title: " that would repeat the heading above it."""
+    head, sep, rest = message.partition(":")
+    if sep and rest.strip() and head.strip().lower() == title.lower():
+        rest = rest.strip()
+        return rest[0].upper() + rest[1:]
+    return message

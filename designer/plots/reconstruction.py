@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from ..training.summary import Snapshot
-from .base import MUTED, TRAIN, VALID, LivePlot, as_image, image_view, make_plot
+from .base import MUTED, TRAIN, VALID, LivePlot, as_image, image_view, make_plot, trained_for
 
 
 class ReconstructionPlot(LivePlot):
@@ -75,5 +75,6 @@ class ReconstructionPlot(LivePlot):
         n = min(x.size, y.size)
         mse = float(np.mean((x[:n] - y[:n]) ** 2)) if n else float("nan")
         split, index = snap.sample
-        self.caption.setText(f"{split} sample #{index} · mean squared error {mse:.4g} · "
-                             f"epoch {snap.epoch}")
+        when = trained_for(snap)
+        self.caption.setText(f"{split} sample #{index} · mean squared error {mse:.4g}"
+                             + (f" · {when}" if when else ""))

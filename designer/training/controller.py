@@ -9,6 +9,11 @@ export the bundle, predict one sample.
 States: idle → starting → running ⇄ paused → finished | stopped; diverged (a pause after
 NaN/inf: resume continues from the last good weights, e.g. with a lower learning rate);
 failed. While a run is active the document is locked against structural edits.
+
+A run starts from fresh weights drawn from the seed, or (`start(keep_weights=True)`) trains
+on from the current ones: those of the last run, or weights loaded from a file or imported
+with a model. Loaded weights are never thrown away by a plain Train: the next run trains on
+from them.
 """
 from __future__ import annotations
 
@@ -31,12 +36,20 @@ from .mailbox import Drained, EpochHistory, Mailbox
 from .metrics import MetricsStore, Progress, SpeedMeter, Timeline
 from .probe import Probe
 from .summary import Snapshot
-from .worker import RatePolicy, TrainingWorker, WorkerControl, prepare_run
+from .worker import (
+    RatePolicy,
+    TrainingWorker,
+    WorkerControl,
+    keep_scaling,
+    load_run_data,
+    prepare_run,
+)
 
 IDLE, STARTING, RUNNING, PAUSED = "idle", "starting", "running", "paused"
 STOPPING, FINISHED, STOPPED, DIVERGED, FAILED = (
     "stopping", "finished", "stopped", "diverged", "failed")
 ACTIVE = (STARTING, RUNNING, PAUSED, STOPPING)
+TRAINED = "training"      # `weights_source` of weights learned by a run
 PROGRESS_INTERVAL = 0.2   # seconds between progress updates (text, not plots)
 
 
@@ -73,6 +86,9 @@ class TrainingController(QObject):
         self.test_metrics: dict | None = None
         self.last_message = ""
         self.sample: tuple[str, int] | None = None
+        # Where the model's weights come from: None (drawn from the seed), TRAINED, or the
+        # name of the file they were loaded from.
+        self.weights_source: str | None = None
         self.metrics = MetricsStore()
         self.epoch_history = EpochHistory()
         self.timeline = Timeline()
@@ -83,7 +99,7 @@ class TrainingController(QObject):
         self._worker: TrainingWorker | None = None
         self._thread: QThread | None = None     # the current run's thread
         self._threads: dict[QThread, TrainingWorker] = {}   # every thread not yet ended
-        self._run_graph: dict | None = None
+        self._run_graph: str | None = None
         self._step = 0
         self._started_at = 0.0
         self._progress_at = 0.0
@@ -116,9 +132,13 @@ class TrainingController(QObject):
         return dict(self.graph.training)
 
     # --- commands ---------------------------------------------------------------------------
-    def start(self, training: dict[str, Any] | None = None, paused: bool = False) -> bool:
-        """Start a fresh run (weights drawn from the seed). `training` overrides the graph's
-        `training` block. Returns False, with the reason in `last_message`, when refused."""
+    def start(self, training: dict[str, Any] | None = None, paused: bool = False,
+              keep_weights: bool | None = None) -> bool:
+        """Start a run. `training` overrides the graph's `training` block. `keep_weights`:
+        True trains on from the current weights (see `has_weights`), False starts from fresh
+        weights drawn from the seed, None (a plain Train) keeps them only when they were
+        loaded or imported and not trained on yet. Returns False, with the reason in
+        `last_message`, when refused."""
         if self.is_active:
             return self._say("training is already running")
         problems = analyze(self.graph).problems
@@ -130,11 +150,40 @@ class TrainingController(QObject):
                 training if training is not None else self.graph.training)
         except NNEngineError as e:
             return self._fail(str(e))
+        if keep_weights is None:
+            keep_weights = self.weights_loaded
+        model = self.model if keep_weights and self.has_weights else None
+        if keep_weights and model is None:
+            return self._fail("there are no weights to train on from yet: press Train to "
+                              "start from fresh ones")
+        dataset = self.dataset if model is not None and self.config is not None and \
+            self.config.dataset == config.dataset else None
+        source = self.weights_source
         self._reset_run()
         self.config = config
+        if model is not None:
+            self._say(f"training on from the {'learned' if source == TRAINED else 'loaded'} "
+                      "weights")
+        # A new control: the last run's may have been stopped (its stop must not end this one).
+        self._mailbox, self._control = Mailbox(), WorkerControl()
         self._launch(TrainingWorker(self.graph.copy(), config, self._mailbox, self._control,
-                                    self.base_dir, self.sample, self._policy()), paused)
+                                    self.base_dir, self.sample, self._policy(), model,
+                                    dataset), paused)
         return True
+
+    def train_on(self, training: dict[str, Any] | None = None, paused: bool = False) -> bool:
+        """Start a run from the current weights (trained or loaded), not fresh ones."""
+        return self.start(training, paused, keep_weights=True)
+
+    @property
+    def has_weights(self) -> bool:
+        """The controller holds weights that fit the current graph (trained or loaded)."""
+        return self.model is not None and self._fits()
+
+    @property
+    def weights_loaded(self) -> bool:
+        """The current weights were loaded or imported and no run has trained on them yet."""
+        return self.has_weights and self.weights_source not in (None, TRAINED)
 
     def pause(self) -> None:
         if self.state in (STARTING, RUNNING):
@@ -229,11 +278,28 @@ class TrainingController(QObject):
             raise WeightsError("the training thread did not answer; try again when paused")
         return box["w"]
 
+    def export_model(self) -> tuple[nnengine.Model, bool]:
+        """A model of the current graph holding the weights to export, and True when they
+        are the current (trained or loaded) weights; False: nothing fits the graph yet (no
+        run, or the graph changed since), so they are fresh ones drawn from its seed."""
+        model = nnengine.compile_model(self.graph.copy(), seed=self._seed())
+        if not self.has_weights:
+            return model, False
+        model.set_weights(self.current_weights(), source="the current weights")
+        return model, True
+
+    def fresh_note(self) -> str:
+        """What to add to an export's message when `export_model` gave fresh weights."""
+        return (f" with freshly initialised weights (seed {self._seed()}): the network has "
+                "not been trained yet")
+
     def export_weights(self, path: str | os.PathLike) -> Path:
-        """Write the weights as `.npz` keyed "node/weight" (SPEC section 4), atomically."""
+        """Write the weights as `.npz` keyed "node/weight" (SPEC section 4), atomically:
+        the current ones, or fresh ones from the seed before any training."""
         path = Path(path)
-        nnengine.save_weights(self.current_weights(), path)
-        self._say(f"weights saved to {path}")
+        model, current = self.export_model()
+        nnengine.save_weights(model, path)
+        self._say(f"weights saved to {path}" + ("" if current else self.fresh_note()))
         return path
 
     def export_bundle(self, path: str | os.PathLike) -> Path:
@@ -241,31 +307,50 @@ class TrainingController(QObject):
         block as this run used it), the weights and the metrics; `nnengine evaluate` and
         `predict` take it as --weights."""
         path = Path(path)
-        weights = self.current_weights()
+        model, current = self.export_model()
+        trained = current and self.weights_source == TRAINED
         graph = self.graph.copy()
-        if self.config is not None:
+        if self.config is not None and trained:
             graph.training = {k: v for k, v in self.config.to_dict().items()
                               if k in graph.training or v != getattr(TrainingConfig(), k)}
-        metrics: dict[str, Any] = {"epochs": self.metrics.epochs}
-        if self.test_metrics:
+        metrics: dict[str, Any] = {"epochs": self.metrics.epochs if trained else []}
+        if self.test_metrics and trained:
             metrics["test"] = self.test_metrics
-        nnengine.save_bundle(path, graph, weights, metrics)
-        self._say(f"model bundle saved to {path}")
+        nnengine.save_bundle(path, graph, model.get_weights(), metrics)
+        self._say(f"model bundle saved to {path}" + ("" if current else self.fresh_note()))
         return path
 
     def load_weights(self, path: str | os.PathLike) -> None:
-        """Load a `.npz` into the graph's model (built from the graph when there is none);
-        every key and shape is checked, mismatches raise WeightsError naming them."""
+        """Load a `.npz` or a model bundle's weights into the graph's model (built from the
+        graph when there is none); every key and shape is checked, mismatches raise
+        WeightsError naming them."""
         if self.is_active:
             raise WeightsError("stop training before loading weights")
         path = Path(path)
-        probe = self._ready_probe()
         if is_bundle(path):
             weights = nnengine.load_bundle(path).weights
         else:
             weights = nnengine.load_weights(path)
-        probe.model.set_weights(weights, source=str(path.name))
-        self._say(f"weights loaded from {path}")
+        self.set_weights(weights, source=path.name)
+
+    def set_weights(self, weights: dict[str, np.ndarray], source: str = "weights") -> None:
+        """Make `weights` (keyed "node/weight") the current weights of the graph's model, e.g.
+        those of an imported model: evaluate, predict and export use them, and the next run
+        trains on from them. Raises WeightsError naming every mismatch (nothing changes)."""
+        if self.is_active:
+            raise WeightsError("stop training before loading weights")
+        model = self.model if self.has_weights else \
+            nnengine.compile_model(self.graph.copy(), seed=self._seed())
+        model.set_weights(weights, source=source)
+        if model is not self.model:
+            self.model, self.probe, self.dataset = model, None, None
+            self._run_graph = _structure(self.graph)
+        self.weights_source = source
+        self._say(f"weights loaded from {source}")
+        try:
+            self._ready_probe()
+        except (NNEngineError, OSError):
+            return   # no usable data set yet: the plots wait for one
         self._publish_snapshot(self._local_snapshot(test=True))
 
     # --- the timer: drain the mailbox ---------------------------------------------------------
@@ -315,6 +400,7 @@ class TrainingController(QObject):
         self.alarms = []
         self.test_metrics = None
         self.model = self.dataset = self.probe = None
+        self.weights_source = None
         self.sample = None
 
     def _launch(self, worker: TrainingWorker, paused: bool) -> None:
@@ -333,6 +419,7 @@ class TrainingController(QObject):
         self._thread = thread
         self._threads[thread] = worker
         self._run_graph = _structure(self.graph)
+        self.weights_source = TRAINED
         self._started_at = time.monotonic()
         self._set_state(STARTING)
         if self.document is not None:
@@ -436,18 +523,34 @@ class TrainingController(QObject):
                                    test=test)
 
     def _ready_probe(self) -> Probe:
-        """The probe of the last run, or (no run yet, or the graph changed) a fresh one for
-        an untrained model of the current graph."""
+        """The probe of the last run, or a fresh one around the current weights (when they
+        fit the graph) or an untrained model of the current graph."""
         if self.is_active:
             raise WeightsError("stop training first")
-        if self.probe is not None and _structure(self.graph) == self._run_graph:
+        if self.probe is not None and self.probe.model is self.model and self._fits():
             return self.probe
-        model, dataset, config = prepare_run(self.graph, self.graph.training, self.base_dir)
-        trainer = Trainer(model, dataset, config)
+        config = TrainingConfig.from_dict(self.graph.training)
+        if self.has_weights:
+            model = self.model
+            dataset = load_run_data(model, config, self.base_dir)
+        else:
+            model, dataset, config = prepare_run(self.graph, config, self.base_dir)
+            self.weights_source = None
+        trainer = Trainer(model, dataset, keep_scaling(model, config))
         self.config, self.model, self.dataset = config, model, dataset
         self.probe = Probe(trainer)
         self._run_graph = _structure(self.graph)
+        self.run_started.emit()   # the plots follow this model and data set now
         return self.probe
+
+    def _fits(self) -> bool:
+        return self._run_graph is not None and _structure(self.graph) == self._run_graph
+
+    def _seed(self) -> int:
+        try:
+            return TrainingConfig.from_dict(self.graph.training).seed
+        except NNEngineError:
+            return TrainingConfig().seed
 
     def _update_progress(self) -> None:
         p = self.progress

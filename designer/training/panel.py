@@ -1,6 +1,8 @@
 """The training panel: the run's settings (data set, loss, optimizer, learning rate, batch
 size, epochs, validation split, L2, gradient clipping, standardization, seed), the Train /
-Pause / Resume / Stop / Step buttons and a progress bar.
+Pause / Resume / Stop / Step / Train on buttons and a progress bar. Train starts from fresh
+weights, or on from weights just loaded or imported; Train on always continues from the
+current weights (trained or loaded).
 
 Settings start from the graph's `training` block (defaults where it is silent). With a
 document, each edit is written back through `document.set_training` (one undo step), and
@@ -135,16 +137,20 @@ class TrainingPanel(QWidget):
         form.addRow("", self.standardize)
         form.addRow("Seed", self.seed)
         self.train_button = QPushButton("Train")
-        self.train_button.setToolTip("Train from fresh weights drawn from the seed")
+        self.train_button.setToolTip("Train from fresh weights drawn from the seed (or on "
+                                     "from weights just loaded or imported)")
         self.pause_button = QPushButton("Pause")
         self.resume_button = QPushButton("Resume")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop after this batch; the weights learned are kept")
         self.step_button = QPushButton("Step")
         self.step_button.setToolTip("Train exactly one batch, then pause")
+        self.train_on_button = QPushButton("Train on")
+        self.train_on_button.setToolTip("Continue training from the current weights (trained "
+                                        "or loaded) instead of fresh ones")
         buttons = QGridLayout()
         for i, b in enumerate((self.train_button, self.pause_button, self.resume_button,
-                               self.stop_button, self.step_button)):
+                               self.stop_button, self.step_button, self.train_on_button)):
             buttons.addWidget(b, i // 3, i % 3)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
@@ -163,6 +169,7 @@ class TrainingPanel(QWidget):
         col.addWidget(self.status)
         col.addStretch(1)
         self.train_button.clicked.connect(self.train)
+        self.train_on_button.clicked.connect(self.train_on)
         self.pause_button.clicked.connect(self.controller.pause)
         self.resume_button.clicked.connect(self.controller.resume)
         self.stop_button.clicked.connect(self.controller.stop)
@@ -302,7 +309,12 @@ class TrainingPanel(QWidget):
 
     # --- buttons and progress ------------------------------------------------------------
     def train(self) -> bool:
+        """Fresh weights, or on from weights just loaded or imported (never lost by a click)."""
         return self.controller.start(self.settings())
+
+    def train_on(self) -> bool:
+        """Continue from the current weights (trained or loaded)."""
+        return self.controller.train_on(self.settings())
 
     def step(self) -> None:
         """One batch; a new run (paused) with these settings when none is active."""
@@ -316,6 +328,7 @@ class TrainingPanel(QWidget):
         running = state in (states.STARTING, states.RUNNING)
         active = state in states.ACTIVE
         self.train_button.setEnabled(not active)
+        self.train_on_button.setEnabled(not active)
         self.pause_button.setEnabled(running)
         self.resume_button.setEnabled(state in (states.PAUSED, states.DIVERGED))
         self.stop_button.setEnabled(active or state == states.DIVERGED)

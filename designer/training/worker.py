@@ -39,9 +39,25 @@ def prepare_run(graph: nn.Graph, training: dict[str, Any] | TrainingConfig,
     if not config.dataset:
         raise DatasetError("no data set chosen: pick one in the training panel")
     model = nn.compile_model(graph, seed=config.seed)
+    return model, load_run_data(model, config, base_dir), config
+
+
+def load_run_data(model: nn.Model, config: TrainingConfig,
+                  base_dir: str | Path | None = None) -> nn.Dataset:
+    """The config's data set, reshaped to the model's Input nodes."""
+    if not config.dataset:
+        raise DatasetError("no data set chosen: pick one in the training panel")
     shapes = {i: model.shapes[i] for i in model.input_ids}
-    dataset = nn.load_dataset(config.dataset, shapes, base_dir)
-    return model, dataset, config
+    return nn.load_dataset(config.dataset, shapes, base_dir)
+
+
+def keep_scaling(model: nn.Model, config: TrainingConfig) -> TrainingConfig:
+    """The config a Trainer of a model that already holds weights gets: its standardization
+    statistics (learned with its weights, or loaded with them) are kept, not recomputed."""
+    if config.standardize and model.input_ids and \
+            all(f"{i}/mean" in model.weights for i in model.input_ids):
+        return config.replace(standardize=False)
+    return config
 
 
 class WorkerControl:
@@ -237,7 +253,8 @@ class TrainingWorker(QObject):
     """Runs one training run when its thread starts; `done` is emitted when it has ended
     (the outcome is in the mailbox as a "finished", "diverged" or "failed" event).
 
-    With `model` and `dataset` given (continuing after a divergence) nothing is rebuilt."""
+    With `model` given (training on from current weights, or after a divergence) it is
+    trained as it is; the data set is loaded when `dataset` is not given too."""
 
     done = Signal()
 
@@ -277,12 +294,17 @@ class TrainingWorker(QObject):
     def run(self) -> None:
         mb = self.mailbox
         try:
-            if self.model is None or self.dataset is None:
+            config = self.config
+            if self.model is None:
                 self.model, self.dataset, self.config = prepare_run(
                     self.graph, self.config, self.base_dir)
+                config = self.config
+            else:
+                if self.dataset is None:
+                    self.dataset = load_run_data(self.model, self.config, self.base_dir)
+                config = keep_scaling(self.model, self.config)
             self.recorder = Recorder(self)
-            trainer = Trainer(self.model, self.dataset, self.config, [self.recorder],
-                              self.control)
+            trainer = Trainer(self.model, self.dataset, config, [self.recorder], self.control)
             history = trainer.fit()
             self.finish(trainer, {"stopped": history.stopped_early})
         except TrainingDiverged as e:

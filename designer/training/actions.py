@@ -1,0 +1,160 @@
+"""The training side of the main window: the Train menu and tool-bar actions, the training
+panel (right, tabbed with the inspector) and the plots (bottom), and what comes after
+training (evaluate, predict, export and load weights).
+
+`install_training(window)` sets `window.training` (the controller), `window.training_panel`,
+`window.dashboard`, `window.training_dock` and `window.plots_dock`, and adds its actions to
+`window.actions`. Selecting a node brings up its plots; clicking an alarm about a layer
+selects that layer.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QScrollArea, QStyle
+
+from ..plots.dashboard import TrainingDashboard
+from . import controller as states
+from .controller import TrainingController
+from .panel import TrainingPanel
+
+if TYPE_CHECKING:
+    from ..main_window import MainWindow
+
+MENU = ("train", "train_on", "pause", "resume", "stop", "step", None, "evaluate", "predict",
+        None, "export_weights", "export_bundle", "load_weights")
+TOOL_BAR = ("train", "pause", "resume", "stop", "step")
+IDLE_ONLY = ("evaluate", "predict", "export_weights", "load_weights", "train_on")
+
+
+class TrainingActions(QObject):
+    """Owns the slots of the training actions; the widgets live on the window."""
+
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self.window = window
+        self.controller = TrainingController(window.document, parent=window)
+        self.panel = TrainingPanel(self.controller, window.document)
+        self.dashboard = TrainingDashboard(self.controller)
+        scroll = QScrollArea()   # the panel's form may be taller than a small window
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(self.panel)
+        self.training_dock = window.add_dock("training", "Training", scroll,
+                                             Qt.DockWidgetArea.RightDockWidgetArea)
+        self.plots_dock = window.add_dock("plots", "Training plots", self.dashboard,
+                                          Qt.DockWidgetArea.BottomDockWidgetArea)
+        window.tabifyDockWidget(window.inspector_dock, self.training_dock)
+        window.inspector_dock.raise_()
+        self._create_actions()
+        self._create_menu()
+        c = self.controller
+        c.state_changed.connect(self._state_changed)
+        self._state_changed(c.state)
+        c.message.connect(window.show_message)
+        window.view.selection_changed.connect(
+            lambda ids: self.dashboard.show_node(ids[0]) if ids else None)
+        self.dashboard.node_chosen.connect(lambda node: window.view.select_nodes([node]))
+
+    # --- actions -------------------------------------------------------------------------
+    def _create_actions(self) -> None:
+        a, c, p = self.window.add_action, self.controller, self.panel
+        a("train", "&Train", p.train, "F5", None,
+          "Train: from fresh weights, or on from weights just loaded or imported")
+        a("train_on", "Train &On from Current Weights", p.train_on, "Ctrl+F5", None,
+          "Continue training from the current weights (trained or loaded)")
+        a("pause", "&Pause", c.pause, "F6", None, "Pause training")
+        a("resume", "&Resume", c.resume, "F7", None, "Resume training")
+        a("stop", "S&top", c.stop, "Shift+F5", None, "Stop training, keeping the weights")
+        a("step", "Step One &Batch", p.step, "F10", None, "Train one batch, then pause")
+        a("evaluate", "&Evaluate on Test Split", self.guarded(self.evaluate))
+        a("predict", "P&redict the Chosen Sample", self.guarded(self.predict))
+        a("export_weights", "Export &Weights…", self.guarded(self.export_weights))
+        a("export_bundle", "Export Model &Bundle…", self.guarded(self.export_bundle))
+        a("load_weights", "&Load Weights…", self.guarded(self.load_weights))
+        sp, std = QStyle.StandardPixmap, self.window.style().standardIcon
+        for key, pixmap in (("train", sp.SP_MediaPlay), ("pause", sp.SP_MediaPause),
+                            ("resume", sp.SP_MediaSeekForward), ("stop", sp.SP_MediaStop),
+                            ("step", sp.SP_MediaSkipForward)):
+            self.window.actions[key].setIcon(std(pixmap))
+
+    def _create_menu(self) -> None:
+        w = self.window
+        menu = QMenu("T&rain", w)
+        for key in MENU:
+            menu.addAction(w.actions[key]) if key else menu.addSeparator()
+        help_action = next((m for m in w.menuBar().actions() if m.text() == "&Help"), None)
+        w.menuBar().insertMenu(help_action, menu)
+        self.menu = menu
+        w.tool_bar.addSeparator()
+        for key in TOOL_BAR:
+            w.tool_bar.addAction(w.actions[key])
+        for dock in (self.training_dock, self.plots_dock):
+            w.view_menu.addAction(dock.toggleViewAction())
+
+    def _state_changed(self, state: str) -> None:
+        actions = self.window.actions
+        active = state in states.ACTIVE
+        actions["train"].setEnabled(not active)
+        actions["pause"].setEnabled(state in (states.STARTING, states.RUNNING))
+        actions["resume"].setEnabled(state in (states.PAUSED, states.DIVERGED))
+        actions["stop"].setEnabled(active or state == states.DIVERGED)
+        actions["step"].setEnabled(state not in (states.STARTING, states.RUNNING,
+                                                 states.STOPPING))
+        for key in IDLE_ONLY:
+            actions[key].setEnabled(not active)
+        if state in (states.STARTING, states.DIVERGED):
+            self.plots_dock.show()
+
+    # --- slots ---------------------------------------------------------------------------
+    def guarded(self, fn: Callable[[], None]) -> Callable[[], None]:
+        """`fn` with any failure shown in a message box (the app never crashes on it)."""
+        def run() -> None:
+            try:
+                fn()
+            except Exception as e:  # noqa: BLE001 - show any failure, never crash
+                QMessageBox.warning(self.window, "Training", str(e))
+        return run
+
+    def ask(self, save: bool, title: str, filt: str) -> str:
+        f = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
+        return f(self.window, title, "", filt)[0]
+
+    def export_weights(self) -> None:
+        path = self.ask(True, "Export weights", "Weights (*.npz)")
+        if path:
+            self.controller.export_weights(path if path.endswith(".npz") else path + ".npz")
+
+    def export_bundle(self) -> None:
+        path = self.ask(True, "Export the model bundle", "Model bundle (*.zip)")
+        if path:
+            self.controller.export_bundle(path if path.endswith(".zip") else path + ".zip")
+
+    def load_weights(self) -> None:
+        path = self.ask(False, "Load weights", "Weights or model bundle (*.npz *.zip)")
+        if path:
+            self.controller.load_weights(path)
+
+    def evaluate(self) -> None:
+        result = self.controller.evaluate() or {}
+        self.window.show_message("test split: " + ", ".join(f"{k} {v:.4g}"
+                                                            for k, v in result.items()))
+
+    def predict(self) -> None:
+        c = self.controller
+        split, index = c.sample or ("test", 0)
+        r = c.predict(index, split)
+        label = f"predicted class {r['predicted']} (label {r['label']})" \
+            if "predicted" in r else f"output {r['output'].ravel()[:6].round(4).tolist()}"
+        self.window.show_message(f"{split} sample #{index}: {label}")
+
+
+def install_training(window: MainWindow) -> TrainingActions:
+    """Add training to `window` and set the attributes listed in the module's docstring."""
+    t = TrainingActions(window)
+    window.training, window.training_panel, window.dashboard = \
+        t.controller, t.panel, t.dashboard
+    window.training_dock, window.plots_dock = t.training_dock, t.plots_dock
+    return t
