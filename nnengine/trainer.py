@@ -107,6 +107,7 @@ class Trainer:
         self.history = History()
         self.batches_per_epoch = 0
         self.epoch = 0
+        self.grad_squares: dict[str, float] = {}  # last batch: key -> squared gradient norm
         self._prepare_data()
 
     # --- data ----------------------------------------------------------------------------
@@ -229,7 +230,8 @@ class Trainer:
         cfg, m = self.config, self.model
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             loss, y, grads = m.train_step_grads(xb, yb, cfg.loss, cfg.l2, rng, prepared=True)
-            sq = sum(float(np.vdot(g, g)) for g in grads.values())
+            self.grad_squares = {k: float(np.vdot(g, g)) for k, g in grads.items()}
+            sq = sum(self.grad_squares.values())
         if not (np.isfinite(loss) and np.isfinite(sq)):
             self._diverged(xb, grads, loss, epoch, batch)
         if cfg.clip_norm is not None and sq > cfg.clip_norm ** 2:

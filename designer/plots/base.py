@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedLayout, QVBoxLayout, QWidget
 
 pg.setConfigOptions(imageAxisOrder="row-major", background="w", foreground="#1f2933",
-                    antialias=True)
+                    antialias=False)
 
 TEXT = "#1f2933"
 MUTED = "#66727f"
@@ -33,7 +33,7 @@ BAD = "#dc2626"
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 HIST_BRUSH = (37, 99, 235, 110)
-MAX_FPS = 11.0     # redraws per second of one plot, whatever the training speed
+MAX_FPS = 10.0     # redraws per second of one plot, whatever the training speed
 
 
 def trained_for(snap: Any) -> str:

@@ -98,8 +98,7 @@ class ConfusionPlot(LivePlot):
     def reset(self) -> None:
         ctx = self.context
         for t in self.texts:
-            self.plot.removeItem(t)
-        self.texts = []
+            t.setText("")
         self.snapshot = self.matrix = self.predictions = None
         self.cell = None
         self.cell_box.setVisible(False)
@@ -107,11 +106,6 @@ class ConfusionPlot(LivePlot):
         k = ctx.num_classes
         if not ctx.classification or not k:
             return
-        if k <= MAX_TEXT_CLASSES:
-            for _ in range(k * k):
-                t = pg.TextItem("", anchor=(0.5, 0.5), color=TEXT)
-                self.plot.addItem(t)
-                self.texts.append(t)
         names = [str(n) for n in (ctx.class_names or range(k))][:k]
         ticks = [[(i + 0.5, names[i]) for i in range(k)]]
         item = self.plot.getPlotItem()
@@ -120,6 +114,17 @@ class ConfusionPlot(LivePlot):
         item.setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
         if ctx.test_images is not None:
             self._levels = (float(np.nanmin(ctx.test_images)), float(np.nanmax(ctx.test_images)))
+
+    def _ensure_cell_texts(self, count: int) -> None:
+        """One count label per cell, made when first drawn (not at every run start, where
+        building a hundred text items would hold up the training thread)."""
+        if len(self.texts) == count:
+            return
+        for t in self.texts:
+            self.plot.removeItem(t)
+        self.texts = [pg.TextItem("", anchor=(0.5, 0.5), color=TEXT) for _ in range(count)]
+        for t in self.texts:
+            self.plot.addItem(t)
 
     def set_snapshot(self, snap: Snapshot | None) -> None:
         """Only snapshots with test predictions change the matrix; others are ignored."""
@@ -148,6 +153,7 @@ class ConfusionPlot(LivePlot):
         share = np.divide(self.matrix, rows, out=np.zeros(self.matrix.shape), where=rows > 0)
         self.image.setImage(share.astype(np.float32), autoLevels=False, levels=(0.0, 1.0))
         self.image.setRect(QRectF(0, 0, k, k))
+        self._ensure_cell_texts(k * k if k <= MAX_TEXT_CLASSES else 0)
         for i, t in enumerate(self.texts):
             r, c = divmod(i, k)
             t.setText(str(self.matrix[r, c]) if self.matrix[r, c] else "")

@@ -69,8 +69,8 @@ class TrainingController(QObject):
     _run_ended = Signal()                  # the current run's thread has ended
 
     def __init__(self, document: Any = None, graph: Graph | None = None,
-                 parent: QObject | None = None, refresh_hz: float = 30.0,
-                 snapshot_hz: float = 10.0, snapshot_share: float = 0.05):
+                 parent: QObject | None = None, refresh_hz: float = 20.0,
+                 snapshot_hz: float = 4.0, snapshot_share: float = 0.03):
         super().__init__(parent)
         self.document = document
         self._graph = graph

@@ -156,29 +156,20 @@ class RatePolicy:
         self.spent += ended - began
 
 
-class GradTap:
-    """Wraps the trainer's optimizer to read each layer's gradient norm on the real
-    training batch just before the step (a few dot products; the gradients and the step
-    are passed through untouched, so the weights learned are the same)."""
+class GradNorms:
+    """Each layer's weight-gradient norm on the last training batch, from the squared
+    norms the trainer already computes for its NaN check (no extra pass over gradients)."""
 
-    def __init__(self, optimizer: Any, keys: list[str]):
-        self._inner = optimizer
+    def __init__(self, keys: list[str]):
         self.nodes: list[str] = list(dict.fromkeys(k.split("/")[0] for k in keys))
         index = {n: i for i, n in enumerate(self.nodes)}
         self._slots = [(k, index[k.split("/")[0]]) for k in keys]
-        self.last: tuple[float, ...] | None = None
 
-    def step(self, weights: dict, grads: dict) -> None:
+    def read(self, squares: dict[str, float]) -> tuple[float, ...]:
         sq = [0.0] * len(self.nodes)
         for key, slot in self._slots:
-            g = grads.get(key)
-            if g is not None:
-                sq[slot] += float(np.vdot(g, g))
-        self.last = tuple(float(np.sqrt(v)) for v in sq)
-        self._inner.step(weights, grads)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
+            sq[slot] += squares.get(key, 0.0)
+        return tuple(float(np.sqrt(v)) for v in sq)
 
 
 class Recorder(Callback):
@@ -187,7 +178,7 @@ class Recorder(Callback):
     def __init__(self, worker: TrainingWorker):
         self.w = worker
         self.probe: Probe | None = None
-        self.tap: GradTap | None = None
+        self.norms: GradNorms | None = None
         self.bpe = 1
         self.step = worker.step_offset
         self.epoch = worker.epoch_offset
@@ -200,14 +191,13 @@ class Recorder(Callback):
         w = self.w
         self.bpe = max(trainer.batches_per_epoch, 1)
         self.probe = Probe(trainer)
-        self.tap = GradTap(trainer.optimizer, trainer.model.trainable_keys)
-        trainer.optimizer = self.tap
+        self.norms = GradNorms(trainer.model.trainable_keys)
         if w.sample is None:
             w.sample = (self.probe.default_split(), 0)
         w.policy.start = time.monotonic()
         w.mailbox.put_event("ready", {"probe": self.probe, "batches_per_epoch": self.bpe,
                                       "train_size": len(trainer.y_train),
-                                      "grad_nodes": list(self.tap.nodes),
+                                      "grad_nodes": list(self.norms.nodes),
                                       "epochs": trainer.config.epochs + w.epoch_offset})
         self.snap()
 
@@ -222,7 +212,8 @@ class Recorder(Callback):
         now = time.monotonic()
         w.mailbox.put_batch(BatchRecord(self.step, self.epoch, batch, self.x(),
                                         float(logs["loss"]), logs.get("accuracy"),
-                                        int(logs["batch_size"]), now, self.tap.last))
+                                        int(logs["batch_size"]), now,
+                                        self.norms.read(trainer.grad_squares)))
         # A pause or single step must show the state it stopped in, so it forces one.
         if w.control.paused or w.policy.due(now):
             self.snap()
