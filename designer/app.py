@@ -20,15 +20,13 @@ APPLICATION = "NN Designer"
 
 
 def configure(app: QApplication) -> None:
-    """Application-wide settings; safe to call more than once."""
-    import pyqtgraph as pg
-
+    """Application-wide settings; safe to call more than once. (pyqtgraph's options are
+    set once where the plots are defined, designer/plots/base.py.)"""
     app.setOrganizationName(ORGANIZATION)
     app.setOrganizationDomain("nn-designer.org")
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName(APPLICATION)
     app.setStyle("Fusion")  # one consistent look on every platform
-    pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 
 
 def install_error_hook() -> None:
