@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from designer.training import controller as states
 from designer.training.controller import TrainingController
 from designer.training.mailbox import BatchRecord, EpochHistory, EpochRecord, Mailbox
 from designer.training.panel import TrainingPanel
-from designer.training.worker import RatePolicy, prepare_run
+from designer.training.worker import RatePolicy
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "resources" / "templates"
 
@@ -280,15 +282,16 @@ def test_export_reload_predict_and_bundle(qtbot, run, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["digits_cnn", "bn_dropout"])
-def test_same_weights_as_the_engine_trainer(qtbot, run, name):
+def test_same_weights_as_the_command_line(qtbot, run, name, tmp_path):
     graph = template("digits_cnn", epochs=2) if name == "digits_cnn" else bn_dropout_graph()
     c, _ = run(graph, snapshot_hz=1000, snapshot_share=1.0)   # snapshot as often as possible
     c.start()
     assert c.wait(120_000) and c.state == states.FINISHED
     assert len(c.timeline.entries) > 2
-    model, dataset, config = prepare_run(graph, graph.training)
-    nn.Trainer(model, dataset, config).fit()
-    gui, cli = c.model.get_weights(), model.get_weights()
+    nn.save_graph(graph, tmp_path / "graph.json")
+    subprocess.run([sys.executable, "-m", "nnengine", "train", str(tmp_path / "graph.json"),
+                    "--out", str(tmp_path / "run")], check=True, capture_output=True)
+    gui, cli = c.model.get_weights(), nn.load_weights(tmp_path / "run" / "weights.npz")
     assert set(gui) == set(cli)
     for k in cli:
         np.testing.assert_array_equal(gui[k], cli[k], err_msg=k)
