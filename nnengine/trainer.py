@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,13 +25,18 @@ from .training_config import TrainingConfig
 
 
 class TrainingControl:
-    """Thread-safe pause / resume / stop / step token, checked before every batch."""
+    """Thread-safe pause / resume / stop / step token, checked before every batch.
+
+    `post(task)` queues a callable to run on the training thread at the next checkpoint,
+    also while paused, when the weights are not changing (the GUI uses it to take a snapshot
+    of a newly chosen sample)."""
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
+        self._cond = threading.Condition(threading.Lock())
         self._paused = False
         self._stopped = False
         self._steps = 0
+        self._tasks: deque[Callable[[], None]] = deque()
 
     def pause(self) -> None:
         with self._cond:
@@ -53,6 +59,11 @@ class TrainingControl:
             self._steps += batches
             self._cond.notify_all()
 
+    def post(self, task: Callable[[], None]) -> None:
+        with self._cond:
+            self._tasks.append(task)
+            self._cond.notify_all()
+
     @property
     def paused(self) -> bool:
         return self._paused
@@ -62,15 +73,31 @@ class TrainingControl:
         return self._stopped
 
     def checkpoint(self) -> bool:
-        """Block while paused; return False once stop was asked for."""
+        """Run posted tasks; block while paused; return False once stop was asked for."""
         with self._cond:
-            while self._paused and not self._stopped and self._steps == 0:
+            while True:
+                while self._tasks:
+                    task = self._tasks.popleft()
+                    self._cond.release()
+                    try:
+                        task()
+                    finally:
+                        self._cond.acquire()
+                if self._stopped:
+                    return False
+                if not self._paused:
+                    return True
+                if self._steps > 0:
+                    self._steps -= 1
+                    return True
                 self._cond.wait()
-            if self._stopped:
-                return False
-            if self._paused:
-                self._steps -= 1
-            return True
+
+    def run_tasks(self) -> None:
+        """Run what is still posted (after training, from the thread that trained)."""
+        with self._cond:
+            tasks, self._tasks = list(self._tasks), deque()
+        for task in tasks:
+            task()
 
 
 class Callback:

@@ -28,7 +28,7 @@ import numpy as np
 from PySide6.QtCore import QEventLoop, QObject, QThread, QTimer, Signal, Slot
 
 import nnengine
-from nnengine import Graph, NNEngineError, Trainer, TrainingConfig, analyze
+from nnengine import Graph, NNEngineError, Trainer, TrainingConfig, TrainingControl, analyze
 from nnengine.bundle import is_bundle
 from nnengine.errors import WeightsError
 
@@ -39,7 +39,6 @@ from .summary import Snapshot
 from .worker import (
     RatePolicy,
     TrainingWorker,
-    WorkerControl,
     keep_scaling,
     load_run_data,
     prepare_run,
@@ -95,7 +94,7 @@ class TrainingController(QObject):
         self.progress = Progress()
         self.speed = SpeedMeter()
         self._mailbox = Mailbox()
-        self._control = WorkerControl()
+        self._control = TrainingControl()
         self._worker: TrainingWorker | None = None
         self._thread: QThread | None = None     # the current run's thread
         self._threads: dict[QThread, TrainingWorker] = {}   # every thread not yet ended
@@ -165,7 +164,7 @@ class TrainingController(QObject):
             self._say(f"training on from the {'learned' if source == TRAINED else 'loaded'} "
                       "weights")
         # A new control: the last run's may have been stopped (its stop must not end this one).
-        self._mailbox, self._control = Mailbox(), WorkerControl()
+        self._mailbox, self._control = Mailbox(), TrainingControl()
         self._launch(TrainingWorker(self.graph.copy(), config, self._mailbox, self._control,
                                     self.base_dir, self.sample, self._policy(), model,
                                     dataset), paused)
@@ -445,7 +444,7 @@ class TrainingController(QObject):
         done = self.metrics.epochs[-1]["epoch"] if self.metrics.epochs else 0
         config = config.replace(epochs=max(1, config.epochs - done))
         self.config = config
-        self._mailbox, self._control = Mailbox(), WorkerControl()
+        self._mailbox, self._control = Mailbox(), TrainingControl()
         worker = TrainingWorker(self.graph.copy(), config, self._mailbox, self._control,
                                 self.base_dir, self.sample, self._policy(), self.model,
                                 self.dataset, self._step, done, list(self.metrics.epochs))

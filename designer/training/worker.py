@@ -10,11 +10,8 @@ watching does not slow training noticeably, however fast or slow a batch is.
 """
 from __future__ import annotations
 
-import threading
 import time
 import traceback
-from collections import deque
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +19,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 import nnengine as nn
-from nnengine import Callback, Trainer, TrainingConfig, TrainingDiverged
+from nnengine import Callback, Trainer, TrainingConfig, TrainingControl, TrainingDiverged
 from nnengine.errors import DatasetError, NNEngineError
 
 from .mailbox import BatchRecord, EpochRecord, Mailbox
@@ -58,81 +55,6 @@ def keep_scaling(model: nn.Model, config: TrainingConfig) -> TrainingConfig:
             all(f"{i}/mean" in model.weights for i in model.input_ids):
         return config.replace(standardize=False)
     return config
-
-
-class WorkerControl:
-    """The interface of `nnengine.TrainingControl` (pause, resume, stop, step, checkpoint),
-    plus `post(task)`: a callable run on the training thread at the next checkpoint, also
-    while paused (e.g. a snapshot of a newly chosen sample), when the model is not changing.
-    """
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
-        self._paused = False
-        self._stopped = False
-        self._steps = 0
-        self._tasks: deque[Callable[[], None]] = deque()
-
-    def pause(self) -> None:
-        with self._cond:
-            self._paused = True
-
-    def resume(self) -> None:
-        with self._cond:
-            self._paused, self._steps = False, 0
-            self._cond.notify_all()
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stopped = True
-            self._cond.notify_all()
-
-    def step(self, batches: int = 1) -> None:
-        """While paused, let exactly `batches` more batches run, then pause again."""
-        with self._cond:
-            self._paused = True
-            self._steps += batches
-            self._cond.notify_all()
-
-    def post(self, task: Callable[[], None]) -> None:
-        with self._cond:
-            self._tasks.append(task)
-            self._cond.notify_all()
-
-    @property
-    def paused(self) -> bool:
-        return self._paused
-
-    @property
-    def stopped(self) -> bool:
-        return self._stopped
-
-    def checkpoint(self) -> bool:
-        """Run posted tasks; block while paused; False once stop was asked for."""
-        with self._cond:
-            while True:
-                while self._tasks:
-                    task = self._tasks.popleft()
-                    self._cond.release()
-                    try:
-                        task()
-                    finally:
-                        self._cond.acquire()
-                if self._stopped:
-                    return False
-                if not self._paused:
-                    return True
-                if self._steps > 0:
-                    self._steps -= 1
-                    return True
-                self._cond.wait()
-
-    def run_tasks(self) -> None:
-        """Run what is still posted (after training, from the thread that trained)."""
-        with self._cond:
-            tasks, self._tasks = list(self._tasks), deque()
-        for task in tasks:
-            task()
 
 
 class RatePolicy:
@@ -250,7 +172,7 @@ class TrainingWorker(QObject):
     done = Signal()
 
     def __init__(self, graph: nn.Graph, config: TrainingConfig, mailbox: Mailbox,
-                 control: WorkerControl, base_dir: str | Path | None = None,
+                 control: TrainingControl, base_dir: str | Path | None = None,
                  sample: tuple[str, int] | None = None, policy: RatePolicy | None = None,
                  model: nn.Model | None = None, dataset: nn.Dataset | None = None,
                  step_offset: int = 0, epoch_offset: int = 0,

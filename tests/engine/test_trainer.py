@@ -156,3 +156,26 @@ def test_training_block_errors(data, words):
         nn.TrainingConfig.from_dict(data)
     for word in words:
         assert word in str(e.value)
+
+
+def test_posted_tasks_run_on_the_training_thread_even_while_paused():
+    control = nn.TrainingControl()
+    trainer = make_trainer(control=control, epochs=1000)
+    control.pause()
+    thread = threading.Thread(target=trainer.fit)
+    thread.start()
+    ran_on = []
+    done = threading.Event()
+    control.post(lambda: (ran_on.append(threading.current_thread()), done.set()))
+    assert done.wait(5)
+    assert ran_on == [thread] and trainer.history.epochs == []  # ran while paused
+    control.stop()
+    thread.join(5)
+    assert not thread.is_alive()
+
+
+def test_evaluate_reports_the_test_split():
+    trainer = make_trainer(epochs=2)
+    trainer.fit()
+    assert nn.evaluate(trainer.model, trainer.dataset, trainer.config) == \
+        trainer.evaluate_test()
