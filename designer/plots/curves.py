@@ -4,8 +4,10 @@ The x axis is in epochs (a batch sits at epoch − 1 + batch / batches per epoch
 mean at its end) and spans the whole run from the start, so axes are not redrawn as data
 arrives. The per-batch curves use peak downsampling and clip-to-view, so a run of a million
 batches still redraws quickly; the per-epoch curves are only touched when an epoch ends.
-Both plots live in one GraphicsLayoutWidget (one repaint per frame). A dashed line marks the
-epoch the scrubber shows.
+Both plots live in one GraphicsLayoutWidget (one repaint per frame), side by side when the
+widget is wider than tall (the main window's wide, short dock) and stacked otherwise. Their
+one legend sits beside the check boxes, so it never covers the curves. A dashed line marks
+the epoch the scrubber shows.
 """
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
 
-from .base import TEXT, TRAIN, TRAIN_LIGHT, VALID, LivePlot, StickyRange, style_plot
+from .base import TRAIN, TRAIN_LIGHT, VALID, LivePlot, StickyRange, style_plot
+from .legend import LegendRow, swatch
 
 MAX_SYMBOLS = 20   # epoch markers are drawn up to this many epochs
 
@@ -45,19 +48,18 @@ class CurvesPlot(LivePlot):
             box.toggled.connect(self._apply_options)
             controls.addWidget(box)
         controls.addStretch(1)
+        self.legend = LegendRow([("train (batch)", swatch(TRAIN_LIGHT, 1)),
+                                 ("train", swatch(TRAIN, 2, dot=True)),
+                                 ("validation", swatch(VALID, 2, dot=True))])
+        controls.addWidget(self.legend)
         self.body.addLayout(controls)
         self.view = pg.GraphicsLayoutWidget()
-        self.view.setMinimumSize(200, 160)
+        self.view.setMinimumSize(200, 120)
         self.loss_plot = self.view.addPlot(row=0, col=0)
         self.acc_plot = self.view.addPlot(row=1, col=0)
         style_plot(self.loss_plot, "Loss", "loss", "epoch")
         style_plot(self.acc_plot, "Accuracy", "accuracy", "epoch")
-        self.view.ci.layout.setRowStretchFactor(0, 3)
-        self.view.ci.layout.setRowStretchFactor(1, 2)
         self.acc_plot.setXLink(self.loss_plot)
-        for p, offset in ((self.loss_plot, (-8, 8)), (self.acc_plot, (-8, -8))):
-            p.addLegend(offset=offset, labelTextColor=TEXT,
-                        brush=pg.mkBrush(255, 255, 255, 200))
         self.loss_batch = _curve(self.loss_plot, TRAIN_LIGHT, 1, "train (batch)", True)
         self.loss_epoch = _curve(self.loss_plot, TRAIN, 2, "train")
         self.val_loss = _curve(self.loss_plot, VALID, 2, "validation")
@@ -79,6 +81,8 @@ class CurvesPlot(LivePlot):
         self._epochs_drawn = -1
         self._symbols: str | None = "o"
         self._accuracy_shown = True
+        self._wide: bool | None = None
+        self._arrange()
         self.message("Press Train to see the loss and accuracy curves.")
 
     def reset(self) -> None:
@@ -100,12 +104,35 @@ class CurvesPlot(LivePlot):
             if epoch is not None:
                 line.setValue(epoch)
 
+    def resizeEvent(self, event) -> None:  # Qt override: side by side when wide
+        super().resizeEvent(event)
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """Loss and accuracy side by side when the widget is wider than tall, else stacked
+        (loss above, a little taller); without accuracy the loss plot has the whole view."""
+        wide = self.width() > self.height()
+        if wide == self._wide:
+            return
+        self._wide = wide
+        layout = self.view.ci.layout
+        if self._accuracy_shown:
+            layout.removeItem(self.acc_plot)
+            layout.addItem(self.acc_plot, *((0, 1) if wide else (1, 0)))
+        layout.setRowStretchFactor(0, 1 if wide else 3)
+        layout.setRowStretchFactor(1, 0 if wide else 2)
+        layout.setColumnStretchFactor(0, 1)
+        layout.setColumnStretchFactor(1, 1 if wide else 0)
+
     def _apply_options(self) -> None:
         self.loss_plot.setLogMode(y=self.log_box.isChecked())
         for item in (self.loss_batch, self.acc_batch):
             item.setVisible(self.batch_box.isChecked())
         for item in (self.loss_epoch, self.val_loss, self.acc_epoch, self.val_acc):
             item.setVisible(self.epoch_box.isChecked())
+        self.legend.set_shown("train (batch)", self.batch_box.isChecked())
+        for name in ("train", "validation"):
+            self.legend.set_shown(name, self.epoch_box.isChecked())
         self._version = self._epochs_drawn = -1
         self.loss_range.reset()
         self.request()
@@ -117,7 +144,7 @@ class CurvesPlot(LivePlot):
         self._accuracy_shown = shown
         layout = self.view.ci.layout
         if shown:
-            layout.addItem(self.acc_plot, 1, 0)
+            layout.addItem(self.acc_plot, *((0, 1) if self._wide else (1, 0)))
             self.acc_plot.show()
         else:
             layout.removeItem(self.acc_plot)

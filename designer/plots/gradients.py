@@ -1,11 +1,14 @@
 """Gradients: the norm of each layer's weight gradient over training on a log scale (one
 curve per layer, so vanishing and exploding gradients stand out at a glance), and the
-histogram of the chosen layer's weight gradients now."""
+histogram of the chosen layer's weight gradients now.
+
+The two sit side by side when the page is wider than tall, else stacked; the layers' legend
+is a clickable column beside the norms (inside the plot it would cover the curves)."""
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QWidget
 
 from ..training.summary import Snapshot
 from .base import (
@@ -18,6 +21,7 @@ from .base import (
     color,
     make_plot,
 )
+from .legend import LegendList
 
 
 class GradientsPlot(LivePlot):
@@ -28,13 +32,21 @@ class GradientsPlot(LivePlot):
         self.norm_plot = make_plot("Gradient norm per layer (log scale)", "‖∂L/∂W‖", "epoch")
         self.norm_plot.getPlotItem().setLogMode(y=True)
         self.norm_range = StickyRange(self.norm_plot.getPlotItem(), fill=0.3)
-        self.legend = self.norm_plot.addLegend(offset=(-8, 8), labelTextColor="#1f2933",
-                                               brush=pg.mkBrush(255, 255, 255, 200))
+        self.legend = LegendList()
+        self.legend.chosen.connect(self.set_node)
         self.hist_plot = make_plot("Weight gradients of the layer", "count", "∂L/∂w")
         self.hist = self.hist_plot.plot([], [], stepMode="center", fillLevel=0,
                                         brush=pg.mkBrush(HIST_BRUSH), pen=pg.mkPen(TRAIN))
-        self.body.addWidget(self.norm_plot, 3)
-        self.body.addWidget(self.hist_plot, 2)
+        norms = QWidget()
+        norm_row = QHBoxLayout(norms)
+        norm_row.setContentsMargins(0, 0, 0, 0)
+        norm_row.setSpacing(0)
+        norm_row.addWidget(self.norm_plot, 1)
+        norm_row.addWidget(self.legend)
+        self.split = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        self.split.addWidget(norms, 3)
+        self.split.addWidget(self.hist_plot, 2)
+        self.body.addLayout(self.split, 1)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.snapshot: Snapshot | None = None
         self._version = None
@@ -44,13 +56,13 @@ class GradientsPlot(LivePlot):
     def reset(self) -> None:
         for item in self.curves.values():
             self.norm_plot.removeItem(item)
-        self.legend.clear()
         self.curves = {}
         for i, node in enumerate(self.context.weighted):
-            item = self.norm_plot.plot([], [], pen=pg.mkPen(color(i), width=1), name=node)
+            item = self.norm_plot.plot([], [], pen=pg.mkPen(color(i), width=1))
             item.setDownsampling(auto=True, method="peak")
             item.setClipToView(True)
             self.curves[node] = item
+        self.legend.set_entries([(n, color(i)) for i, n in enumerate(self.curves)])
         self.snapshot = None
         self._version = None
         self._emphasis = None
@@ -62,6 +74,11 @@ class GradientsPlot(LivePlot):
     def set_snapshot(self, snap: Snapshot | None) -> None:
         self.snapshot = snap
         self.request()
+
+    def resizeEvent(self, event) -> None:  # Qt override: side by side when wide
+        super().resizeEvent(event)
+        self.split.setDirection(QBoxLayout.Direction.LeftToRight if self.width() > self.height()
+                                else QBoxLayout.Direction.TopToBottom)
 
     def draw(self) -> None:
         if not self.curves:
@@ -96,6 +113,7 @@ class GradientsPlot(LivePlot):
                     c.setAlpha(110)
                 item.setPen(pg.mkPen(c, width=1))
                 item.setZValue(10 if n == node else 0)
+            self.legend.set_current(node)
             self._emphasis = node
         layer = snap.layers.get(node) if node else None
         h = layer.grad_hist if layer is not None else None

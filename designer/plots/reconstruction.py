@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from ..training.summary import Snapshot
 from .base import MUTED, TRAIN, VALID, LivePlot, as_image, image_view, make_plot, trained_for
+from .legend import title_legend
 
 
 class ReconstructionPlot(LivePlot):
@@ -23,12 +24,11 @@ class ReconstructionPlot(LivePlot):
         row.addWidget(self.output_widget)
         self.images = QWidget()
         self.images.setLayout(row)
-        self.curve_plot = make_plot("Input and reconstruction", "value", "element")
-        self.curve_plot.addLegend(offset=(-8, 8), labelTextColor="#1f2933")
-        self.input_curve = self.curve_plot.plot([], [], pen=pg.mkPen(TRAIN, width=2),
-                                                name="input")
-        self.output_curve = self.curve_plot.plot([], [], pen=pg.mkPen(VALID, width=2),
-                                                 name="reconstruction")
+        self.curve_plot = make_plot(title_legend("Sample", [("input", TRAIN),
+                                                            ("reconstruction", VALID)]),
+                                    "value", "element")
+        self.input_curve = self.curve_plot.plot([], [], pen=pg.mkPen(TRAIN, width=2))
+        self.output_curve = self.curve_plot.plot([], [], pen=pg.mkPen(VALID, width=2))
         self.body.addWidget(self.images, 1)
         self.body.addWidget(self.curve_plot, 1)
         self.caption = QLabel()

@@ -18,6 +18,7 @@ from .base import (
     make_plot,
     tile,
 )
+from .legend import title_legend
 
 
 class WeightsPlot(LivePlot):
@@ -27,9 +28,8 @@ class WeightsPlot(LivePlot):
         self.body.addWidget(self.picker)
         row = QHBoxLayout()
         self.hist_plot = make_plot("Weight values", "count", "value")
-        self.legend = self.hist_plot.addLegend(offset=(-8, 8), labelTextColor="#1f2933",
-                                               brush=pg.mkBrush(255, 255, 255, 200))
         self.hists: dict[str, pg.PlotDataItem] = {}
+        self.colors: dict[str, str] = {}     # each weight name's colour, fixed when first seen
         self.filters_widget, self.filters_box, self.filters = image_view(
             title="First conv layer's filters")
         self.filters.setColorMap(diverging_map())
@@ -40,7 +40,6 @@ class WeightsPlot(LivePlot):
         self.caption.setStyleSheet(f"color: {MUTED};")
         self.body.addWidget(self.caption)
         self.snapshot: Snapshot | None = None
-        self._legend_names: tuple[str, ...] = ()
         self.message("Press Train to see the weights of each layer.")
 
     def reset(self) -> None:
@@ -59,11 +58,12 @@ class WeightsPlot(LivePlot):
     def _hist_item(self, name: str, i: int) -> pg.PlotDataItem:
         item = self.hists.get(name)
         if item is None:
+            self.colors[name] = color(i)
             c = pg.mkColor(color(i))
             fill = pg.mkColor(c)
             fill.setAlpha(90)
             item = self.hist_plot.plot([], [], stepMode="center", fillLevel=0,
-                                       brush=pg.mkBrush(fill), pen=pg.mkPen(c), name=name)
+                                       brush=pg.mkBrush(fill), pen=pg.mkPen(c))
             self.hists[name] = item
         return item
 
@@ -82,12 +82,6 @@ class WeightsPlot(LivePlot):
         hists = layer.weight_hists if layer is not None else {}
         for i, name in enumerate(hists):
             self._hist_item(name, i)
-        names = tuple(hists)
-        if names != self._legend_names:
-            self.legend.clear()
-            for name in names:
-                self.legend.addItem(self.hists[name], name)
-            self._legend_names = names
         for name, item in self.hists.items():
             h = hists.get(name)
             item.setVisible(h is not None)
@@ -96,6 +90,8 @@ class WeightsPlot(LivePlot):
         title = f"Weight values of {node}"
         if layer is not None and layer.weight_norm is not None:
             title += f" · norm {layer.weight_norm:.3g}"
+        # The legend in the title: inside the plot it would cover the histogram's tails.
+        title = title_legend(title, [(n, self.colors[n]) for n in hists])
         self.hist_plot.getPlotItem().setTitle(title, size="10pt")
         self._draw_filters(snap)
 

@@ -6,53 +6,57 @@ a bounded rate however fast training runs, and the GUI never waits on the traine
 offers what comes after training: evaluate on the test split, export and load weights,
 export the bundle, predict one sample.
 
-States: idle → starting → running ⇄ paused → finished | stopped; diverged (a pause after
-NaN/inf: resume continues from the last good weights, e.g. with a lower learning rate);
-failed. While a run is active the document is locked against structural edits.
+States (states.py): idle → starting → running ⇄ paused → finished | stopped; diverged (a
+pause after NaN/inf: resume continues from the last good weights, e.g. with a lower learning
+rate); failed. While a run is active the document is locked against structural edits.
 
 A run starts from fresh weights drawn from the seed, or (`start(keep_weights=True)`) trains
 on from the current ones: those of the last run, or weights loaded from a file or imported
 with a model. Loaded weights are never thrown away by a plain Train: the next run trains on
 from them.
+
+This module owns the run's life cycle (commands, thread, state); two mixins hold the rest:
+`WeightsMixin` (weights.py: where the weights come from, export, load, import) and
+`DispatchMixin` (dispatch.py: draining the mailbox into state and signals).
 """
 from __future__ import annotations
 
-import json
-import os
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QEventLoop, QObject, QThread, QTimer, Signal, Slot
 
 import nnengine
-from nnengine import Graph, NNEngineError, Trainer, TrainingConfig, TrainingControl, analyze
-from nnengine.bundle import is_bundle
-from nnengine.errors import WeightsError
+from nnengine import Graph, NNEngineError, TrainingConfig, TrainingControl, analyze
 
-from .mailbox import Drained, EpochHistory, Mailbox
+from .dispatch import PROGRESS_INTERVAL, DispatchMixin
+from .mailbox import EpochHistory, Mailbox
 from .metrics import MetricsStore, Progress, SpeedMeter, Timeline
 from .probe import Probe
-from .summary import Snapshot
-from .worker import (
-    RatePolicy,
-    TrainingWorker,
-    keep_scaling,
-    load_run_data,
-    prepare_run,
+from .states import (
+    ACTIVE,
+    DIVERGED,
+    FAILED,
+    FINISHED,
+    IDLE,
+    PAUSED,
+    RUNNING,
+    STARTING,
+    STOPPED,
+    STOPPING,
+    TRAINED,
 )
+from .summary import Snapshot
+from .weights import WeightsMixin, structure
+from .worker import RatePolicy, TrainingWorker
 
-IDLE, STARTING, RUNNING, PAUSED = "idle", "starting", "running", "paused"
-STOPPING, FINISHED, STOPPED, DIVERGED, FAILED = (
-    "stopping", "finished", "stopped", "diverged", "failed")
-ACTIVE = (STARTING, RUNNING, PAUSED, STOPPING)
-TRAINED = "training"      # `weights_source` of weights learned by a run
-PROGRESS_INTERVAL = 0.2   # seconds between progress updates (text, not plots)
+# Re-exported: callers compare states as `controller.FINISHED` etc.
+__all__ = ["ACTIVE", "DIVERGED", "FAILED", "FINISHED", "IDLE", "PAUSED", "PROGRESS_INTERVAL",
+           "RUNNING", "STARTING", "STOPPED", "STOPPING", "TRAINED", "TrainingController"]
 
 
-class TrainingController(QObject):
+class TrainingController(WeightsMixin, DispatchMixin, QObject):
     state_changed = Signal(str)
     progress_changed = Signal(object)      # Progress
     metrics_changed = Signal(object)       # MetricsStore
@@ -174,16 +178,6 @@ class TrainingController(QObject):
         """Start a run from the current weights (trained or loaded), not fresh ones."""
         return self.start(training, paused, keep_weights=True)
 
-    @property
-    def has_weights(self) -> bool:
-        """The controller holds weights that fit the current graph (trained or loaded)."""
-        return self.model is not None and self._fits()
-
-    @property
-    def weights_loaded(self) -> bool:
-        """The current weights were loaded or imported and no run has trained on them yet."""
-        return self.has_weights and self.weights_source not in (None, TRAINED)
-
     def pause(self) -> None:
         if self.state in (STARTING, RUNNING):
             self._control.pause()
@@ -258,133 +252,6 @@ class TrainingController(QObject):
         """{"output", "target", and for classification "predicted", "label"}."""
         return self._ready_probe().predict(split, index)
 
-    def current_weights(self) -> dict[str, np.ndarray]:
-        """A copy of the model's weights; while a run is alive the copy is made on the
-        training thread between two batches."""
-        if self.model is None:
-            raise WeightsError("there are no weights yet: train the network first")
-        if self._thread is None:
-            return self.model.get_weights()
-        box: dict[str, Any] = {}
-        done = threading.Event()
-
-        def task() -> None:
-            box["w"] = self.model.get_weights()
-            done.set()
-
-        self._control.post(task)
-        if not done.wait(30):
-            raise WeightsError("the training thread did not answer; try again when paused")
-        return box["w"]
-
-    def export_model(self) -> tuple[nnengine.Model, bool]:
-        """A model of the current graph holding the weights to export, and True when they
-        are the current (trained or loaded) weights; False: nothing fits the graph yet (no
-        run, or the graph changed since), so they are fresh ones drawn from its seed."""
-        model = nnengine.compile_model(self.graph.copy(), seed=self._seed())
-        if not self.has_weights:
-            return model, False
-        model.set_weights(self.current_weights(), source="the current weights")
-        return model, True
-
-    def fresh_note(self) -> str:
-        """What to add to an export's message when `export_model` gave fresh weights."""
-        return (f" with freshly initialised weights (seed {self._seed()}): the network has "
-                "not been trained yet")
-
-    def export_weights(self, path: str | os.PathLike) -> Path:
-        """Write the weights as `.npz` keyed "node/weight" (SPEC section 4), atomically:
-        the current ones, or fresh ones from the seed before any training."""
-        path = Path(path)
-        model, current = self.export_model()
-        nnengine.save_weights(model, path)
-        self._say(f"weights saved to {path}" + ("" if current else self.fresh_note()))
-        return path
-
-    def export_bundle(self, path: str | os.PathLike) -> Path:
-        """The model bundle (`nnengine.save_bundle`): one zip with the graph (its training
-        block as this run used it), the weights and the metrics; `nnengine evaluate` and
-        `predict` take it as --weights."""
-        path = Path(path)
-        model, current = self.export_model()
-        trained = current and self.weights_source == TRAINED
-        graph = self.graph.copy()
-        if self.config is not None and trained:
-            graph.training = {k: v for k, v in self.config.to_dict().items()
-                              if k in graph.training or v != getattr(TrainingConfig(), k)}
-        metrics: dict[str, Any] = {"epochs": self.metrics.epochs if trained else []}
-        if self.test_metrics and trained:
-            metrics["test"] = self.test_metrics
-        nnengine.save_bundle(path, graph, model.get_weights(), metrics)
-        self._say(f"model bundle saved to {path}" + ("" if current else self.fresh_note()))
-        return path
-
-    def load_weights(self, path: str | os.PathLike) -> None:
-        """Load a `.npz` or a model bundle's weights into the graph's model (built from the
-        graph when there is none); every key and shape is checked, mismatches raise
-        WeightsError naming them."""
-        if self.is_active:
-            raise WeightsError("stop training before loading weights")
-        path = Path(path)
-        if is_bundle(path):
-            weights = nnengine.load_bundle(path).weights
-        else:
-            weights = nnengine.load_weights(path)
-        self.set_weights(weights, source=path.name)
-
-    def set_weights(self, weights: dict[str, np.ndarray], source: str = "weights") -> None:
-        """Make `weights` (keyed "node/weight") the current weights of the graph's model, e.g.
-        those of an imported model: evaluate, predict and export use them, and the next run
-        trains on from them. Raises WeightsError naming every mismatch (nothing changes)."""
-        if self.is_active:
-            raise WeightsError("stop training before loading weights")
-        model = self.model if self.has_weights else \
-            nnengine.compile_model(self.graph.copy(), seed=self._seed())
-        model.set_weights(weights, source=source)
-        if model is not self.model:
-            self.model, self.probe, self.dataset = model, None, None
-            self._run_graph = _structure(self.graph)
-        self.weights_source = source
-        self._say(f"weights loaded from {source}")
-        try:
-            self._ready_probe()
-        except (NNEngineError, OSError):
-            return   # no usable data set yet: the plots wait for one
-        self._publish_snapshot(self._local_snapshot(test=True))
-
-    # --- the timer: drain the mailbox ---------------------------------------------------------
-    def poll(self) -> Drained:
-        """Take everything the worker posted and emit signals for it (the timer's slot)."""
-        d = self._mailbox.drain()
-        for event in d.events:   # "ready" first: it announces what the records carry
-            if event.kind == "ready":
-                self._handle(event.kind, event.payload)
-        if d.batches:
-            self.metrics.add_batches(d.batches)
-            self.speed.add(d.batches)
-            last = d.batches[-1]
-            self._step = last.step
-            self.progress.epoch, self.progress.batch, self.progress.step = \
-                last.epoch, last.batch, last.step
-        for record in d.epochs:
-            self.metrics.add_epoch(record.logs)
-            self.epoch_history.add(record)
-        if d.snapshot is not None:
-            self._publish_snapshot(d.snapshot)
-        for record in d.epochs:
-            self.epoch_recorded.emit(record)
-        if d.batches or d.epochs:
-            self.metrics_changed.emit(self.metrics)
-            now = time.monotonic()
-            if now - self._progress_at >= PROGRESS_INTERVAL or d.epochs:
-                self._progress_at = now
-                self._update_progress()
-                self.progress_changed.emit(self.progress)
-        for event in d.events:
-            if event.kind != "ready":
-                self._handle(event.kind, event.payload)
-        return d
-
     # --- internals ------------------------------------------------------------------------
     def _policy(self) -> RatePolicy:
         return RatePolicy(self.snapshot_hz, self.snapshot_share)
@@ -417,7 +284,7 @@ class TrainingController(QObject):
         thread.finished.connect(self._on_thread_finished)
         self._thread = thread
         self._threads[thread] = worker
-        self._run_graph = _structure(self.graph)
+        self._run_graph = structure(self.graph)
         self.weights_source = TRAINED
         self._started_at = time.monotonic()
         self._set_state(STARTING)
@@ -432,7 +299,7 @@ class TrainingController(QObject):
         if self.model is None or self.dataset is None or self.config is None:
             self.start(paused=paused)
             return
-        if _structure(self.graph) != self._run_graph:
+        if structure(self.graph) != self._run_graph:
             self._say("the graph changed since this run; starting a new run")
             self.start(paused=paused)
             return
@@ -476,94 +343,6 @@ class TrainingController(QObject):
             self.document.locked = False
         self._run_ended.emit()
 
-    def _handle(self, kind: str, payload: Any) -> None:
-        if kind == "ready":
-            self.probe = payload["probe"]
-            self.model, self.dataset = self.probe.model, self.probe.dataset
-            self.progress.batches = payload["batches_per_epoch"]
-            self.progress.epochs = payload["epochs"]
-            self.metrics.set_grad_nodes(payload.get("grad_nodes", []))
-            if self.sample is None:
-                self.sample = (self.probe.default_split(), 0)
-            if self.state == STARTING:
-                self._set_state(PAUSED if self._control.paused else RUNNING)
-            self.run_started.emit()
-        elif kind == "finished":
-            self._update_progress()
-            self.progress_changed.emit(self.progress)
-            self.test_metrics = payload.get("test")
-            self._set_state(STOPPED if payload.get("stopped") else FINISHED)
-            test = self.test_metrics or {}
-            shown = ", ".join(f"{k} {v:.4g}" for k, v in test.items())
-            self._say(("training stopped" if payload.get("stopped") else "training finished")
-                      + (f"; test {shown}" if shown else ""))
-            self.finished.emit(payload)
-        elif kind == "diverged":
-            self._set_state(DIVERGED)
-            self._say(payload["message"])
-            self.diverged.emit(payload["message"], payload.get("node_id") or "")
-        elif kind == "failed":
-            self._fail(str(payload))
-
-    def _publish_snapshot(self, snap: Snapshot) -> None:
-        self.snapshot = snap
-        self.timeline.add(snap)
-        self.snapshot_changed.emit(snap)
-        if [str(a) for a in snap.alarms] != [str(a) for a in self.alarms]:
-            self.alarms = list(snap.alarms)
-            self.alarms_changed.emit(self.alarms)
-
-    def _local_snapshot(self, test: bool) -> Snapshot:
-        last = self.snapshot
-        step, epoch, batch, x = (last.step, last.epoch, last.batch, last.x) if last else \
-            (0, 0, 0, 0.0)
-        sample = self.sample or (self.probe.default_split(), 0)
-        return self.probe.snapshot(sample, step, epoch, batch, x, self.metrics.epochs,
-                                   test=test)
-
-    def _ready_probe(self) -> Probe:
-        """The probe of the last run, or a fresh one around the current weights (when they
-        fit the graph) or an untrained model of the current graph."""
-        if self.is_active:
-            raise WeightsError("stop training first")
-        if self.probe is not None and self.probe.model is self.model and self._fits():
-            return self.probe
-        config = TrainingConfig.from_dict(self.graph.training)
-        if self.has_weights:
-            model = self.model
-            dataset = load_run_data(model, config, self.base_dir)
-        else:
-            model, dataset, config = prepare_run(self.graph, config, self.base_dir)
-            self.weights_source = None
-        trainer = Trainer(model, dataset, keep_scaling(model, config))
-        self.config, self.model, self.dataset = config, model, dataset
-        self.probe = Probe(trainer)
-        self._run_graph = _structure(self.graph)
-        self.run_started.emit()   # the plots follow this model and data set now
-        return self.probe
-
-    def _fits(self) -> bool:
-        return self._run_graph is not None and _structure(self.graph) == self._run_graph
-
-    def _seed(self) -> int:
-        try:
-            return TrainingConfig.from_dict(self.graph.training).seed
-        except NNEngineError:
-            return TrainingConfig().seed
-
-    def _update_progress(self) -> None:
-        p = self.progress
-        p.samples_per_second = self.speed.rate()
-        p.elapsed = time.monotonic() - self._started_at
-        total = p.epochs * p.batches
-        done = (p.epoch - 1) * p.batches + p.batch if p.epoch else 0
-        train_size = len(self.probe.trainer.y_train) if self.probe else 0
-        if p.samples_per_second > 0 and total and train_size:
-            per_batch = train_size / max(p.batches, 1)
-            p.seconds_left = (total - done) * per_batch / p.samples_per_second
-        else:
-            p.seconds_left = None
-
     def _set_state(self, state: str) -> None:
         if state != self.state:
             self.state = state
@@ -581,9 +360,3 @@ class TrainingController(QObject):
         self.failed.emit(text)
         return False
 
-
-def _structure(graph: Graph) -> str:
-    """The graph without positions and training settings: what the weights depend on."""
-    d = graph.to_dict()
-    nodes = [{k: v for k, v in n.items() if k != "position"} for n in d["nodes"]]
-    return json.dumps({"nodes": nodes, "edges": d["edges"]}, sort_keys=True)
