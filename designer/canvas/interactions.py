@@ -61,10 +61,12 @@ class ConnectInteraction(Interaction):
         self.temp.set_end(port.scenePos(), False)
         self.highlighted: PortItem | None = None
 
-    def _candidate(self, scene_pos: QPointF) -> tuple[tuple[str, str, int], PortItem | None] | None:
-        """(source, target, port) of the connection the pointer offers, and the port to
-        highlight; None over empty canvas."""
-        for item in self.scene.items(scene_pos):
+    def _candidate(self, pos: QPoint) -> tuple[tuple[str, str, int], PortItem | None] | None:
+        """(source, target, port) of the connection the pointer at `pos` (view pixels)
+        offers, and the port to highlight; None over empty canvas."""
+        near = self.view.port_near(pos, "out" if self.reverse else "in")
+        nearby = [near] if near is not None else []
+        for item in nearby + self.scene.items(self.view.mapToScene(pos)):
             if item is self.temp:
                 continue
             if isinstance(item, PortItem):
@@ -97,15 +99,14 @@ class ConnectInteraction(Interaction):
         if (event.position().toPoint() - self.press).manhattanLength() >= DRAG_THRESHOLD:
             self.dragged = True
         pos = self.view.mapToScene(event.position().toPoint())
-        found = self._candidate(pos)
+        found = self._candidate(event.position().toPoint())
         ok = found is not None and self.document.can_connect(*found[0])
         self._highlight(found[1] if ok and found else None)
         end = found[1].scenePos() if ok and found and found[1] is not None else pos
         self.temp.set_end(end, ok)
 
     def release(self, event: QMouseEvent) -> None:
-        pos = self.view.mapToScene(event.position().toPoint())
-        found = self._candidate(pos) if self.dragged else None
+        found = self._candidate(event.position().toPoint()) if self.dragged else None
         self.cancel()
         if found is None:
             return
@@ -117,6 +118,8 @@ class ConnectInteraction(Interaction):
 
     def cancel(self) -> None:
         self._highlight(None)
+        # hover events stop while the button is down: the start port would stay lit
+        self.port.set_highlighted(False)
         if self.temp.scene() is not None:
             self.scene.removeItem(self.temp)
 

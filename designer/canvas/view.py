@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import partial
 
 import shiboken6
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
@@ -33,6 +33,7 @@ from .scene import CanvasScene
 
 LAYER_MIME = "application/x-nnengine-layer"
 MIN_ZOOM, MAX_ZOOM, MAX_FIT_ZOOM = 0.1, 3.0, 1.0
+PORT_GRAB_PX = 9  # a port can be grabbed this close to its centre (view pixels), at any zoom
 
 
 class CanvasView(QGraphicsView):
@@ -88,6 +89,21 @@ class CanvasView(QGraphicsView):
             item = self._scene.node_item(n)
             if item is not None:
                 item.setSelected(True)
+
+    def port_near(self, pos: QPoint, kind: str | None = None) -> PortItem | None:
+        """The port (of `kind`, "in" or "out", if given) whose centre is nearest `pos` (view
+        pixels) and within PORT_GRAB_PX of it: zoomed out, a port is only a few pixels wide
+        and still has to be easy to hit."""
+        r = PORT_GRAB_PX
+        best, best_d2 = None, float(r * r)
+        for item in self.items(QRect(pos.x() - r, pos.y() - r, 2 * r + 1, 2 * r + 1)):
+            if not isinstance(item, PortItem) or (kind is not None and item.kind != kind):
+                continue
+            d = QPointF(self.mapFromScene(item.scenePos()) - pos)
+            d2 = d.x() ** 2 + d.y() ** 2
+            if d2 <= best_d2:
+                best, best_d2 = item, d2
+        return best
 
     def zoom(self) -> float:
         return self.transform().m11()
@@ -219,8 +235,11 @@ class CanvasView(QGraphicsView):
                 self.show_repairs(item.node_id, event.globalPosition().toPoint())
                 event.accept()
                 return
-            if isinstance(item, PortItem):
-                self._interaction = ConnectInteraction(self, item, pos)
+            port = item if isinstance(item, PortItem) else self.port_near(pos)
+            if port is not None and isinstance(item, NodeItem) and port.node is not item:
+                port = None  # another node's card covers that port
+            if port is not None:
+                self._interaction = ConnectInteraction(self, port, pos)
                 event.accept()
                 return
             if isinstance(item, NodeItem):

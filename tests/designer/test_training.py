@@ -283,7 +283,8 @@ def test_export_reload_predict_and_bundle(qtbot, run, tmp_path):
 
 @pytest.mark.parametrize("name", ["digits_cnn", "bn_dropout"])
 def test_same_weights_as_the_command_line(qtbot, run, name, tmp_path):
-    graph = template("digits_cnn", epochs=2) if name == "digits_cnn" else bn_dropout_graph()
+    graph = template("digits_cnn", epochs=2) if name == "digits_cnn" else \
+        bn_dropout_graph(epochs=30)  # long enough for several snapshots to reach the GUI
     c, _ = run(graph, snapshot_hz=1000, snapshot_share=1.0)   # snapshot as often as possible
     c.start()
     assert c.wait(120_000) and c.state == states.FINISHED
