@@ -214,7 +214,10 @@ class MainWindow(QMainWindow):
         analysis = self.document.analysis
         n = len(self.document.graph)
         layers = f"{n} layer{'s' if n != 1 else ''}"
-        if analysis.problems:
+        if n == 0:
+            self.summary_label.setText("Empty graph: drag an Input from the palette to begin")
+            self.summary_label.setToolTip("")
+        elif analysis.problems:
             k = len(analysis.problems)
             self.summary_label.setText(
                 f"{layers} · <span style='color:#c0362c'><b>{k} problem{'s' if k != 1 else ''}"

@@ -29,6 +29,9 @@ def test_title_status_and_unsaved_mark(window):
     assert "problem" in window.summary_label.text()
     window.view.status_message.emit("cannot connect: it would form a cycle")
     assert window.statusBar().currentMessage() == "cannot connect: it would form a cycle"
+    window.actions["new"].trigger()
+    assert "Empty graph" in window.summary_label.text()
+    assert "problem" not in window.summary_label.text()
 
 
 def test_drop_a_palette_item_onto_the_canvas(window):
