@@ -51,10 +51,6 @@ class ActivationsPlot(LivePlot):
         self._drawn = None
         self.picker.fill()
 
-    def set_snapshot(self, snap: Snapshot | None) -> None:
-        self.snapshot = snap
-        self.request()
-
     def draw(self) -> None:
         node = choose_node(self, self.picker)
         snap = self.snapshot

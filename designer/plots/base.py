@@ -17,6 +17,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedLayout, QVBoxLayout, QWidget
 
+from ..training.summary import Snapshot
+
 pg.setConfigOptions(imageAxisOrder="row-major", background="w", foreground="#1f2933",
                     antialias=False)
 
@@ -213,10 +215,13 @@ class LivePlot(QWidget):
 
     `message(text)` swaps the plot for a centred sentence (e.g. "no conv layer here")."""
 
+    redraw_on_resize = False  # True: image mosaics that follow the widget's shape
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.context = RunContext()
         self.node_id: str | None = None
+        self.snapshot: Snapshot | None = None
         self.draws = 0
         self.live = True      # False while the epoch scrubber shows a past epoch
         self.min_interval = 1.0 / MAX_FPS
@@ -260,6 +265,11 @@ class LivePlot(QWidget):
     def reset(self) -> None:
         """Forget run-specific data (a new run started)."""
 
+    def set_snapshot(self, snap: Snapshot | None) -> None:
+        """The newest snapshot (activations, gradients, weights of the chosen sample)."""
+        self.snapshot = snap
+        self.request()
+
     def set_node(self, node_id: str | None) -> None:
         if node_id != self.node_id:
             self.node_id = node_id
@@ -289,6 +299,11 @@ class LivePlot(QWidget):
 
     def draw(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def resizeEvent(self, event: Any) -> None:  # Qt override
+        super().resizeEvent(event)
+        if self.redraw_on_resize and self.snapshot is not None:
+            self.request()  # image mosaics follow the widget's shape
 
     def showEvent(self, event: Any) -> None:  # Qt override
         super().showEvent(event)

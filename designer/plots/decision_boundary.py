@@ -46,10 +46,6 @@ class DecisionBoundaryPlot(LivePlot):
         self.ring.clear()
         self.image.clear()
 
-    def set_snapshot(self, snap: Snapshot | None) -> None:
-        self.snapshot = snap
-        self.request()
-
     def draw(self) -> None:
         ctx, snap = self.context, self.snapshot
         if ctx.points is None:

@@ -24,6 +24,8 @@ from .base import (
 
 
 class FeatureMapsPlot(LivePlot):
+    redraw_on_resize = True
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.picker = NodePicker(self, lambda ctx, n: ctx.is_image_node(n)
@@ -54,15 +56,6 @@ class FeatureMapsPlot(LivePlot):
         self._input_levels = None
         self._cmap_node = None
         self.picker.fill()
-
-    def set_snapshot(self, snap: Snapshot | None) -> None:
-        self.snapshot = snap
-        self.request()
-
-    def resizeEvent(self, event) -> None:  # Qt override: the mosaic follows the shape
-        super().resizeEvent(event)
-        if self.snapshot is not None:
-            self.request()
 
     def draw(self) -> None:
         if not self.picker.nodes():

@@ -71,10 +71,6 @@ class GradientsPlot(LivePlot):
             self.norm_plot.setXRange(0, self.context.epochs, padding=0.02)
         self.picker.fill()
 
-    def set_snapshot(self, snap: Snapshot | None) -> None:
-        self.snapshot = snap
-        self.request()
-
     def resizeEvent(self, event) -> None:  # Qt override: side by side when wide
         super().resizeEvent(event)
         self.split.setDirection(QBoxLayout.Direction.LeftToRight if self.width() > self.height()

@@ -44,10 +44,6 @@ class ReconstructionPlot(LivePlot):
         if imgs is not None:
             self.levels = (float(np.nanmin(imgs)), float(np.nanmax(imgs)))
 
-    def set_snapshot(self, snap: Snapshot | None) -> None:
-        self.snapshot = snap
-        self.request()
-
     def draw(self) -> None:
         ctx, snap = self.context, self.snapshot
         if not ctx.autoencoder:

@@ -22,6 +22,8 @@ from .legend import title_legend
 
 
 class WeightsPlot(LivePlot):
+    redraw_on_resize = True
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.picker = NodePicker(self, lambda ctx, n: n in ctx.weighted)
@@ -45,15 +47,6 @@ class WeightsPlot(LivePlot):
     def reset(self) -> None:
         self.snapshot = None
         self.picker.fill()
-
-    def set_snapshot(self, snap: Snapshot | None) -> None:
-        self.snapshot = snap
-        self.request()
-
-    def resizeEvent(self, event) -> None:  # Qt override: the mosaic follows the shape
-        super().resizeEvent(event)
-        if self.snapshot is not None:
-            self.request()
 
     def _hist_item(self, name: str, i: int) -> pg.PlotDataItem:
         item = self.hists.get(name)
