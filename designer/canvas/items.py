@@ -360,12 +360,31 @@ class BadgeItem(QGraphicsItem):
         painter.drawText(self.boundingRect(), Qt.AlignmentFlag.AlignCenter, "!")
 
 
-def curve(p1: QPointF, p2: QPointF) -> QPainterPath:
-    """The cubic connection from an output at p1 to an input at p2, leaving and entering
-    horizontally (it loops round when the target is left of the source)."""
-    dx = max(abs(p2.x() - p1.x()) * 0.5, 40.0)
+LANE_TURN = 24.0  # how far a wrapped edge runs out before turning into its lane
+LANE_GAP = 9.0    # its lane's height above the target's card
+
+
+def curve(p1: QPointF, p2: QPointF, lane: float | None = None) -> QPainterPath:
+    """The connection from an output at p1 to an input at p2, leaving and entering
+    horizontally. A target to the left of its source (a chain wrapped onto the next row) is
+    reached along a horizontal lane between the rows (at `lane` when given) rather than
+    across the cards."""
     path = QPainterPath(p1)
-    path.cubicTo(QPointF(p1.x() + dx, p1.y()), QPointF(p2.x() - dx, p2.y()), p2)
+    if p2.x() >= p1.x() + 2 * LANE_TURN:
+        dx = max((p2.x() - p1.x()) * 0.5, 40.0)
+        path.cubicTo(QPointF(p1.x() + dx, p1.y()), QPointF(p2.x() - dx, p2.y()), p2)
+        return path
+    if lane is not None:
+        pass
+    elif abs(p2.y() - p1.y()) >= 2 * LANE_TURN:
+        lane = (p1.y() + p2.y()) / 2
+    else:  # same row: pass underneath
+        lane = max(p1.y(), p2.y()) + 3 * LANE_TURN
+    r = LANE_TURN
+    a, b = QPointF(p1.x() + r, lane), QPointF(p2.x() - r, lane)
+    path.cubicTo(QPointF(p1.x() + 2 * r, p1.y()), QPointF(p1.x() + 2 * r, lane), a)
+    path.lineTo(b)
+    path.cubicTo(QPointF(p2.x() - 2 * r, lane), QPointF(p2.x() - 2 * r, p2.y()), p2)
     return path
 
 
@@ -402,8 +421,16 @@ class EdgeItem(QGraphicsItem):
 
     def update_path(self) -> None:
         self.prepareGeometryChange()
-        self._path = curve(self.source.output_port_pos(), self.target.input_port_pos(self.port))
+        self._path = curve(self.source.output_port_pos(), self.target.input_port_pos(self.port),
+                           self._lane())
         self._place_label()
+
+    def _lane(self) -> float | None:
+        """Just above the target's row when it lies below the source (a wrapped chain)."""
+        above, below = self.source.sceneBoundingRect(), self.target.sceneBoundingRect()
+        if below.top() - above.bottom() > 0:
+            return below.top() - LANE_GAP
+        return None
 
     def _place_label(self) -> None:
         if not self.label:
