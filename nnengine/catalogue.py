@@ -46,6 +46,10 @@ class ParamSpec:
     nullable: bool = False
     applies_when: tuple[str, tuple] | None = None
 
+    def __post_init__(self) -> None:
+        if self.kind not in PARAM_KINDS:
+            raise ValueError(f"parameter '{self.name}': unknown kind '{self.kind}'")
+
     @property
     def required(self) -> bool:
         return self.default is REQUIRED

@@ -43,9 +43,6 @@ class Analysis:
     def total_params(self) -> int:
         return sum(self.param_count(n) for n in self.weight_shapes)
 
-    def input_shapes_of(self, graph: Graph, node_id: str) -> list[Shape]:
-        return [self.shapes[s] for _, s in graph.inputs_of(node_id)]
-
 
 def analyze(graph: Graph) -> Analysis:
     _ensure_loaded()

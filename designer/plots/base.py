@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedLayout, QVBoxLayout, QWidget
 
 from ..training.summary import Snapshot
@@ -59,13 +59,6 @@ def class_rgb(n: int) -> np.ndarray:
     """(n, 3) uint8 colours for n classes."""
     cols = [QColor(color(i)) for i in range(max(n, 1))]
     return np.array([[c.red(), c.green(), c.blue()] for c in cols], dtype=np.uint8)
-
-
-def label_font(size: float = 9.0, bold: bool = False) -> QFont:
-    f = QFont()
-    f.setPointSizeF(size)
-    f.setBold(bold)
-    return f
 
 
 def make_plot(title: str = "", left: str = "", bottom: str = "",

@@ -177,11 +177,6 @@ class ConfusionPlot(LivePlot):
         self.cell_chosen.emit(true, predicted)
         return self._fill_samples()
 
-    def clear_cell(self) -> None:
-        self.cell = None
-        self.cell_box.setVisible(False)
-        self._fill_samples()
-
     def cell_samples(self, true: int, predicted: int) -> list[int]:
         if self.predictions is None or self.context.test_labels is None:
             return []
@@ -228,7 +223,3 @@ class ConfusionPlot(LivePlot):
 
     def _sample_clicked(self, item: QListWidgetItem) -> None:
         self.sample_chosen.emit(int(item.data(Qt.ItemDataRole.UserRole)))
-
-    def choose_sample(self, index: int) -> None:
-        """As if the sample at `index` of the test split was clicked."""
-        self.sample_chosen.emit(int(index))
