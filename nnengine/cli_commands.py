@@ -146,7 +146,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             graph.training["dataset"] = os.path.relpath(Path(name).resolve(), out.resolve())
         except ValueError:  # another drive (Windows)
             graph.training["dataset"] = str(Path(name).resolve())
-    metrics = {"dataset": name, "epochs": history.epochs, "test": test,
+    metrics = {**history.columns(), "dataset": name, "epochs": history.epochs, "test": test,
                "batches_per_epoch": trainer.batches_per_epoch,
                "stopped_early": history.stopped_early, "seconds": round(seconds, 3)}
     with reading(out):

@@ -120,6 +120,12 @@ class History:
     def last(self, key: str) -> Any:
         return self.epochs[-1].get(key) if self.epochs else None
 
+    def columns(self) -> dict[str, list]:
+        """Keras' `history.history` layout: one list per metric, one value per epoch."""
+        keys = [k for k in ("loss", "accuracy", "val_loss", "val_accuracy")
+                if any(k in e for e in self.epochs)]
+        return {k: [e.get(k) for e in self.epochs] for k in keys}
+
 
 class Trainer:
     def __init__(self, model: Model, dataset: Dataset, config: TrainingConfig,

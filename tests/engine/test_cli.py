@@ -62,6 +62,8 @@ def test_train_writes_weights_metrics_and_graph(tmp_path, capsys):
     metrics = json.loads((out / "metrics.json").read_text())
     assert [e["epoch"] for e in metrics["epochs"]] == [1, 2, 3]
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(metrics["epochs"][0])
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):  # also Keras' layout
+        assert metrics[key] == [e[key] for e in metrics["epochs"]]
     assert set(metrics["test"]) == {"loss", "accuracy"}
     saved = nn.load_graph(out / "graph.json")
     assert saved.training["epochs"] == 3 and saved.training["seed"] == 5  # options recorded
