@@ -278,6 +278,27 @@ def _add_input(doc: GraphDocument, problem: Problem) -> Candidates:
     return [(f"Add an Input of shape {format_shape(shape)} feeding {target}", plan)]
 
 
+def _connect_from_end(doc: GraphDocument, problem: Problem) -> Candidates:
+    """A layer with nothing feeding it, in a graph that has a current output (or other
+    loose ends): connect that end to it, usually the layer the user just dropped."""
+    g, node = doc.graph, problem.node_id
+    if node not in g or g.inputs_of(node) or _is_input(g, node):
+        return []
+    ends = [doc.analysis.output_id] + [n for n in g.sinks() if n != doc.analysis.output_id]
+    out = []
+    for end in ends:
+        if end is None or end == node or nx.has_path(g.nx, node, end):
+            continue
+        plan = _Plan(g)
+        plan.connect(end, node, 0)
+        out.append((f"Connect {end} to {node}", plan))
+    return out[:3]
+
+
+def _missing_input(doc: GraphDocument, problem: Problem) -> Candidates:
+    return _connect_from_end(doc, problem) + _add_input(doc, problem)
+
+
 def _remove_dangling(doc: GraphDocument, problem: Problem) -> Candidates:
     node = problem.node_id
     if node not in doc.graph:
@@ -300,7 +321,7 @@ _BUILDERS: dict[str, Callable[[GraphDocument, Problem], Candidates]] = {
     "needs_sequence": _reshape,
     "shape_mismatch": _merge_reshape,
     "no_input": _add_input,
-    "missing_input": _add_input,
+    "missing_input": _missing_input,
     "dangling": _remove_dangling,
 }
 

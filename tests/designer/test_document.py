@@ -7,7 +7,7 @@ import pytest
 
 import nnengine as nn
 from designer.document import GraphDocument
-from designer.repairs import repairs_for
+from designer.repairs import repairs_for, repairs_for_node
 
 from .conftest import big_chain, chain
 
@@ -221,6 +221,16 @@ def test_repair_adds_missing_input(make_document):
     assert doc.graph.inputs_of("dense1") == [(0, "input1")]
     doc.undo_stack.undo()
     assert doc.graph.to_dict() == before
+
+
+def test_repair_connects_a_dropped_layer_to_the_current_output(make_document):
+    doc = make_document(chain("mlp", [("input", "Input", {"shape": [4]}),
+                                      ("dense1", "Dense", {"units": 3})]))
+    node = doc.add_node("Activation", (600, 0), {"function": "softmax"})
+    repairs = repairs_for_node(doc, node)
+    assert repairs[0].description == f"Connect dense1 to {node}"
+    undo_redo_round_trip(doc, repairs[0].apply)
+    assert doc.analysis.ok and doc.analysis.output_id == node
 
 
 def test_repair_removes_dangling_node_or_branch(make_document):
