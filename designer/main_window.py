@@ -377,6 +377,8 @@ class MainWindow(QMainWindow):
         else:
             self.resizeDocks([self.palette_dock, self.inspector_dock], [250, 330],
                              Qt.Orientation.Horizontal)
+            # the plots need room to be read: about a third of the window's height
+            self.resizeDocks([self.plots_dock], [self.height() // 3], Qt.Orientation.Vertical)
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
