@@ -205,11 +205,17 @@ class Model:
                 for i in range(0, n, batch_size)]
         return np.concatenate(outs)
 
-    def inspect(self, x: Inputs, t: np.ndarray | None = None, loss_name: str | None = None
-                ) -> dict[str, dict[str, Any]]:
-        """Per node: its output ('activation'), and when a target is given the loss gradient
-        w.r.t. that output ('gradient') and its weights ('weight_grads'); also 'weights'.
-        For a few samples, in inference mode (what the GUI shows for the chosen sample)."""
+    def inspect(self, x: Inputs, t: np.ndarray | None = None, loss_name: str | None = None,
+                nodes: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+        """Per node (every node, or those in `nodes`): its output ('activation'), and when a
+        target is given the loss gradient w.r.t. that output ('gradient') and its weights
+        ('weight_grads'); also 'weights'. For a few samples, in inference mode (what the GUI
+        shows for the chosen sample)."""
+        if nodes is not None:
+            unknown = [n for n in nodes if n not in self.step_index]
+            if unknown:
+                raise ConfigError(f"no node '{unknown[0]}' in the model")
+        wanted = set(self.step_index if nodes is None else nodes)
         y, tape = self.forward(x)
         node_grads: dict[str, np.ndarray] = {}
         weight_grads: dict[str, np.ndarray] = {}
@@ -219,6 +225,8 @@ class Model:
                                                      keep_node_grads=True)
         out = {}
         for step, value in zip(self.steps, tape.values):
+            if step.node_id not in wanted:
+                continue
             out[step.node_id] = {
                 "activation": value,
                 "gradient": node_grads.get(step.node_id),

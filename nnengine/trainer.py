@@ -314,11 +314,12 @@ class Trainer:
         index = index % len(ys)
         return [a[index:index + 1] for a in xs], ys[index:index + 1]
 
-    def snapshot(self, index: int = 0) -> dict[str, dict[str, Any]]:
-        """Activations, gradients and weights of every node for one sample (see
-        Model.inspect); what the GUI asks for at its own bounded rate."""
+    def snapshot(self, index: int = 0, nodes: list[str] | None = None
+                 ) -> dict[str, dict[str, Any]]:
+        """Activations, gradients and weights of every node (or of `nodes`) for one sample
+        (see Model.inspect); what the GUI asks for at its own bounded rate."""
         x, y = self.sample(index)
-        return self.model.inspect(x, y, self.config.loss)
+        return self.model.inspect(x, y, self.config.loss, nodes)
 
 
 def fit(model: Model, dataset: Dataset, config: TrainingConfig | None = None,

@@ -52,9 +52,15 @@ def test_snapshot_on_request_has_every_node():
             self.snap = trainer.snapshot(index=3)
 
     snap = Snap()
-    make_trainer([snap]).fit()
+    trainer = make_trainer([snap])
+    trainer.fit()
     assert set(snap.snap) == {"input", "n0", "n1", "n2", "n3"}
     assert snap.snap["n0"]["weight_grads"]["W"].shape == (2, 8)
+    chosen = trainer.snapshot(index=3, nodes=["n1"])
+    assert set(chosen) == {"n1"}
+    np.testing.assert_array_equal(chosen["n1"]["activation"], snap.snap["n1"]["activation"])
+    with pytest.raises(nn.ConfigError, match="no node 'nope'"):
+        trainer.snapshot(nodes=["nope"])
 
 
 def test_pause_step_resume_and_stop_from_another_thread():
