@@ -1,7 +1,7 @@
 """TrainingController: the GUI thread's side of training.
 
-It starts a `TrainingWorker` on a QThread, and a QTimer (about 30 Hz) drains the mailbox
-and turns what arrived into Qt signals for the plots and the panel: so the plots refresh at
+It starts a `TrainingWorker` on a QThread, and a QTimer (12 Hz, a little above the plots'
+10 fps) drains the mailbox and turns what arrived into Qt signals for the plots and the panel: so the plots refresh at
 a bounded rate however fast training runs, and the GUI never waits on the trainer. It also
 offers what comes after training: evaluate on the test split, export and load weights,
 export the bundle, predict one sample.
@@ -72,7 +72,7 @@ class TrainingController(WeightsMixin, DispatchMixin, QObject):
     _run_ended = Signal()                  # the current run's thread has ended
 
     def __init__(self, document: Any = None, graph: Graph | None = None,
-                 parent: QObject | None = None, refresh_hz: float = 20.0,
+                 parent: QObject | None = None, refresh_hz: float = 12.0,
                  snapshot_hz: float = 4.0, snapshot_share: float = 0.03):
         super().__init__(parent)
         self.document = document

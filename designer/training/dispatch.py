@@ -1,7 +1,7 @@
 """Draining the mailbox: what the training thread posted becomes the controller's state and
 Qt signals, on the GUI thread.
 
-`poll` is the controller's timer slot (about 30 Hz), so the plots refresh at a bounded rate
+`poll` is the controller's timer slot (12 Hz), so the plots refresh at a bounded rate
 however fast training runs. Order matters within one drain: the "ready" event first (it
 announces what the records carry), then batches, epochs and the newest snapshot, then the
 other events ("finished", "diverged", "failed"), which end or pause the run.
@@ -22,7 +22,7 @@ from .probe import Probe
 from .states import DIVERGED, FINISHED, PAUSED, RUNNING, STARTING, STOPPED
 from .summary import Snapshot
 
-PROGRESS_INTERVAL = 0.2   # seconds between progress updates (text, not plots)
+PROGRESS_INTERVAL = 0.5   # seconds between progress updates (text, not plots)
 
 
 class DispatchMixin:

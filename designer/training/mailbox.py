@@ -2,7 +2,7 @@
 
 The worker appends per-batch and per-epoch metrics to bounded buffers, overwrites a
 latest-only snapshot slot, and posts a few events (ready, finished, diverged, failed). The
-GUI's timer calls `drain()` about 30 times a second and takes everything at once. Nothing
+GUI's timer calls `drain()` about 12 times a second and takes everything at once. Nothing
 here blocks for long: each call holds the lock for a few appends. No Qt.
 
 `EpochHistory` is the GUI-side, bounded record of past epochs for the epoch scrubber.
