@@ -3,9 +3,8 @@
 It starts a `TrainingWorker` on a QThread, and a QTimer (12 Hz, a little above the plots'
 10 fps) drains the mailbox and turns what arrived into Qt signals for the plots and the
 panel: so the plots refresh at a bounded rate however fast training runs, and the GUI never
-waits on the trainer. It also
-offers what comes after training: evaluate on the test split, export and load weights,
-export the bundle, predict one sample.
+waits on the trainer. It also offers what comes after training: evaluate on the test split,
+export and load weights, export the bundle, predict one sample.
 
 States (states.py): idle → starting → running ⇄ paused → finished | stopped; diverged (a
 pause after NaN/inf: resume continues from the last good weights, e.g. with a lower learning
