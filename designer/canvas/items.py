@@ -66,7 +66,20 @@ def node_height(view: NodeView) -> float:
     return max(body, ports)
 
 
-class NodeItem(QGraphicsItem):
+class Hoverable:
+    """Redraws an item with `_hover` set while the pointer is over it (nodes, edges)."""
+
+    _hover = False
+
+    def hoverEnterEvent(self, event) -> None:
+        self._hover = True
+        self.update()
+
+    def hoverLeaveEvent(self, event) -> None:
+        self.update()
+
+
+class NodeItem(Hoverable, QGraphicsItem):
     """A rounded card: header in the category colour (glyph, type, id), key parameters,
     output shape and parameter count; ports on the left (inputs) and right (output); a red
     badge when the node has problems."""
@@ -82,7 +95,6 @@ class NodeItem(QGraphicsItem):
         self.input_ports: list[PortItem] = []
         self.output_port: PortItem | None = None
         self.badge = BadgeItem(self)
-        self._hover = False
         self._height = node_height(view)
         self._apply(view, force=True)
 
@@ -169,14 +181,6 @@ class NodeItem(QGraphicsItem):
         elif change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
             self.setZValue(2 if value else 1)
         return super().itemChange(change, value)
-
-    def hoverEnterEvent(self, event) -> None:
-        self._hover = True
-        self.update()
-
-    def hoverLeaveEvent(self, event) -> None:
-        self._hover = False
-        self.update()
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
@@ -388,7 +392,7 @@ def curve(p1: QPointF, p2: QPointF, lane: float | None = None) -> QPainterPath:
     return path
 
 
-class EdgeItem(QGraphicsItem):
+class EdgeItem(Hoverable, QGraphicsItem):
     """A curve from source's output to target's input `port`, drawn under the nodes, with a
     small label of the tensor shape it carries."""
 
@@ -401,7 +405,6 @@ class EdgeItem(QGraphicsItem):
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(0)
         self.setAcceptHoverEvents(True)
-        self._hover = False
         self._path = QPainterPath()
         self._label_rect = QRectF()
         self.update_path()
@@ -456,14 +459,6 @@ class EdgeItem(QGraphicsItem):
         if self.label:
             shape.addRect(self._label_rect)
         return shape
-
-    def hoverEnterEvent(self, event) -> None:
-        self._hover = True
-        self.update()
-
-    def hoverLeaveEvent(self, event) -> None:
-        self._hover = False
-        self.update()
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
