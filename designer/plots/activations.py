@@ -9,7 +9,18 @@ from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from ..training.summary import Snapshot, resample
-from .base import HIST_BRUSH, TRAIN, LivePlot, NodePicker, choose_node, make_plot, sequential_map
+from .base import (
+    HIST_BRUSH,
+    TRAIN,
+    LivePlot,
+    NodePicker,
+    StickyRange,
+    choose_node,
+    make_plot,
+    sequential_map,
+    set_axis_label,
+    set_title,
+)
 
 ROWS = 60       # value bins of the over-time image
 COLUMNS = 240   # time steps of the over-time image
@@ -36,9 +47,12 @@ class ActivationsPlot(LivePlot):
         self.image.setColorMap(sequential_map())
         self.image.setLevels((0.0, 1.0))
         self.time_plot.addItem(self.image)
+        self.time_range = StickyRange(self.time_plot.getPlotItem())
         self.unit_plot = make_plot("Units for the sample", "activation", "unit")
         self.units = self.unit_plot.plot([], [], stepMode="center", fillLevel=0,
                                          brush=pg.mkBrush(HIST_BRUSH), pen=pg.mkPen(TRAIN))
+        self.unit_range = StickyRange(self.unit_plot.getPlotItem(), fill=0.25)
+        self._unit_count = -1
         row.addWidget(self.time_plot, 3)
         row.addWidget(self.unit_plot, 2)
         self.body.addLayout(row, 1)
@@ -49,6 +63,11 @@ class ActivationsPlot(LivePlot):
     def reset(self) -> None:
         self.snapshot = None
         self._drawn = None
+        self._unit_count = -1
+        self.time_range.reset()
+        self.unit_range.reset()
+        if self.context.epochs:   # the whole run from the start: the x axis stays put
+            self.time_plot.setXRange(0, self.context.epochs, padding=0.02)
         self.picker.fill()
 
     def draw(self) -> None:
@@ -64,6 +83,9 @@ class ActivationsPlot(LivePlot):
         key = (node, id(snap), timeline.version if timeline else 0)
         if key == self._drawn:
             return
+        if self._drawn is None or self._drawn[0] != node:   # another layer: its own ranges
+            self.time_range.reset()
+            self.unit_range.reset()
         self._drawn = key
         self.picker.info.setText(f"{layer.type_name}{f' ({layer.function})' if layer.function else ''}"
                                  f" · output {list(layer.shape)}")
@@ -93,20 +115,26 @@ class ActivationsPlot(LivePlot):
         img = cols[:, idx].astype(np.float32)
         self.image.setImage(img, autoLevels=False, levels=(0.0, 1.0))
         self.image.setRect(QRectF(x0, lo, x1 - x0, hi - lo))
+        self.time_range.update(np.array([lo, hi]))
 
     def _draw_units(self, layer, snap: Snapshot) -> None:
         item = self.unit_plot.getPlotItem()
         what = describe_sample(snap, self.context)
         if layer.feature_maps is not None and len(layer.feature_maps) >= 4:
             values = layer.feature_maps.reshape(len(layer.feature_maps), -1).mean(axis=1)
-            item.setTitle(f"Channel means · {what}", size="10pt")
-            item.setLabel("bottom", "channel")
+            set_title(item, f"Channel means · {what}")
+            set_axis_label(item, "bottom", "channel")
         elif layer.unit_values is not None:
             values = layer.unit_values
-            item.setTitle(f"Units · {what}", size="10pt")
-            item.setLabel("bottom", "unit")
+            set_title(item, f"Units · {what}")
+            set_axis_label(item, "bottom", "unit")
         else:
             self.units.setData([], [])
             return
+        values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
         x = np.arange(len(values) + 1) - 0.5
-        self.units.setData(x, np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0))
+        self.units.setData(x, values)
+        if len(values) != self._unit_count:
+            self._unit_count = len(values)
+            item.setXRange(-0.5, len(values) - 0.5, padding=0.02)
+        self.unit_range.update(values, np.zeros(1))   # the bars stand on zero

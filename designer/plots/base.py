@@ -8,14 +8,24 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QHBoxLayout,
+    QLabel,
+    QStackedLayout,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..training.summary import Snapshot
 
@@ -35,7 +45,11 @@ BAD = "#dc2626"
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 HIST_BRUSH = (37, 99, 235, 110)
-MAX_FPS = 10.0     # redraws per second of one plot, whatever the training speed
+# Redraws per second of one plot at most. While training, the controller's drain (11 Hz)
+# sets the pace: this is well above it, so each drain's new data is drawn at once, inside the
+# drain's turn (see training/turns.py), never later from a timer of the plot's own.
+MAX_FPS = 20.0
+TRAILING = 0.15    # seconds: longer than the drain's interval (see `LivePlot.request`)
 
 
 def trained_for(snap: Any) -> str:
@@ -79,7 +93,9 @@ def style_plot(item: pg.PlotItem, title: str = "", left: str = "", bottom: str =
         item.setLabel("left", left, color=MUTED)
     if bottom:
         item.setLabel("bottom", bottom, color=MUTED)
-    item.showGrid(x=True, y=True, alpha=GRID_ALPHA)
+    # Horizontal grid lines only: each axis with a grid is a plot-sized layer painted again
+    # with every frame, and the values are read off the y axis.
+    item.showGrid(x=False, y=True, alpha=GRID_ALPHA)
     item.setMenuEnabled(False)
     item.hideButtons()
     for axis in ("left", "bottom"):
@@ -88,6 +104,24 @@ def style_plot(item: pg.PlotItem, title: str = "", left: str = "", bottom: str =
         ax.enableAutoSIPrefix(False)
         # Grid lines at major ticks only: the minor levels triple the cost of every repaint.
         ax.setStyle(maxTickLevel=0)
+    for axis in ("left", "bottom", "top", "right"):
+        # The axes (with their grid lines and tick labels) change only when the range does;
+        # cached as pixmaps they are not re-painted with every new batch (painting holds the
+        # interpreter lock, which the training thread needs).
+        item.getAxis(axis).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
+def set_title(item: pg.PlotItem, text: str) -> None:
+    """A plot's title, set only when its text changed: setting one lays the plot out anew."""
+    if getattr(item, "_shown_title", None) != text:
+        item._shown_title = text
+        item.setTitle(text, size="10pt")
+
+
+def set_axis_label(item: pg.PlotItem, axis: str, text: str) -> None:
+    """An axis label, set only when its text changed (see `set_title`)."""
+    if item.getAxis(axis).labelText != text:
+        item.setLabel(axis, text, color=MUTED)
 
 
 def image_view(parent: QWidget | None = None, title: str = "") -> tuple[pg.GraphicsLayoutWidget,
@@ -167,15 +201,10 @@ class RunContext:
     image_shape: tuple[int, ...] | None = None
     timeline: Any = None
     metrics: Any = None
+    turns: Any = None      # training.turns.Turns of the run: draws take a turn with training
     epochs: int = 0
     extent: tuple[float, float, float, float] | None = None
-
-    @property
-    def weighted(self) -> list[str]:
-        """Nodes with trainable weights, in plan order."""
-        return [n for n in self.order if self.kinds.get(n, ("", None))[0] not in
-                ("Input", "Activation", "Flatten", "Reshape", "Dropout", "GaussianNoise",
-                 "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "Add", "Concatenate", "Dot")]
+    weighted: list[str] = field(default_factory=list)   # nodes with trainable weights
 
     def is_image_node(self, node_id: str) -> bool:
         return len(self.shapes.get(node_id, ())) == 3
@@ -223,6 +252,7 @@ class LivePlot(QWidget):
         self._throttle.setSingleShot(True)
         self._throttle.timeout.connect(self._throttled)
         self._dirty = False
+        self._graphics_views: list[QGraphicsView] | None = None
         self._stack = QStackedLayout()
         self._note = QLabel()
         self._note.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -269,26 +299,51 @@ class LivePlot(QWidget):
             self.request()
 
     def request(self) -> None:
-        """New data arrived: draw now if visible (at most `max_fps` times a second; a later
-        request within the interval is drawn when it ends), else when next shown."""
+        """New data arrived: draw now if visible and not drawn within the last
+        1 / MAX_FPS seconds, else when next shown. A request that comes sooner (a second one
+        from the same drain: new batches and a snapshot) is drawn by the next request, or
+        TRAILING seconds after the last one when no more come (training ended or paused):
+        never twice per drain, and never from a timer while drains keep coming."""
         self._dirty = True
-        if not self.isVisible() or self._throttle.isActive():
+        if not self.isVisible():
             return
-        wait = self.min_interval - (time.monotonic() - self._last_draw)
-        if wait > 0:
-            self._throttle.start(max(1, int(wait * 1000)))
-        else:
+        if time.monotonic() - self._last_draw >= self.min_interval:
+            self._throttle.stop()
             self.refresh()
+        else:
+            self._throttle.start(int(TRAILING * 1000))
 
     def _throttled(self) -> None:
         if self._dirty and self.isVisible():
-            self.refresh()
+            turns = self.context.turns
+            with turns.taken() if turns is not None else nullcontext():
+                self.refresh()
 
     def refresh(self) -> None:
         self._dirty = False
         self._last_draw = time.monotonic()
         self.draws += 1
         self.draw()
+        self.paint_now()
+
+    def paint_now(self) -> None:
+        """Repaint what `draw` changed now, in this one call, instead of in the many small
+        steps the event loop would take (each plot item's bounds, each view's paint): each
+        such step from the event loop takes the interpreter lock from the training thread
+        once more, and that hand-over, not the drawing, is most of what watching costs."""
+        for view in self._views():
+            QCoreApplication.sendPostedEvents(view.scene(), QEvent.Type.MetaCall)
+        QCoreApplication.sendPostedEvents(self.window(), QEvent.Type.UpdateRequest)
+
+    def _views(self) -> list[QGraphicsView]:
+        """This plot's pyqtgraph views (made once the plot is built). Their scenes keep no
+        spatial index: a plot has a few dozen items that change every frame, and keeping
+        Qt's index up to date cost as much as painting them."""
+        if self._graphics_views is None:
+            self._graphics_views = self.findChildren(QGraphicsView)
+            for view in self._graphics_views:
+                view.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        return self._graphics_views
 
     def draw(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -379,18 +434,20 @@ def magnitude_map() -> pg.ColorMap:
 
 
 class StickyRange:
-    """A y range set by hand that changes only when the data leaves it or fills less than
-    `fill` of it. Auto-ranging on every new batch would change the axes every frame, and a
-    changed axis is regenerated and the whole plot repainted: this keeps frames cheap.
+    """A y (or x) range set by hand that changes only when the data leaves it or fills less
+    than `fill` of it. Auto-ranging on every new batch would change the axes every frame, and
+    a changed axis is regenerated and the whole plot repainted: this keeps frames cheap.
 
     In log mode the range is kept in decades (pyqtgraph's view coordinates)."""
 
-    def __init__(self, plot: pg.PlotItem, pad: float = 0.06, fill: float = 0.4):
+    def __init__(self, plot: pg.PlotItem, pad: float = 0.06, fill: float = 0.4,
+                 axis: str = "y"):
         self.plot = plot
         self.pad = pad
         self.fill = fill
+        self.axis = axis
         self.current: tuple[float, float] | None = None
-        plot.enableAutoRange(axis="y", enable=False)
+        plot.enableAutoRange(axis=axis, enable=False)
 
     def reset(self) -> None:
         self.current = None
@@ -413,4 +470,7 @@ class StickyRange:
             return
         pad = (hi - lo) * self.pad
         self.current = (lo - pad, hi + pad)
-        self.plot.setYRange(*self.current, padding=0)
+        if self.axis == "y":
+            self.plot.setYRange(*self.current, padding=0)
+        else:
+            self.plot.setXRange(*self.current, padding=0)

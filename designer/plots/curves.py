@@ -3,7 +3,9 @@
 The x axis is in epochs (a batch sits at epoch − 1 + batch / batches per epoch, an epoch's
 mean at its end) and spans the whole run from the start, so axes are not redrawn as data
 arrives. The per-batch curves use peak downsampling and clip-to-view, so a run of a million
-batches still redraws quickly; the per-epoch curves are only touched when an epoch ends.
+batches still redraws quickly; the per-epoch curves are only touched when an epoch ends,
+and at most twice a second (a fast run ends ten epochs a second, and redrawing four marked
+curves every frame for it doubled the cost of a frame).
 Both plots live in one GraphicsLayoutWidget (one repaint per frame), side by side when the
 widget is wider than tall (the main window's wide, short dock) and stacked otherwise. Their
 one legend sits beside the check boxes, so it never covers the curves. A dashed line marks
@@ -11,15 +13,19 @@ the epoch the scrubber shows.
 """
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
 
 from .base import TRAIN, TRAIN_LIGHT, VALID, LivePlot, StickyRange, style_plot
 from .legend import LegendRow, swatch
 
 MAX_SYMBOLS = 20   # epoch markers are drawn up to this many epochs
+EPOCH_POINTS_INTERVAL = 0.5   # seconds between two redraws of the per-epoch curves
 
 
 def _curve(plot: pg.PlotItem, pen: str, width: float, name: str,
@@ -79,6 +85,10 @@ class CurvesPlot(LivePlot):
         self.body.addWidget(self.view, 1)
         self._version = -1
         self._epochs_drawn = -1
+        self._epochs_at = -1e9
+        self._epochs_later = QTimer(self)
+        self._epochs_later.setSingleShot(True)
+        self._epochs_later.timeout.connect(self.request)
         self._symbols: str | None = "o"
         self._accuracy_shown = True
         self._wide: bool | None = None
@@ -173,14 +183,32 @@ class CurvesPlot(LivePlot):
         if has_acc:
             self.acc_batch.setData(x, m.batch_accuracy, connect="finite")
         if len(m.epochs) != self._epochs_drawn:
-            self._epochs_drawn = len(m.epochs)
-            symbols = "o" if len(m.epochs) <= MAX_SYMBOLS else None
-            if symbols != self._symbols:   # markers only while they stay apart
-                self._symbols = symbols
-                for item in (self.loss_epoch, self.val_loss, self.acc_epoch, self.val_acc):
-                    item.setSymbol(symbols)
-            self.loss_epoch.setData(*m.epoch_series("loss"))
-            self.val_loss.setData(*m.epoch_series("val_loss"))
-            if has_acc:
-                self.acc_epoch.setData(*m.epoch_series("accuracy"))
-                self.val_acc.setData(*m.epoch_series("val_accuracy"))
+            self._draw_epochs(m, has_acc)
+
+    def flush(self) -> None:
+        """A run has ended: its last epochs are drawn now, not after the interval."""
+        self._epochs_at = -1e9
+        self._version = None
+        self.request()
+
+    def _draw_epochs(self, m: Any, has_acc: bool) -> None:
+        wait = EPOCH_POINTS_INTERVAL - (time.monotonic() - self._epochs_at)
+        if wait > 0 and self._epochs_drawn > 0:
+            # The next frame draws them once the interval is over; the timer (restarted by
+            # every frame, so it only fires after the last) draws them when frames stop.
+            self._version = None
+            self._epochs_later.start(int((wait + 0.2) * 1000))
+            return
+        self._epochs_later.stop()
+        self._epochs_at = time.monotonic()
+        self._epochs_drawn = len(m.epochs)
+        symbols = "o" if len(m.epochs) <= MAX_SYMBOLS else None
+        if symbols != self._symbols:   # markers only while they stay apart
+            self._symbols = symbols
+            for item in (self.loss_epoch, self.val_loss, self.acc_epoch, self.val_acc):
+                item.setSymbol(symbols)
+        self.loss_epoch.setData(*m.epoch_series("loss"))
+        self.val_loss.setData(*m.epoch_series("val_loss"))
+        if has_acc:
+            self.acc_epoch.setData(*m.epoch_series("accuracy"))
+            self.val_acc.setData(*m.epoch_series("val_accuracy"))

@@ -33,13 +33,16 @@ MAX_POINTS = 1000   # training points drawn under a decision boundary
 def run_context(controller: TrainingController) -> RunContext:
     """What the plots need about the run that just started (or the last one)."""
     probe = controller.probe
-    ctx = RunContext(timeline=controller.timeline, metrics=controller.metrics)
+    ctx = RunContext(timeline=controller.timeline, metrics=controller.metrics,
+                     turns=controller.turns)
     if probe is None:
         return ctx
     model, ds = probe.model, probe.dataset
     ctx.epochs = controller.progress.epochs
     ctx.order = list(probe.order)
     ctx.kinds = dict(probe.kinds)
+    trained = {key.split("/")[0] for key in model.trainable_keys}
+    ctx.weighted = [n for n in ctx.order if n in trained]
     ctx.shapes = dict(model.shapes)
     ctx.input_id = model.input_ids[0] if model.input_ids else None
     ctx.output_id = model.output_id
@@ -122,6 +125,7 @@ class TrainingDashboard(QWidget):
         controller.epoch_recorded.connect(self._epoch_recorded)
         controller.alarms_changed.connect(self._alarms_changed)
         controller.diverged.connect(self._diverged)
+        controller.finished.connect(lambda _outcome: self.curves.flush())
         self.context = run_context(controller)
         for _, page in self.pages:
             page.set_context(self.context)

@@ -37,6 +37,8 @@ class GradientsPlot(LivePlot):
         self.hist_plot = make_plot("Weight gradients of the layer", "count", "∂L/∂w")
         self.hist = self.hist_plot.plot([], [], stepMode="center", fillLevel=0,
                                         brush=pg.mkBrush(HIST_BRUSH), pen=pg.mkPen(TRAIN))
+        self.hist_x = StickyRange(self.hist_plot.getPlotItem(), fill=0.5, axis="x")
+        self.hist_y = StickyRange(self.hist_plot.getPlotItem(), fill=0.5)
         norms = QWidget()
         norm_row = QHBoxLayout(norms)
         norm_row.setContentsMargins(0, 0, 0, 0)
@@ -51,6 +53,7 @@ class GradientsPlot(LivePlot):
         self.snapshot: Snapshot | None = None
         self._version = None
         self._emphasis: str | None = None
+        self._hist_shown: tuple | None = None
         self.message("Press Train to see the gradients of each layer.")
 
     def reset(self) -> None:
@@ -66,6 +69,7 @@ class GradientsPlot(LivePlot):
         self.snapshot = None
         self._version = None
         self._emphasis = None
+        self._hist_shown = None
         self.norm_range.reset()
         if self.context.epochs:
             self.norm_plot.setXRange(0, self.context.epochs, padding=0.02)
@@ -88,7 +92,9 @@ class GradientsPlot(LivePlot):
         self.show_plot()
         node = choose_node(self, self.picker)
         self.picker.sync()
-        key = (metrics.version, snap.x, self.live)
+        # Live, the norms follow the batches (a new snapshot alone leaves them as they are);
+        # scrubbed back, they end at the snapshot's epoch.
+        key = (metrics.version, self.live, None if self.live else snap.x)
         if key != self._version:
             self._version = key
             shown = []
@@ -111,6 +117,18 @@ class GradientsPlot(LivePlot):
                 item.setZValue(10 if n == node else 0)
             self.legend.set_current(node)
             self._emphasis = node
+        self._draw_histogram(snap, node)
+
+    def _draw_histogram(self, snap: Snapshot, node: str | None) -> None:
+        """Only when the snapshot or the layer changed: the norms redraw with every batch,
+        the histogram's view need not be repainted with them."""
+        if self._hist_shown is not None and self._hist_shown[0] is snap and \
+                self._hist_shown[1] == node:
+            return
+        if self._hist_shown is None or self._hist_shown[1] != node:  # its own ranges
+            self.hist_x.reset()
+            self.hist_y.reset()
+        self._hist_shown = (snap, node)
         layer = snap.layers.get(node) if node else None
         h = layer.grad_hist if layer is not None else None
         title = f"Weight gradients of {node}" if node else "Weight gradients"
@@ -121,3 +139,5 @@ class GradientsPlot(LivePlot):
             self.hist.setData([], [])
         else:
             self.hist.setData(h.edges, h.counts)
+            self.hist_x.update(h.edges)
+            self.hist_y.update(np.zeros(1), h.counts)

@@ -11,6 +11,7 @@ from .base import (
     MUTED,
     LivePlot,
     NodePicker,
+    StickyRange,
     choose_node,
     color,
     diverging_map,
@@ -30,6 +31,10 @@ class WeightsPlot(LivePlot):
         self.body.addWidget(self.picker)
         row = QHBoxLayout()
         self.hist_plot = make_plot("Weight values", "count", "value")
+        self.x_range = StickyRange(self.hist_plot.getPlotItem(), fill=0.5, axis="x")
+        self.y_range = StickyRange(self.hist_plot.getPlotItem(), fill=0.5)
+        self._ranged_node: str | None = None
+        self._mosaic_shape: tuple[int, ...] | None = None
         self.hists: dict[str, pg.PlotDataItem] = {}
         self.colors: dict[str, str] = {}     # each weight name's colour, fixed when first seen
         self.filters_widget, self.filters_box, self.filters = image_view(
@@ -46,6 +51,8 @@ class WeightsPlot(LivePlot):
 
     def reset(self) -> None:
         self.snapshot = None
+        self._ranged_node = None
+        self._mosaic_shape = None
         self.picker.fill()
 
     def _hist_item(self, name: str, i: int) -> pg.PlotDataItem:
@@ -80,6 +87,14 @@ class WeightsPlot(LivePlot):
             item.setVisible(h is not None)
             if h is not None:
                 item.setData(h.edges, h.counts)
+        if node != self._ranged_node:   # another layer: its own ranges
+            self._ranged_node = node
+            self.x_range.reset()
+            self.y_range.reset()
+        shown = list(hists.values())
+        if shown:
+            self.x_range.update(*(h.edges for h in shown))
+            self.y_range.update(np.zeros(1), *(h.counts for h in shown))
         title = f"Weight values of {node}"
         if layer is not None and layer.weight_norm is not None:
             title += f" · norm {layer.weight_norm:.3g}"
@@ -108,6 +123,9 @@ class WeightsPlot(LivePlot):
             self.filters.setImage(tile(w[:, 0], aspect=min(max(aspect, 0.5), 4.0)),
                                   autoLevels=False, levels=(-m, m))
             which = "input channel 0" if w.shape[1] > 1 else "one input channel"
-        self.filters_box.autoRange(padding=0.02)
+        shape = self.filters.image.shape
+        if shape != self._mosaic_shape:   # fit the view only when the mosaic changes shape
+            self._mosaic_shape = shape
+            self.filters_box.autoRange(padding=0.02)
         self.caption.setText(f"{conv.node_id}: {len(w)} filters of {w.shape[2]}×{w.shape[3]} "
                              f"({which}); blue negative, red positive, ±{m:.3g}")

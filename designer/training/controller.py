@@ -1,10 +1,13 @@
 """TrainingController: the GUI thread's side of training.
 
-It starts a `TrainingWorker` on a QThread, and a QTimer (12 Hz, a little above the plots'
-10 fps) drains the mailbox and turns what arrived into Qt signals for the plots and the
-panel: so the plots refresh at a bounded rate however fast training runs, and the GUI never
-waits on the trainer. It also offers what comes after training: evaluate on the test split,
-export and load weights, export the bundle, predict one sample.
+It starts a `TrainingWorker` on a QThread, and a QTimer (11 Hz) drains the mailbox and
+turns what arrived into Qt signals for the plots and the panel: so the plots refresh at a
+bounded rate however fast training runs, and the GUI never waits on the trainer. The plots
+may redraw a little faster than the timer ticks (plots.base.MAX_FPS), so each tick's data is
+drawn and painted within that tick: every separate wake-up of the GUI thread takes the
+interpreter lock from the training thread once more. It also offers what comes after
+training: evaluate on the test split, export and load weights, export the bundle, predict
+one sample.
 
 States (states.py): idle → starting → running ⇄ paused → finished | stopped; diverged (a
 pause after NaN/inf: resume continues from the last good weights, e.g. with a lower learning
@@ -48,6 +51,7 @@ from .states import (
     TRAINED,
 )
 from .summary import Snapshot
+from .turns import Turns
 from .weights import WeightsMixin, structure
 from .worker import RatePolicy, TrainingWorker
 
@@ -72,7 +76,7 @@ class TrainingController(WeightsMixin, DispatchMixin, QObject):
     _run_ended = Signal()                  # the current run's thread has ended
 
     def __init__(self, document: Any = None, graph: Graph | None = None,
-                 parent: QObject | None = None, refresh_hz: float = 12.0,
+                 parent: QObject | None = None, refresh_hz: float = 11.0,
                  snapshot_hz: float = 4.0, snapshot_share: float = 0.03):
         super().__init__(parent)
         self.document = document
@@ -125,6 +129,12 @@ class TrainingController(WeightsMixin, DispatchMixin, QObject):
     def base_dir(self) -> Path | None:
         path = getattr(self.document, "path", None)
         return Path(path).parent if path else None
+
+    @property
+    def turns(self) -> Turns:
+        """The current run's turn-taking with the training thread (see turns.py): a plot
+        drawing on its own timer takes a turn too."""
+        return self._mailbox.turns
 
     @property
     def is_active(self) -> bool:

@@ -1,7 +1,7 @@
 """Draining the mailbox: what the training thread posted becomes the controller's state and
 Qt signals, on the GUI thread.
 
-`poll` is the controller's timer slot (12 Hz), so the plots refresh at a bounded rate
+`poll` is the controller's timer slot (11 Hz), so the plots refresh at a bounded rate
 however fast training runs. Order matters within one drain: the "ready" event first (it
 announces what the records carry), then batches, epochs and the newest snapshot, then the
 other events ("finished", "diverged", "failed"), which end or pause the run.
@@ -12,6 +12,7 @@ attributes declared below, its signals, and `_set_state`, `_say` and `_fail`.
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from typing import Any
 
 from nnengine import TrainingControl
@@ -45,8 +46,15 @@ class DispatchMixin:
     _progress_at: float
 
     def poll(self) -> Drained:
-        """Take everything the worker posted and emit signals for it (the timer's slot)."""
+        """Take everything the worker posted and emit signals for it (the timer's slot).
+        While training runs, the plots draw what arrived in a turn of their own, with the
+        training thread parked between two batches (see turns.py)."""
         d = self._mailbox.drain()
+        with self._mailbox.turns.taken() if d.batches else nullcontext():
+            self._dispatch(d)
+        return d
+
+    def _dispatch(self, d: Drained) -> None:
         for event in d.events:   # "ready" first: it announces what the records carry
             if event.kind == "ready":
                 self._handle(event.kind, event.payload)
@@ -67,14 +75,13 @@ class DispatchMixin:
         if d.batches or d.epochs:
             self.metrics_changed.emit(self.metrics)
             now = time.monotonic()
-            if now - self._progress_at >= PROGRESS_INTERVAL or d.epochs:
+            if now - self._progress_at >= PROGRESS_INTERVAL:
                 self._progress_at = now
                 self._update_progress()
                 self.progress_changed.emit(self.progress)
         for event in d.events:
             if event.kind != "ready":
                 self._handle(event.kind, event.payload)
-        return d
 
     def _handle(self, kind: str, payload: Any) -> None:
         if kind == "ready":

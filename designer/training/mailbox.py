@@ -2,7 +2,7 @@
 
 The worker appends per-batch and per-epoch metrics to bounded buffers, overwrites a
 latest-only snapshot slot, and posts a few events (ready, finished, diverged, failed). The
-GUI's timer calls `drain()` about 12 times a second and takes everything at once. Nothing
+GUI's timer calls `drain()` about 11 times a second and takes everything at once. Nothing
 here blocks for long: each call holds the lock for a few appends. No Qt.
 
 `EpochHistory` is the GUI-side, bounded record of past epochs for the epoch scrubber.
@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .summary import Snapshot
+from .turns import Turns
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,8 @@ class Drained:
 
 class Mailbox:
     """Bounded buffers: at most `max_batches` batch records and `max_epochs` epoch records
-    wait between drains (the oldest are dropped and counted); one snapshot slot."""
+    wait between drains (the oldest are dropped and counted); one snapshot slot; and the
+    `turns` the two threads take while the GUI draws (see turns.py)."""
 
     def __init__(self, max_batches: int = 50_000, max_epochs: int = 1000):
         self._lock = threading.Lock()
@@ -74,6 +76,7 @@ class Mailbox:
         self._snapshot: Snapshot | None = None
         self._events: list[Event] = []
         self._dropped = 0
+        self.turns = Turns()
 
     def put_batch(self, record: BatchRecord) -> None:
         with self._lock:

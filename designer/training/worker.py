@@ -25,6 +25,8 @@ from nnengine.errors import DatasetError, NNEngineError
 from .mailbox import BatchRecord, EpochRecord, Mailbox
 from .probe import Probe
 
+TEST_INTERVAL = 1.0   # seconds between two predictions on the test split while training
+
 
 def prepare_run(graph: nn.Graph, training: dict[str, Any] | TrainingConfig,
                 base_dir: str | Path | None = None
@@ -105,6 +107,7 @@ class Recorder(Callback):
         self.step = worker.step_offset
         self.epoch = worker.epoch_offset
         self.batch = 0
+        self.tested_at = -float("inf")
 
     def x(self) -> float:
         return self.epoch - 1 + self.batch / self.bpe if self.epoch else 0.0
@@ -139,15 +142,19 @@ class Recorder(Callback):
         # A pause or single step must show the state it stopped in, so it forces one.
         if w.control.paused or w.policy.due(now):
             self.snap()
+        w.mailbox.turns.give()
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict) -> None:
-        """The epoch's record for the scrubber, with a fresh snapshot (and test predictions)
-        when one is due and at the end; otherwise with the newest snapshot taken before."""
+        """The epoch's record for the scrubber, with a fresh snapshot when one is due and at
+        the end (with the test split's predictions at most once a second: they cost as much
+        as the rest of a snapshot); otherwise with the newest snapshot taken before."""
         w = self.w
         logs = dict(logs, epoch=self.epoch)
         w.epochs_logs.append(logs)
         last = epoch == trainer.config.epochs or w.control.stopped
-        snap = self.snap(with_test=True) if last or w.policy.due() else None
+        snap = None
+        if last or w.policy.due():
+            snap = self.snap(with_test=last or time.monotonic() - self.tested_at >= TEST_INTERVAL)
         w.mailbox.put_epoch(EpochRecord(self.epoch, logs, snap or w.latest))
 
     def snap(self, with_test: bool = False):
@@ -156,6 +163,8 @@ class Recorder(Callback):
         began = time.monotonic()
         snap = self.probe.snapshot(w.sample, self.step, self.epoch, self.batch, self.x(),
                                    w.epochs_logs, test=with_test)
+        if with_test:
+            self.tested_at = began
         w.policy.record(began, time.monotonic())
         w.latest = snap
         w.mailbox.put_snapshot(snap)
