@@ -10,7 +10,17 @@ from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
 
 from ..training.summary import Snapshot
-from .base import BAD, GOOD, MUTED, TEXT, LivePlot, make_plot, sequential_map, trained_for
+from .base import (
+    BAD,
+    GOOD,
+    MUTED,
+    TEXT,
+    LivePlot,
+    make_plot,
+    sequential_map,
+    set_title,
+    trained_for,
+)
 
 MAX_TEXT_CLASSES = 15    # above this, cells carry no count labels
 GRID_SAMPLES = 60        # samples shown when no cell is chosen
@@ -62,6 +72,8 @@ class ConfusionPlot(LivePlot):
         self.plot.addItem(self.cell_box)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
         self.texts: list[pg.TextItem] = []
+        self._cell_shown: list[tuple[str, str]] = []   # each cell's (text, colour) shown
+        self._icons: dict[int, QIcon] = {}             # test sample index -> its icon
         split.addWidget(self.plot)
         right = QWidget()
         col = QVBoxLayout(right)
@@ -99,6 +111,8 @@ class ConfusionPlot(LivePlot):
         ctx = self.context
         for t in self.texts:
             t.setText("")
+        self._cell_shown = [("", TEXT)] * len(self.texts)
+        self._icons = {}
         self.snapshot = self.matrix = self.predictions = None
         self.cell = None
         self.cell_box.setVisible(False)
@@ -123,8 +137,12 @@ class ConfusionPlot(LivePlot):
         for t in self.texts:
             self.plot.removeItem(t)
         self.texts = [pg.TextItem("", anchor=(0.5, 0.5), color=TEXT) for _ in range(count)]
-        for t in self.texts:
+        self._cell_shown = [("", TEXT)] * count
+        k = round(count ** 0.5)
+        for i, t in enumerate(self.texts):
             self.plot.addItem(t)
+            r, c = divmod(i, k)
+            t.setPos(c + 0.5, r + 0.5)
 
     def set_snapshot(self, snap: Snapshot | None) -> None:
         """Only snapshots with test predictions change the matrix; others are ignored."""
@@ -156,14 +174,16 @@ class ConfusionPlot(LivePlot):
         self._ensure_cell_texts(k * k if k <= MAX_TEXT_CLASSES else 0)
         for i, t in enumerate(self.texts):
             r, c = divmod(i, k)
-            t.setText(str(self.matrix[r, c]) if self.matrix[r, c] else "")
-            t.setColor("#ffffff" if share[r, c] > 0.55 else TEXT)
-            t.setPos(c + 0.5, r + 0.5)
+            shown = (str(self.matrix[r, c]) if self.matrix[r, c] else "",
+                     "#ffffff" if share[r, c] > 0.55 else TEXT)
+            if shown != self._cell_shown[i]:   # most cells keep their count between draws
+                self._cell_shown[i] = shown
+                t.setText(shown[0])
+                t.setColor(shown[1])
         acc = float(np.trace(self.matrix)) / max(int(self.matrix.sum()), 1)
         when = trained_for(snap)
-        self.plot.getPlotItem().setTitle(
-            f"Confusion matrix · test accuracy {acc:.1%}" + (f" · {when}" if when else ""),
-            size="10pt")
+        set_title(self.plot.getPlotItem(),
+                  f"Confusion matrix · test accuracy {acc:.1%}" + (f" · {when}" if when else ""))
         self._fill_samples()
 
     def select_cell(self, true: int, predicted: int) -> list[int]:
@@ -199,17 +219,27 @@ class ConfusionPlot(LivePlot):
             indices = list(range(min(GRID_SAMPLES, len(self.predictions))))
             self.summary.setText(f"The first {len(indices)} test samples with their "
                                  "predictions (true → predicted).")
-        self.samples.clear()
-        for i in indices:
+        listed = [self.samples.item(n).data(Qt.ItemDataRole.UserRole)
+                  for n in range(self.samples.count())]
+        if listed != indices:   # the same samples as before are updated in place
+            self.samples.clear()
+            for i in indices:
+                item = QListWidgetItem()
+                item.setData(Qt.ItemDataRole.UserRole, i)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                if ctx.test_images is not None:
+                    if i not in self._icons:
+                        self._icons[i] = sample_icon(ctx.test_images[i], self._levels)
+                    item.setIcon(self._icons[i])
+                self.samples.addItem(item)
+        for n, i in enumerate(indices):
+            item = self.samples.item(n)
             true, pred = int(ctx.test_labels[i]), int(self.predictions[i])
-            item = QListWidgetItem(f"{names[true]}→{names[pred]}")
-            item.setData(Qt.ItemDataRole.UserRole, i)
-            item.setToolTip(f"test sample #{i}: true {names[true]}, predicted {names[pred]}")
-            item.setForeground(QColor(GOOD if true == pred else BAD))
-            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-            if ctx.test_images is not None:
-                item.setIcon(sample_icon(ctx.test_images[i], self._levels))
-            self.samples.addItem(item)
+            text = f"{names[true]}→{names[pred]}"
+            if item.text() != text:
+                item.setText(text)
+                item.setToolTip(f"test sample #{i}: true {names[true]}, predicted {names[pred]}")
+                item.setForeground(QColor(GOOD if true == pred else BAD))
         return indices
 
     # --- mouse -----------------------------------------------------------------------------
