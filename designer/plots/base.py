@@ -336,13 +336,15 @@ class LivePlot(QWidget):
         QCoreApplication.sendPostedEvents(self.window(), QEvent.Type.UpdateRequest)
 
     def _views(self) -> list[QGraphicsView]:
-        """This plot's pyqtgraph views (made once the plot is built). Their scenes keep no
-        spatial index: a plot has a few dozen items that change every frame, and keeping
-        Qt's index up to date cost as much as painting them."""
+        """This plot's pyqtgraph views (made once the plot is built). A plot has a few dozen
+        items and most change every frame, so the scene keeps no spatial index and the view
+        repaints whole: working out which parts changed asks every item for its bounds, in
+        Python, and cost more than painting it all."""
         if self._graphics_views is None:
             self._graphics_views = self.findChildren(QGraphicsView)
             for view in self._graphics_views:
                 view.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+                view.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
         return self._graphics_views
 
     def draw(self) -> None:  # pragma: no cover - abstract
