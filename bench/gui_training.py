@@ -1,12 +1,13 @@
 """Training in the GUI vs `nnengine train`: event-loop delay, plot refresh rate, slowdown.
 
-    python bench/gui_training.py [--epochs 60] [--repeats 12] [--tab each|rotate|Curves|...]
+    python bench/gui_training.py [--epochs 60] [--repeats 12] [--layout app|large]
+                                 [--tab each|rotate|Curves|...]
 
-Trains the digits CNN template (resources/templates/digits_cnn.json) through the designer's
-TrainingController with the dashboard and the training panel shown (offscreen Qt), and the
-same graph the way `nnengine train` does (the same `prepare_run`, the engine's Trainer with
-the command line's progress bar, then the test evaluation; only the file writing is left
-out), alternating the two `--repeats` times; the visible plot's redraws are counted. By
+Trains the digits CNN template (resources/templates/digits_cnn.json) in the designer's main
+window as it first opens (offscreen Qt; `--layout large` shows only the training panel and
+the plots, filling 1400x820, so the plots are about twice as large), and the same graph
+the way `nnengine train` does (the same `prepare_run`, the engine's Trainer with the command
+line's progress bar, then the test evaluation; only the file writing is left out), alternating the two `--repeats` times; the visible plot's redraws are counted. By
 default each GUI run shows one tab for the whole run, the next run the next tab, so every
 kind of plot is watched in turn (`--tab rotate` switches tabs every 500 ms instead: a harder
 case, as each switch lays out and paints a whole page). A third run per
@@ -33,6 +34,7 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Self
@@ -42,10 +44,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QWidget
 
 import nnengine as nn
+from designer.app import configure
+from designer.main_window import MainWindow
 from designer.plots.dashboard import TrainingDashboard
 from designer.training import mailbox
 from designer.training.controller import FINISHED, TrainingController
@@ -113,17 +117,36 @@ class BatchTap:
         mailbox.Mailbox.put_batch = self._put
 
 
-def gui_run(app: QApplication, graph: nn.Graph, tab: str, probe: bool) -> dict:
-    """One run in the GUI; with `probe`, a 10 ms timer measures the event loop's delay."""
+def build_gui(graph: nn.Graph, layout: str, folder: Path
+              ) -> tuple[QWidget, TrainingController, TrainingDashboard]:
+    """"app": the main window as it first opens (the plots dock a third of 1440x900);
+    "large": only the training panel and the plots, filling 1400x820."""
+    if layout == "app":
+        settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(settings=settings, recovery_dir=folder / "recovery")
+        window.document.new(graph)
+        window.show()
+        return window, window.training, window.dashboard
     controller = TrainingController(graph=graph)
     window = QWidget()
     row = QHBoxLayout(window)
-    panel = TrainingPanel(controller)
     dashboard = TrainingDashboard(controller)
-    row.addWidget(panel)
+    row.addWidget(TrainingPanel(controller))
     row.addWidget(dashboard, 1)
     window.resize(1400, 820)
     window.show()
+    return window, controller, dashboard
+
+
+def gui_run(app: QApplication, graph: nn.Graph, tab: str, probe: bool, layout: str) -> dict:
+    """One run in the GUI; with `probe`, a 10 ms timer measures the event loop's delay."""
+    with tempfile.TemporaryDirectory() as folder:
+        return gui_run_in(app, graph, tab, probe, layout, Path(folder))
+
+
+def gui_run_in(app: QApplication, graph: nn.Graph, tab: str, probe: bool, layout: str,
+               folder: Path) -> dict:
+    window, controller, dashboard = build_gui(graph, layout, folder)
     app.processEvents()
     ticks: list[float] = []
     timer = QTimer()
@@ -178,6 +201,8 @@ def gui_run(app: QApplication, graph: nn.Graph, tab: str, probe: bool) -> dict:
               "weights": controller.model.get_weights(),
               "snapshots": len(controller.timeline.entries) / (end - marks["ready"])}
     controller.shutdown()
+    if layout == "app":
+        window.document.undo_stack.setClean()   # no "unsaved changes?" question
     window.close()
     window.deleteLater()
     app.processEvents()
@@ -193,15 +218,20 @@ def main() -> None:
     parser.add_argument("--template", default="digits_cnn")
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--repeats", type=int, default=12)
+    parser.add_argument("--layout", default="app", choices=["app", "large"],
+                        help="app: the main window as it first opens; large: the panel and "
+                             "the plots alone, filling 1400x820")
     parser.add_argument("--tab", default="each",
                         help="each (one tab per run, in turn), rotate (every 500 ms), or a "
                              "tab's title")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
+    configure(app)   # the app's style, as `nn-designer` sets it
     graph = load_template(args.template, args.epochs)
     cfg = graph.training
     print(f"{args.template}: {args.epochs} epochs, batch {cfg.get('batch_size', 32)}, "
-          f"data set {cfg.get('dataset')}; {os.cpu_count()} CPUs; visible tab: {args.tab}")
+          f"data set {cfg.get('dataset')}; {os.cpu_count()} CPUs; visible tab: {args.tab}; "
+          f"layout: {args.layout}")
     plain, gui, probed, speed, whole = [], [], [], [], []
     plain_run(load_template(args.template, 1))        # warm-up (imports, caches)
     tabs = TABS if args.tab == "each" else [args.tab]
@@ -211,10 +241,10 @@ def main() -> None:
         # background load drifts, and a pair sees about the same load.
         tab = tabs[i % len(tabs)]
         p = plain_run(graph)
-        g = gui_run(app, graph, tab, probe=False)
+        g = gui_run(app, graph, tab, probe=False, layout=args.layout)
         plain.append(p)
         gui.append(g)
-        probed.append(gui_run(app, graph, tab, probe=True))
+        probed.append(gui_run(app, graph, tab, probe=True, layout=args.layout))
         speed.append(g["steady"] / p["steady"])
         by_tab.setdefault(tab, []).append(speed[-1])
         whole.append(g["seconds"] / p["seconds"])
