@@ -5,15 +5,16 @@
 
 Trains the digits CNN template (resources/templates/digits_cnn.json) in the designer's main
 window as it first opens (offscreen Qt; `--layout large` shows only the training panel and
-the plots, filling 1400x820, so the plots are about twice as large), and the same graph
-the way `nnengine train` does (the same `prepare_run`, the engine's Trainer with the command
-line's progress bar, then the test evaluation; only the file writing is left out), alternating the two `--repeats` times; the visible plot's redraws are counted. By
-default each GUI run shows one tab for the whole run, the next run the next tab, so every
-kind of plot is watched in turn (`--tab rotate` switches tabs every 500 ms instead: a harder
-case, as each switch lays out and paints a whole page). A third run per
-pair, in the GUI again, measures how late a 10 ms timer fires (the event loop's delay): that
-timer wakes the GUI thread a hundred times a second, and each wake-up takes the interpreter
-lock from training, so it would slow the run it measures; the speed runs go without it.
+the plots, filling 1400x820, so the plots are about twice as large), and the same graph the
+way `nnengine train` does (the same `prepare_run`, the engine's Trainer with the command
+line's progress bar, then the test evaluation; only the file writing is left out),
+alternating the two `--repeats` times; the visible plot's redraws are counted. By default
+each GUI run shows one tab for the whole run, the next run the next tab, so every kind of
+plot is watched in turn (`--tab rotate` switches tabs every 500 ms instead: a harder case,
+as each switch lays out and paints a whole page). A third run per pair, in the GUI again,
+measures how late a 10 ms timer fires (the event loop's delay): that timer wakes the GUI
+thread a hundred times a second, and each wake-up takes the interpreter lock from training,
+so it would slow the run it measures; the speed runs go without it.
 
 Two slowdowns are printed, each the median of the pairs' ratios:
 - training speed (the goal): the time from the end of the first epoch to the end of the
@@ -256,14 +257,15 @@ def main() -> None:
         print("training speed by visible tab, GUI/CLI: " + ", ".join(
             f"{t} {statistics.median(r):.2f}" for t, r in by_tab.items()))
     ratio = statistics.median(speed)
-    print(f"training speed       nnengine train {statistics.median(p['steady'] for p in plain):.2f} s"
-          f", GUI {statistics.median(g['steady'] for g in gui):.2f} s for epochs 2-{args.epochs}:"
-          f" GUI/CLI {ratio:.2f} (median of {args.repeats} pairs; goal <= 1.15: "
-          f"{verdict(ratio <= 1.15)})")
-    print(f"end to end           nnengine train {statistics.median(p['seconds'] for p in plain):.2f}"
-          f" s, GUI (Train pressed to finished) "
-          f"{statistics.median(g['seconds'] for g in gui):.2f} s: GUI/CLI "
-          f"{statistics.median(whole):.2f}")
+    cli_steady = statistics.median(p["steady"] for p in plain)
+    gui_steady = statistics.median(g["steady"] for g in gui)
+    print(f"training speed       nnengine train {cli_steady:.2f} s, GUI {gui_steady:.2f} s for "
+          f"epochs 2-{args.epochs}: GUI/CLI {ratio:.2f} (median of {args.repeats} pairs; "
+          f"goal <= 1.15: {verdict(ratio <= 1.15)})")
+    cli_whole = statistics.median(p["seconds"] for p in plain)
+    gui_whole = statistics.median(g["seconds"] for g in gui)
+    print(f"end to end           nnengine train {cli_whole:.2f} s, GUI (Train pressed to "
+          f"finished) {gui_whole:.2f} s: GUI/CLI {statistics.median(whole):.2f}")
     lateness = np.concatenate([g["lateness"] for g in probed])
     p50, p99, worst = np.percentile(lateness, [50, 99]).tolist() + [float(lateness.max())]
     print(f"event-loop delay     p50 {p50:.1f} ms   p99 {p99:.1f} ms   max {worst:.1f} ms   "
