@@ -476,3 +476,26 @@ class StickyRange:
             self.plot.setYRange(*self.current, padding=0)
         else:
             self.plot.setXRange(*self.current, padding=0)
+
+
+class HistogramRanges:
+    """Sticky x and y ranges for the histograms of one layer at a time (bars stand on zero);
+    another layer starts from its own ranges."""
+
+    def __init__(self, plot: pg.PlotItem, fill: float = 0.5):
+        self.x = StickyRange(plot, fill=fill, axis="x")
+        self.y = StickyRange(plot, fill=fill)
+        self.layer: str | None = None
+
+    def reset(self) -> None:
+        self.layer = None
+
+    def update(self, layer: str | None, hists: list[Any]) -> None:
+        """hists: summary.Hist of `layer` now shown."""
+        if layer != self.layer:
+            self.layer = layer
+            self.x.reset()
+            self.y.reset()
+        if hists:
+            self.x.update(*(h.edges for h in hists))
+            self.y.update(np.zeros(1), *(h.counts for h in hists))

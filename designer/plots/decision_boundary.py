@@ -9,7 +9,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QWidget
 
 from ..training.summary import Boundary, Snapshot
-from .base import LivePlot, class_rgb, make_plot, trained_for
+from .base import LivePlot, class_rgb, make_plot, set_title, trained_for
 
 
 def boundary_rgb(b: Boundary, n_classes: int) -> np.ndarray:
@@ -71,5 +71,4 @@ class DecisionBoundaryPlot(LivePlot):
         if snap.sample_input is not None and np.size(snap.sample_input) == 2:
             self.ring.setData(pos=np.asarray(snap.sample_input, dtype=float).reshape(1, 2))
         when = trained_for(snap)
-        self.plot.getPlotItem().setTitle(
-            "Decision boundary" + (f" · {when}" if when else ""), size="10pt")
+        set_title(self.plot.getPlotItem(), "Decision boundary" + (f" · {when}" if when else ""))

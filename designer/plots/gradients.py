@@ -14,12 +14,14 @@ from ..training.summary import Snapshot
 from .base import (
     HIST_BRUSH,
     TRAIN,
+    HistogramRanges,
     LivePlot,
     NodePicker,
     StickyRange,
     choose_node,
     color,
     make_plot,
+    set_title,
 )
 from .legend import LegendList
 
@@ -37,8 +39,7 @@ class GradientsPlot(LivePlot):
         self.hist_plot = make_plot("Weight gradients of the layer", "count", "∂L/∂w")
         self.hist = self.hist_plot.plot([], [], stepMode="center", fillLevel=0,
                                         brush=pg.mkBrush(HIST_BRUSH), pen=pg.mkPen(TRAIN))
-        self.hist_x = StickyRange(self.hist_plot.getPlotItem(), fill=0.5, axis="x")
-        self.hist_y = StickyRange(self.hist_plot.getPlotItem(), fill=0.5)
+        self.hist_ranges = HistogramRanges(self.hist_plot.getPlotItem())
         norms = QWidget()
         norm_row = QHBoxLayout(norms)
         norm_row.setContentsMargins(0, 0, 0, 0)
@@ -70,6 +71,7 @@ class GradientsPlot(LivePlot):
         self._version = None
         self._emphasis = None
         self._hist_shown = None
+        self.hist_ranges.reset()
         self.norm_range.reset()
         if self.context.epochs:
             self.norm_plot.setXRange(0, self.context.epochs, padding=0.02)
@@ -125,19 +127,15 @@ class GradientsPlot(LivePlot):
         if self._hist_shown is not None and self._hist_shown[0] is snap and \
                 self._hist_shown[1] == node:
             return
-        if self._hist_shown is None or self._hist_shown[1] != node:  # its own ranges
-            self.hist_x.reset()
-            self.hist_y.reset()
         self._hist_shown = (snap, node)
         layer = snap.layers.get(node) if node else None
         h = layer.grad_hist if layer is not None else None
         title = f"Weight gradients of {node}" if node else "Weight gradients"
         if layer is not None and layer.grad_norm is not None:
             title += f" · norm {layer.grad_norm:.3g}"
-        self.hist_plot.getPlotItem().setTitle(title, size="10pt")
+        set_title(self.hist_plot.getPlotItem(), title)
         if h is None:
             self.hist.setData([], [])
         else:
             self.hist.setData(h.edges, h.counts)
-            self.hist_x.update(h.edges)
-            self.hist_y.update(np.zeros(1), h.counts)
+        self.hist_ranges.update(node, [h] if h is not None else [])

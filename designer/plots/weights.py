@@ -9,14 +9,15 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 from ..training.summary import Snapshot
 from .base import (
     MUTED,
+    HistogramRanges,
     LivePlot,
     NodePicker,
-    StickyRange,
     choose_node,
     color,
     diverging_map,
     image_view,
     make_plot,
+    set_title,
     tile,
 )
 from .legend import title_legend
@@ -31,9 +32,7 @@ class WeightsPlot(LivePlot):
         self.body.addWidget(self.picker)
         row = QHBoxLayout()
         self.hist_plot = make_plot("Weight values", "count", "value")
-        self.x_range = StickyRange(self.hist_plot.getPlotItem(), fill=0.5, axis="x")
-        self.y_range = StickyRange(self.hist_plot.getPlotItem(), fill=0.5)
-        self._ranged_node: str | None = None
+        self.hist_ranges = HistogramRanges(self.hist_plot.getPlotItem())
         self._mosaic_shape: tuple[int, ...] | None = None
         self.hists: dict[str, pg.PlotDataItem] = {}
         self.colors: dict[str, str] = {}     # each weight name's colour, fixed when first seen
@@ -51,7 +50,7 @@ class WeightsPlot(LivePlot):
 
     def reset(self) -> None:
         self.snapshot = None
-        self._ranged_node = None
+        self.hist_ranges.reset()
         self._mosaic_shape = None
         self.picker.fill()
 
@@ -87,20 +86,13 @@ class WeightsPlot(LivePlot):
             item.setVisible(h is not None)
             if h is not None:
                 item.setData(h.edges, h.counts)
-        if node != self._ranged_node:   # another layer: its own ranges
-            self._ranged_node = node
-            self.x_range.reset()
-            self.y_range.reset()
-        shown = list(hists.values())
-        if shown:
-            self.x_range.update(*(h.edges for h in shown))
-            self.y_range.update(np.zeros(1), *(h.counts for h in shown))
+        self.hist_ranges.update(node, list(hists.values()))
         title = f"Weight values of {node}"
         if layer is not None and layer.weight_norm is not None:
             title += f" · norm {layer.weight_norm:.3g}"
         # The legend in the title: inside the plot it would cover the histogram's tails.
         title = title_legend(title, [(n, self.colors[n]) for n in hists])
-        self.hist_plot.getPlotItem().setTitle(title, size="10pt")
+        set_title(self.hist_plot.getPlotItem(), title)
         self._draw_filters(snap)
 
     def _draw_filters(self, snap: Snapshot) -> None:
