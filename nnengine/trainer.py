@@ -262,7 +262,8 @@ class Trainer:
         """One optimizer step; returns (loss, outputs, accuracy or None)."""
         cfg, m = self.config, self.model
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            loss, y, grads = m.train_step_grads(xb, yb, cfg.loss, cfg.l2, rng, prepared=True)
+            loss, y, grads = m.train_step_grads(xb, yb, cfg.loss, cfg.l2, rng, prepared=True,
+                                                 reuse=True)
             self.grad_squares = {k: float(np.vdot(g, g)) for k, g in grads.items()}
             sq = sum(self.grad_squares.values())
         if not (np.isfinite(loss) and np.isfinite(sq)):
