@@ -80,6 +80,17 @@ class Workspace:
         buf.fill(value)
         return buf
 
+    def like(self, name: str, ref: np.ndarray, shape: tuple[int, ...] | None = None,
+             dtype: Any = None) -> np.ndarray:
+        """A buffer shaped like `ref` (or `shape`, same ndim) whose memory runs in ref's axis
+        order: element-wise NumPy is many times slower on operands of mixed layouts, and
+        images are kept channel-major (see conv.py)."""
+        shape = ref.shape if shape is None else shape
+        order = sorted(range(ref.ndim), key=lambda i: -abs(ref.strides[i]))
+        buf = self.empty(name, tuple(shape[i] for i in order),
+                         ref.dtype if dtype is None else dtype)
+        return buf.transpose(np.argsort(order))
+
 
 class _Fresh(Workspace):
     """A workspace that keeps nothing: every request is a new array."""
