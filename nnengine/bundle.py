@@ -16,10 +16,11 @@ from typing import IO, Any, NamedTuple
 
 import numpy as np
 
+from .arrays_io import check_zip_members
 from .errors import FileFormatError
 from .fileio import read_file_bytes, write_atomic
 from .graph import Graph
-from .serialization import MAX_GRAPH_BYTES, decode_graph_text, graph_from_json, graph_to_json
+from .serialization import decode_graph_text, graph_from_json, graph_to_json
 from .weights_io import weight_arrays, weights_from_bytes
 
 BUNDLE_MEMBERS = ("graph.json", "weights.npz", "metrics.json")
@@ -65,8 +66,7 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
             missing = [n for n in BUNDLE_MEMBERS[:2] if n not in names]
             if missing:
                 raise FileFormatError(f"{source}: the bundle has no {missing[0]}")
-            if z.getinfo("graph.json").file_size > MAX_GRAPH_BYTES:
-                raise FileFormatError(f"{source}: its graph.json is too big")
+            check_zip_members(z, source, FileFormatError, small=("graph.json", "metrics.json"))
             graph_text = decode_graph_text(z.read("graph.json"), f"{source}/graph.json")
             weights_raw = z.read("weights.npz")
             metrics_raw = z.read("metrics.json") if "metrics.json" in names else b"null"
@@ -82,7 +82,10 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
 
 
 def is_bundle(path: str | os.PathLike) -> bool:
-    """Whether `path` is a zip holding a graph.json (a bundle, not a weight file)."""
+    """Whether `path` is a zip holding a graph.json (a bundle, not a weight file). Only a
+    regular file can be one (a device such as /dev/zero is left to the graph reader)."""
+    if not os.path.isfile(path):
+        return False
     try:
         with zipfile.ZipFile(path) as z:
             return "graph.json" in z.namelist()
