@@ -10,10 +10,7 @@ import numpy as np
 import pytest
 
 import nnengine as nn
-
-
 from designer.training.run_setup import prepare_run
-
 from designer.training.states import TrainingState
 
 from .shell_fixtures import *

@@ -12,11 +12,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports
 
 import numpy as np
 import pytest
-
-import nnengine as nn
-
 from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 
+import nnengine as nn
 from designer.document import GraphDocument
 from designer.plots.dashboard import TrainingDashboard
 from designer.training.controller import TrainingController

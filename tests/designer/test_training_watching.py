@@ -8,7 +8,6 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
 
 import numpy as np
-import pytest
 
 from designer.plots.base import TRAILING, LivePlot
 from designer.training.mailbox import BatchRecord, Drained, Mailbox, SentWeights
