@@ -146,6 +146,6 @@ class Layer:
         """Fresh weights drawn from `rng` in declaration order (same rng state, same
         weights), C-contiguous in `dtype`."""
         shapes = self.weight_shapes(input_shapes)
-        return {d.name: np.ascontiguousarray(d.init(rng, shapes[d.name], self.config),
-                                             dtype=dtype)
+        dims = {**self.config, **self.dims(input_shapes)}  # fan-in aware initialisers
+        return {d.name: np.ascontiguousarray(d.init(rng, shapes[d.name], dims), dtype=dtype)
                 for d in self.declared_weights() if not d.optional}
