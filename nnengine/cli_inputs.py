@@ -172,7 +172,7 @@ def get_dataset(loaded: Loaded, option: str | None, status_if_missing: int = 2
     with reading(name):
         if base is not None and name not in BUILTIN and not Path(name).is_absolute():
             name = str(base / name) if (base / name).exists() else name
-        return name, load_dataset(name, shapes)
+        return name, load_dataset(name, shapes, base)
 
 
 def read_inputs(path: str, model: Model) -> np.ndarray | dict[str, np.ndarray]:
