@@ -171,25 +171,35 @@ class Trainer:
             return self.model.as_inputs(x)[0]
         return y
 
+    @property
+    def classifies(self) -> bool:
+        """Whether accuracy applies: a classification loss, or class labels as one-hot
+        vectors (mse on classes, as the course trains its first classifiers)."""
+        return LOSSES.get(self.config.loss).classification or self.config.target == "one_hot"
+
     def prepare_targets(self, y: np.ndarray, where: str) -> np.ndarray:
-        """Labels as int64 (N,) for cross_entropy/hinge; float targets shaped like the
-        output otherwise. Mismatches raise DatasetError with both shapes."""
+        """Labels as int64 (N,) for cross_entropy/hinge; one-hot rows (N, classes) for the
+        `one_hot` target; float targets shaped like the output otherwise. Mismatches raise
+        DatasetError with both shapes."""
         m, loss = self.model, self.config.loss
         y = np.asarray(y)
         out_shape = m.output_shape
-        if loss in ("cross_entropy", "hinge"):
+        if loss in ("cross_entropy", "hinge") or self.config.target == "one_hot":
+            what = loss if loss in ("cross_entropy", "hinge") else "the one_hot target"
             if y.ndim != 1 or not np.all(np.mod(y, 1) == 0):
-                raise DatasetError(f"{loss} needs integer class labels, one per sample; the "
+                raise DatasetError(f"{what} needs integer class labels, one per sample; the "
                                    f"{where} targets have shape {list(y.shape[1:])}")
             y = y.astype(np.int64)
             if len(out_shape) != 1:
-                raise DatasetError(f"{loss} needs a flat output (classes,), the model's output "
+                raise DatasetError(f"{what} needs a flat output (classes,), the model's output "
                                    f"'{m.output_id}' has shape {list(out_shape)}")
             if len(y) and (y.min() < 0 or y.max() >= out_shape[0]):
                 raise DatasetError(
                     f"the {where} labels go from {y.min()} to {y.max()}, but the output "
                     f"'{m.output_id}' has {out_shape[0]} units (one per class)")
-            return y
+            if loss in ("cross_entropy", "hinge"):
+                return y
+            return np.eye(out_shape[0], dtype=m.dtype)[y]
         y = y.astype(m.dtype)
         if y.shape[1:] != out_shape:
             if y.size == len(y) * int(np.prod(out_shape)):
@@ -239,7 +249,7 @@ class Trainer:
             if seen == 0:
                 break
             logs = {"epoch": epoch, "loss": total_loss / seen}
-            if LOSSES.get(cfg.loss).classification:
+            if self.classifies:
                 logs["accuracy"] = total_correct / seen
             if len(self.y_val):
                 val = self.evaluate(self.x_val, self.y_val, prepared=True)
@@ -271,7 +281,7 @@ class Trainer:
             scale = cfg.clip_norm / np.sqrt(sq)
             grads = {k: g * scale for k, g in grads.items()}
         self.optimizer.step(m.weights, grads)
-        return loss, y, accuracy(y, yb, cfg.loss)
+        return loss, y, accuracy(y, yb, cfg.loss, cfg.target)
 
     def _diverged(self, xb, grads, loss, epoch, batch) -> None:
         m = self.model
@@ -298,7 +308,7 @@ class Trainer:
                 loss += cfg.l2 * sum(float(np.vdot(m.weights[k], m.weights[k]))
                                      for k in m.regularized_keys)
         out = {"loss": float(loss)}
-        acc = accuracy(pred, y, cfg.loss)
+        acc = accuracy(pred, y, cfg.loss, cfg.target)
         if acc is not None:
             out["accuracy"] = acc
         return out

@@ -7,6 +7,13 @@ from typing import Any
 from .catalogue import LOSSES, OPTIMIZERS
 from .errors import ConfigError
 
+TARGETS = {
+    "labels": "the labels",
+    "one_hot": "class labels as one-hot vectors (mse on classes)",
+    "inputs": "the input (autoencoder)",
+}
+"""What the network learns to output: `training.target` -> a short description."""
+
 
 @dataclass
 class TrainingConfig:
@@ -22,7 +29,7 @@ class TrainingConfig:
     standardize: bool = False
     l2: float = 0.0
     clip_norm: float | None = None
-    target: str = "labels"  # "inputs": learn to reproduce the input (autoencoders)
+    target: str = "labels"  # see TARGETS
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, where: str = "training") -> TrainingConfig:
@@ -85,7 +92,8 @@ class TrainingConfig:
             raise bad("seed", "must be a whole number >= 0")
         if not is_num(self.l2) or self.l2 < 0:
             raise bad("l2", "must be a number >= 0")
-        if self.target not in ("labels", "inputs"):
-            raise bad("target", "must be \"labels\" or \"inputs\" (for autoencoders)")
+        if self.target not in TARGETS:
+            raise bad("target", "must be \"labels\", \"one_hot\" (class labels as one-hot "
+                                "vectors) or \"inputs\" (for autoencoders)")
         if self.clip_norm is not None and (not is_num(self.clip_norm) or self.clip_norm <= 0):
             raise bad("clip_norm", "must be a number > 0, or null for no clipping")

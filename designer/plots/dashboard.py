@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 from nnengine.diagnostics import ERROR, Alarm
 
 from ..training.controller import TrainingController
+from ..training.probe import class_labels
 from ..training.summary import Snapshot
 from .activations import ActivationsPlot
 from .base import LivePlot, RunContext, as_image, image_shape_for
@@ -61,7 +62,7 @@ def run_context(controller: TrainingController) -> RunContext:
         ctx.extent = probe.extent
     if probe.test_x is not None:
         if ctx.classification:
-            ctx.test_labels = np.asarray(probe.test_t).astype(int)
+            ctx.test_labels = class_labels(np.asarray(probe.test_t)).astype(int)
         ctx.test_inputs = probe.test_x[0]
         shape = image_shape_for(model.shapes[ctx.input_id]) if ctx.input_id else None
         ctx.image_shape = shape

@@ -14,13 +14,17 @@ from typing import Any
 import numpy as np
 
 from nnengine import NNEngineError, Trainer
-from nnengine.catalogue import LOSSES
 from nnengine.diagnostics import PROBE_SIZE, diagnose, first_sources, layer_kinds
 
 from .summary import Snapshot, boundary, plane_extent, predicted_classes, summarize
 
 PROBE_SEED = 7919   # the probe rows' own generator; the trainer's are never touched
 PREDICT_BATCH = 128  # small enough to stay in cache; faster than larger batches here
+
+
+def class_labels(t: np.ndarray) -> np.ndarray:
+    """Class labels (N,) from prepared targets: labels, or one-hot rows (the one_hot target)."""
+    return t.argmax(axis=1) if t.ndim == 2 else t
 
 
 class Probe:
@@ -52,9 +56,9 @@ class Probe:
             except NNEngineError:
                 self.test_x = self.test_t = None
         cfg = trainer.config
-        self.classification = (LOSSES.get(cfg.loss).classification or (
+        self.classification = (trainer.classifies or (
             cfg.loss == "binary_cross_entropy" and model.output_shape == (1,))) \
-            and cfg.target == "labels" and ds.is_classification \
+            and cfg.target != "inputs" and ds.is_classification \
             and len(model.output_shape) == 1
         self.extent = None
         if ds.is_2d and self.classification and len(model.input_ids) == 1 \
@@ -122,5 +126,5 @@ class Probe:
         result: dict[str, Any] = {"output": out, "target": st[0]}
         if self.classification:
             result["predicted"] = int(predicted_classes(out[None])[0])
-            result["label"] = int(st[0])
+            result["label"] = int(class_labels(st)[0])
         return result

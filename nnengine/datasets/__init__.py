@@ -27,6 +27,17 @@ def builtin_names() -> list[str]:
     return list(BUILTIN)
 
 
+def is_builtin(name: str) -> bool:
+    """A built-in data set's name, with or without settings (`cbow(window=3)`)."""
+    if name in BUILTIN:
+        return True
+    try:
+        parsed = parse_settings(name)
+    except DatasetError:
+        return False
+    return parsed is not None and parsed[0] in BUILTIN
+
+
 def load_dataset(name_or_path: str | Path, input_shapes: dict[str, Sequence[int]] | None = None,
                  base_dir: str | Path | None = None) -> Dataset:
     """A built-in data set by name, or a data file or folder by path.
@@ -57,5 +68,5 @@ def load_dataset(name_or_path: str | Path, input_shapes: dict[str, Sequence[int]
     return load_file(path, input_shapes)
 
 
-__all__ = ["BUILTIN", "Dataset", "builtin_names", "load_csv", "load_dataset", "load_file",
+__all__ = ["BUILTIN", "Dataset", "builtin_names", "is_builtin", "load_csv", "load_dataset", "load_file",
            "load_idx", "load_image_folder", "load_npz"]
