@@ -76,7 +76,7 @@ def _check_training_block(loaded: Loaded) -> None:
         if not here.exists() and not Path(name).exists():
             raise CLIError(f"{loaded.path}: training: dataset '{name}' is not a built-in data "
                            f"set ({', '.join(BUILTIN)}) and no such file exists")
-    if cfg.target in ("labels", "one_hot") and cfg.loss in ("cross_entropy", "hinge"):
+    if cfg.target == "labels" and cfg.loss in ("cross_entropy", "hinge"):
         shape = a.shapes[a.output_id]
         if len(shape) != 1:
             raise GraphError([Problem(a.output_id, f"the loss {cfg.loss} needs a flat output "

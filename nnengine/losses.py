@@ -84,11 +84,8 @@ def fused_sigmoid_binary_cross_entropy(p, t):
     return loss, ((p - t) * (1.0 / p.size)).astype(p.dtype, copy=False)
 
 
-def accuracy(y, t, loss_name: str, target: str = "labels") -> float | None:
-    """Share of correct predictions for classification losses and one-hot targets (t:
-    (N, classes)), None for regression."""
-    if target == "one_hot":
-        return float(np.mean(np.argmax(y, axis=1) == np.argmax(t, axis=1)))
+def accuracy(y, t, loss_name: str) -> float | None:
+    """Share of correct predictions for classification losses, None for regression."""
     if loss_name in ("cross_entropy", "hinge"):
         return float(np.mean(np.argmax(y, axis=1) == t))
     if loss_name == "binary_cross_entropy":

