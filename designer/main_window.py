@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QDockWidget,
+    QFileDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -32,7 +33,10 @@ from .canvas.layout import COLUMN_SPACING, ROW_SPACING, clear_offset
 from .canvas.view import CanvasView
 from .document import GraphDocument
 from .files import FileController
-from .gallery import TemplateGallery, example_graph
+from .analyze_dialog import AnalyzeDialog
+from .canvas.export import export_picture
+from .gallery import Template, TemplateGallery, example_graph
+from .help import install_help
 from .inspector import Inspector
 from .model_io import install_model_io
 from .palette import Palette
@@ -131,6 +135,10 @@ class MainWindow(QMainWindow):
         a("zoom_in", "Zoom &In", lambda: self._zoom(1.25), [K.ZoomIn, "Ctrl+="], "zoom_in",
           "Zoom in")
         a("zoom_out", "Zoom &Out", lambda: self._zoom(0.8), K.ZoomOut, "zoom_out", "Zoom out")
+        a("export_picture", "Export Graph &Picture…", self.export_picture, "Ctrl+Shift+E",
+          None, "Save the graph, or the selected layers, as a PNG or SVG picture")
+        a("analyze", "&Analyze…", self.analyze, "Ctrl+I", None,
+          "A table of every layer: output shape, parameters, multiply-adds, memory")
         a("about", f"&About {APP_NAME}", self.about)
         for action in self.actions.values():
             # Shortcuts work wherever focus is in this window (line edits still take their
@@ -149,6 +157,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.actions["save"])
         file_menu.addAction(self.actions["save_as"])
+        file_menu.addAction(self.actions["export_picture"])
         file_menu.addSeparator()
         file_menu.addAction(self.actions["quit"])
         edit = bar.addMenu("&Edit")
@@ -163,9 +172,11 @@ class MainWindow(QMainWindow):
         for key in ("fit", "zoom_in", "zoom_out"):
             view.addAction(self.actions[key])
         view.addSeparator()
+        view.addAction(self.actions["analyze"])
+        view.addSeparator()
         self.view_menu = view
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.actions["about"])
+        self.help_menu = bar.addMenu("&Help")
+        install_help(self)
 
     def _create_tool_bar(self) -> None:
         bar = QToolBar("Tool bar", self)
@@ -359,6 +370,35 @@ class MainWindow(QMainWindow):
         if gallery.exec() != QDialog.DialogCode.Accepted or gallery.chosen() is None:
             return False
         return self.files.new(gallery.chosen().graph())
+
+    def open_lesson(self, template: Template) -> bool:
+        """Help ▸ Lessons: open a teaching template as a new graph."""
+        return self.files.new(template.graph())
+
+    def analyze(self) -> AnalyzeDialog:
+        dialog = AnalyzeDialog(self.document, self)
+        dialog.show()
+        return dialog
+
+    def export_picture(self, path: str | None = None) -> bool:
+        """The graph, or the selected layers when there are some, as PNG or SVG."""
+        ids = self.view.selected_node_ids()
+        what = "the selected layers" if ids else "the graph"
+        if path is None:
+            path, chosen = QFileDialog.getSaveFileName(
+                self, f"Export {what} as a picture", self.document.graph.name,
+                "PNG image (*.png);;SVG drawing (*.svg)")
+            if path and not path.lower().endswith((".png", ".svg")):
+                path += ".svg" if "svg" in chosen else ".png"
+        if not path:
+            return False
+        try:
+            written = export_picture(self.view.scene(), path, ids or None)
+        except (OSError, ValueError) as e:
+            self.show_message(f"Could not export the picture: {e}")
+            return False
+        self.show_message(f"Saved {what} to {written}")
+        return True
 
     def open_example(self) -> None:
         """Show the built-in example (first start without a file)."""

@@ -33,6 +33,10 @@ from .items import BadgeItem, EdgeItem, NodeItem, PortItem
 from .scene import CanvasScene
 
 MIN_ZOOM, MAX_ZOOM, MAX_FIT_ZOOM = 0.1, 3.0, 1.0
+EMPTY_HINT = ("Drag a layer from the palette on the left and drop it here,\n"
+              "or double-click one: start with an Input.\n\n"
+              "File ▸ New from Template opens a ready-made network;\n"
+              "Help ▸ Lessons walks through them. F1 lists the shortcuts.")
 PORT_GRAB_PX = 9  # a port can be grabbed this close to its centre (view pixels), at any zoom
 
 
@@ -66,6 +70,8 @@ class CanvasView(QGraphicsView):
         self.repair_menu: QMenu | None = None   # the last badge/context menu (for tests)
         self._scene.selectionChanged.connect(self._on_selection_changed)
         document.graph_reset.connect(self.fit_all)
+        self._hinted = self.empty_hint() is not None
+        document.analysis_changed.connect(self._hint_changed)
 
     def _on_selection_changed(self) -> None:
         if shiboken6.isValid(self._scene):  # the scene clears its selection as it is deleted
@@ -234,6 +240,30 @@ class CanvasView(QGraphicsView):
         self._draw_dots(painter, rect, step, style.GRID_DOT, 1.6)
         if step == GRID:
             self._draw_dots(painter, rect, GRID * 5, style.GRID_MAJOR, 2.4)
+
+    def empty_hint(self) -> str | None:
+        """The first-run hint drawn on an empty canvas (None once there is a node)."""
+        return EMPTY_HINT if not len(self.document.graph) else None
+
+    def _hint_changed(self) -> None:
+        hinted = self.empty_hint() is not None
+        if hinted != self._hinted:
+            self._hinted = hinted
+            self.viewport().update()   # the hint spans the view, not one item's rect
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        hint = self.empty_hint()
+        if hint is None:
+            return
+        painter.save()
+        painter.resetTransform()   # view pixels: the hint does not zoom
+        area = QRectF(self.viewport().rect()).adjusted(24, 24, -24, -24)
+        font = painter.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        painter.setFont(font)
+        painter.setPen(style.TEXT_MUTED)
+        painter.drawText(area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, hint)
+        painter.restore()
 
     @staticmethod
     def _draw_dots(painter: QPainter, rect: QRectF, step: int, color: QColor,

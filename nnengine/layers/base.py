@@ -38,6 +38,11 @@ class Layer:
         """Name -> shape of every weight (trainable or not), in the catalogue's order."""
         return {}
 
+    def multiply_adds(self, input_shapes: list[Shape]) -> int:
+        """Multiply-adds of one sample's forward pass. Only products with weight matrices
+        (and Dot's) count, as in Keras' and MATLAB's summaries: element-wise work is free."""
+        return 0
+
     def init_weights(
         self, input_shapes: list[Shape], rng: np.random.Generator, dtype: np.dtype
     ) -> Weights:

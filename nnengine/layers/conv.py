@@ -9,6 +9,7 @@ that needs C-contiguous memory must call `np.ascontiguousarray` itself.
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -95,6 +96,11 @@ class Conv2D(Layer):
         if c["use_bias"]:
             shapes["b"] = (c["filters"],)
         return shapes
+
+    def multiply_adds(self, input_shapes):
+        """Every output value is one window's dot product with a filter."""
+        window = math.prod(self.weight_shapes(input_shapes)["W"][1:])
+        return math.prod(self.output_shape(input_shapes)) * window
 
     def init_weights(self, input_shapes, rng, dtype):
         c = self.config

@@ -45,6 +45,9 @@ class Dense(Layer):
             shapes["b"] = (self.config["units"],)
         return shapes
 
+    def multiply_adds(self, input_shapes):
+        return input_shapes[0][0] * self.config["units"]
+
     def init_weights(self, input_shapes, rng, dtype):
         n_in, units = input_shapes[0][0], self.config["units"]
         w = {"W": initialize(self.config["init"], rng, (n_in, units), n_in, units, dtype)}

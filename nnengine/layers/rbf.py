@@ -26,6 +26,10 @@ class RBF(Layer):
         units = self.config["units"]
         return {"centers": (units, input_shapes[0][0]), "beta": (units,)}
 
+    def multiply_adds(self, input_shapes):
+        """A squared distance to each center."""
+        return self.config["units"] * input_shapes[0][0]
+
     def init_weights(self, input_shapes, rng, dtype):
         shapes = self.weight_shapes(input_shapes)
         return {"centers": rng.uniform(-1.0, 1.0, size=shapes["centers"]).astype(dtype),

@@ -95,6 +95,11 @@ class SimpleRNN(Layer):
         H = self.config["units"]
         return {"W": (F, H), "U": (H, H), "b": (H,)}
 
+    def multiply_adds(self, input_shapes):
+        T, F = _sequence_shape("SimpleRNN", input_shapes)
+        H = self.config["units"]
+        return T * (F + H) * H
+
     def init_weights(self, input_shapes, rng, dtype):
         _, F = _sequence_shape("SimpleRNN", input_shapes)
         H = self.config["units"]
@@ -153,6 +158,11 @@ class LSTM(Layer):
         _, F = _sequence_shape("LSTM", input_shapes)
         H = self.config["units"]
         return {"W": (F, 4 * H), "U": (H, 4 * H), "b": (4 * H,)}
+
+    def multiply_adds(self, input_shapes):
+        T, F = _sequence_shape("LSTM", input_shapes)
+        H = self.config["units"]
+        return T * (F + H) * 4 * H
 
     def init_weights(self, input_shapes, rng, dtype):
         """W glorot_uniform, U one orthogonal block per gate, b zeros except a forget-gate
