@@ -22,8 +22,14 @@ from PySide6.QtWidgets import (
 )
 
 from nnengine.fileio import write_atomic
-from nnengine.layer_table import COLUMNS, LayerTable, display_rows, layer_table, table_csv, \
-    table_text
+from nnengine.layer_table import (
+    COLUMNS,
+    LayerTable,
+    display_rows,
+    layer_table,
+    table_csv,
+    table_text,
+)
 
 from .document import GraphDocument
 

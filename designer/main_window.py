@@ -29,12 +29,12 @@ import nnengine
 from nnengine import Graph
 
 from . import icons
+from .analyze_dialog import AnalyzeDialog
+from .canvas.export import export_picture
 from .canvas.layout import COLUMN_SPACING, ROW_SPACING, clear_offset
 from .canvas.view import CanvasView
 from .document import GraphDocument
 from .files import FileController
-from .analyze_dialog import AnalyzeDialog
-from .canvas.export import export_picture
 from .gallery import Template, TemplateGallery, example_graph
 from .help import install_help
 from .inspector import Inspector
