@@ -114,6 +114,11 @@ class Layer:
         """Names the weight shapes use beyond the config (called after output_shape)."""
         return {}
 
+    def multiply_adds(self, input_shapes: list[Shape]) -> int:
+        """Multiply-adds of one sample's forward pass. Only products with weight matrices
+        (and Dot's) count, as in Keras' and MATLAB's summaries: element-wise work is free."""
+        return 0
+
     def forward(self, w: Weights, xs: list[np.ndarray], training: bool,
                 rng: np.random.Generator | None, ws: Workspace = FRESH
                 ) -> tuple[np.ndarray, Any]:

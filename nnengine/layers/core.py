@@ -44,6 +44,9 @@ class Dense(Layer):
     def dims(self, input_shapes):
         return {"in": input_shapes[0][0]}
 
+    def multiply_adds(self, input_shapes):
+        return input_shapes[0][0] * self.config["units"]
+
     def forward(self, w, xs, training, rng, ws=FRESH):
         x, W = xs[0], w["W"]
         y = np.matmul(x, W, out=ws.empty("y", (x.shape[0], W.shape[1]), W.dtype))
