@@ -263,6 +263,12 @@ class Model:
             }
         return out
 
+    def trace(self, x: Inputs, t: np.ndarray, loss_name: str) -> list:
+        """Forward, loss and backward events node by node (see `nnengine.tools.stepping`)."""
+        from .tools.stepping import trace
+
+        return trace(self, x, t, loss_name)
+
     def first_nonfinite_node(self, x: Inputs) -> str | None:
         """The first node, in plan order, whose weights or output are NaN or infinite."""
         xs = self.as_inputs(x)
