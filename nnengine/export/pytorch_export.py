@@ -123,7 +123,12 @@ def _reshape(n: NodeView, name: str, xs: list[str]) -> TorchLayer:
     return _call(unflatten, name, xs[0])
 
 
-def _pads(n: NodeView, window: int, stride: int) -> tuple[int, int, int, int]:
+def _size(value: int | list[int]) -> str:
+    """A window parameter as PyTorch takes it: 3 or (2, 1)."""
+    return str(tuple(value)) if isinstance(value, (list, tuple)) else str(value)
+
+
+def _pads(n: NodeView, window, stride) -> tuple[int, int, int, int]:
     """(top, bottom, left, right), as the engine pads."""
     _, height, width = n.in_shapes[0]
     return window_geometry(height, width, window, stride, n.config["padding"])[0]
@@ -150,7 +155,7 @@ def _conv(n: NodeView, name: str, xs: list[str]) -> TorchLayer:
     weights = {"W": ("weight", "copy")}
     if c["use_bias"]:
         weights["b"] = ("bias", "copy")
-    head = f"nn.Conv2d({n.in_shapes[0][0]}, {c['filters']}, {k}, stride={s}"
+    head = f"nn.Conv2d({n.in_shapes[0][0]}, {c['filters']}, {_size(k)}, stride={_size(s)}"
     tail = f", bias={c['use_bias']})"
     if _symmetric(pads):
         return _call(f"{head}, padding={_padding_arg(pads)}{tail}", name, xs[0],
@@ -163,10 +168,10 @@ def _max_pool(n: NodeView, name: str, xs: list[str]) -> TorchLayer:
     p = n.config["pool_size"]
     s = n.config["stride"] or p
     pads = _pads(n, p, s)
+    window = f"{_size(p)}, stride={_size(s)}"
     if _symmetric(pads):
-        return _call(f"nn.MaxPool2d({p}, stride={s}, padding={_padding_arg(pads)})", name,
-                     xs[0])
-    return TorchLayer(f"nn.MaxPool2d({p}, stride={s})",
+        return _call(f"nn.MaxPool2d({window}, padding={_padding_arg(pads)})", name, xs[0])
+    return TorchLayer(f"nn.MaxPool2d({window})",
                       f"self.{name}({_f_pad(xs[0], pads, ', value=-torch.inf')})")
 
 
@@ -174,17 +179,18 @@ def _avg_pool(n: NodeView, name: str, xs: list[str]) -> TorchLayer:
     p = n.config["pool_size"]
     s = n.config["stride"] or p
     pads = _pads(n, p, s)
+    window = f"{_size(p)}, stride={_size(s)}"
     if not any(pads):
-        return _call(f"nn.AvgPool2d({p}, stride={s})", name, xs[0])
+        return _call(f"nn.AvgPool2d({window})", name, xs[0])
     if n.config["padding"] != "same":  # an int pad counts its zeros in the mean
-        return _call(f"nn.AvgPool2d({p}, stride={s}, padding={_padding_arg(pads)}, "
+        return _call(f"nn.AvgPool2d({window}, padding={_padding_arg(pads)}, "
                      "count_include_pad=True)", name, xs[0])
     if _symmetric(pads):
-        return _call(f"nn.AvgPool2d({p}, stride={s}, padding={_padding_arg(pads)}, "
+        return _call(f"nn.AvgPool2d({window}, padding={_padding_arg(pads)}, "
                      "count_include_pad=False)", name, xs[0])
     top, bottom, left, right = pads
-    return _call(f"AvgPool2dSame({p}, {s}, ({left}, {right}, {top}, {bottom}))", name, xs[0],
-                 helpers=("AvgPool2dSame",))
+    return _call(f"AvgPool2dSame({_size(p)}, {_size(s)}, ({left}, {right}, {top}, {bottom}))",
+                 name, xs[0], helpers=("AvgPool2dSame",))
 
 
 def _global_avg_pool(n: NodeView, name: str, xs: list[str]) -> TorchLayer:
