@@ -36,7 +36,7 @@ from .json_text import finite_json
 from .run_card import make_run_card, run_card_json
 from .run_output import RUN_FILES, RunOutput
 from .serialization import graph_to_json
-from .trainer import History, Trainer, TrainingControl, evaluate
+from .trainer import Callback, History, Trainer, TrainingControl, evaluate
 from .training_config import TrainingConfig
 from .weights_io import weight_arrays
 
@@ -129,11 +129,11 @@ def _train_into(output: RunOutput, loaded: Loaded, changes: dict[str, Any],
                 config: TrainingConfig, args: argparse.Namespace) -> int:
     name, data = get_dataset(loaded, args.dataset)
     model = build_model(loaded, args.weights, seed=config.seed, required=False)
-    control = TrainingControl()
+    stopper = _StopWhenAsked()
     previous = signal.getsignal(signal.SIGINT)
 
     def stop_softly(signum: int, frame: Any) -> None:
-        control.stop()  # finish the batch, write what was learned so far
+        stopper.asked = True  # finish the batch, write what was learned so far
         signal.signal(signal.SIGINT, signal.default_int_handler)
         if sys.stderr.isatty():
             sys.stderr.write("\n")  # off the progress bar's line
@@ -143,7 +143,7 @@ def _train_into(output: RunOutput, loaded: Loaded, changes: dict[str, Any],
     started_at = time.time()
     started = time.perf_counter()
     with reading(name):
-        trainer = Trainer(model, data, config, [ProgressBar()], control)
+        trainer = Trainer(model, data, config, [ProgressBar(), stopper], stopper.control)
     try:
         signal.signal(signal.SIGINT, stop_softly)
         history = trainer.fit()
@@ -154,7 +154,7 @@ def _train_into(output: RunOutput, loaded: Loaded, changes: dict[str, Any],
     seconds = time.perf_counter() - started
     with reading(name), np.errstate(all="ignore"):
         test = trainer.evaluate_test() if len(data.y_test) else None
-    ended = "stopped" if history.stopped_early else "finished"
+    ended = "stopped" if history.stopped_early or stopper.asked else "finished"
     graph = loaded.graph.copy()
     graph.training = {**graph.training, **changes}
     if name not in BUILTIN:  # keep out/graph.json pointing at the same data file
@@ -183,6 +183,20 @@ def _train_into(output: RunOutput, loaded: Loaded, changes: dict[str, Any],
     written = ", ".join(str(out / f) for f in RUN_FILES)
     print(f"{'; '.join(summary)}; wrote {written}")
     return 130 if ended == "stopped" else 0
+
+
+class _StopWhenAsked(Callback):
+    """Stops training after the batch in which Ctrl+C was pressed. The signal handler only
+    sets `asked`: it runs between two bytecodes of the training thread, which may be
+    holding the control's lock, so it must take no lock itself."""
+
+    def __init__(self) -> None:
+        self.control = TrainingControl()
+        self.asked = False
+
+    def on_batch_end(self, trainer: Trainer, epoch: int, batch: int, logs: dict) -> None:
+        if self.asked:
+            self.control.stop()
 
 
 def _metric_columns(trainer: Trainer, history: History) -> dict[str, list]:
