@@ -26,6 +26,7 @@ from nnengine.catalogue import LayerSpec
 from nnengine.graph import is_valid_id
 
 from . import style
+from .files import short
 from .param_fields import ERROR_STYLE, ParamField, check, make_field
 from .repairs import Repair, repairs_for, repairs_for_node
 
@@ -347,7 +348,7 @@ def summary_html(document: GraphDocument, selection: list[str]) -> str:
     esc = html.escape
     n_nodes = len(graph)
     n_edges = sum(1 for _ in graph.edges())
-    parts = [f"<p style='font-size:14pt; font-weight:600'>{esc(graph.name)}</p>"]
+    parts = [f"<p style='font-size:14pt; font-weight:600'>{esc(short(graph.name))}</p>"]
     if selection:
         total = sum(analysis.param_count(n) for n in selection)
         parts.append(f"<p>{len(selection)} layers selected<br>{total:,} parameters in "

@@ -30,7 +30,7 @@ from . import icons
 from .canvas.layout import COLUMN_SPACING, ROW_SPACING
 from .canvas.view import CanvasView
 from .document import GraphDocument
-from .files import FileController
+from .files import FileController, short
 from .gallery import TemplateGallery, example_graph
 from .inspector import Inspector
 from .model_io import install_model_io
@@ -206,8 +206,8 @@ class MainWindow(QMainWindow):
 
     # --- title and status ----------------------------------------------------------------
     def _update_title(self) -> None:
-        where = self.document.path.name if self.document.path else "not saved"
-        self.setWindowTitle(f"{self.document.graph.name} — {where}[*] — {APP_NAME}")
+        where = short(self.document.path.name) if self.document.path else "not saved"
+        self.setWindowTitle(f"{short(self.document.graph.name)} — {where}[*] — {APP_NAME}")
         self.setWindowModified(self.document.is_modified)
 
     def _update_status(self) -> None:
