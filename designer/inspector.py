@@ -11,7 +11,7 @@ import html
 import re
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -116,6 +116,7 @@ class Inspector(QScrollArea):
                                 "digit; unique in the graph. Weight files use it as a key.")
         self.id_edit.textEdited.connect(self._id_edited)
         self.id_edit.editingFinished.connect(self._id_finished)
+        self.id_edit.installEventFilter(self)
         self.id_error = _label()
         self.id_error.setStyleSheet(ERROR_STYLE)
         self.id_error.hide()
@@ -130,6 +131,7 @@ class Inspector(QScrollArea):
             field = make_field(p)
             field.committed.connect(lambda name=p.name: self._commit(name))
             field.edited.connect(lambda name=p.name: self._validate_live(name))
+            field.reverted.connect(self._load_values)
             label = QLabel(p.name.replace("_", " "))
             label.setToolTip(p.help)
             form.addRow(label, field.widget)
@@ -216,6 +218,15 @@ class Inspector(QScrollArea):
                 and not self.document.rename(self.node_id, text):
             reason = getattr(self.document, "last_error", "") or "cannot rename"
         self._show_id_error(reason)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Escape in the id field gives the node's id back."""
+        if watched is self.id_edit and event.type() == QEvent.Type.KeyPress \
+                and event.key() == Qt.Key.Key_Escape and self.node_id is not None:
+            self.id_edit.setText(self.node_id)
+            self._show_id_error(None)
+            return True
+        return super().eventFilter(watched, event)
 
     def _show_id_error(self, reason: str | None) -> None:
         if self.id_edit is None:

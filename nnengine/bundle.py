@@ -59,7 +59,7 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as z:
             names = z.namelist()
-            extra = [n for n in names if n not in BUNDLE_MEMBERS]
+            extra = [n for n in names if n not in BUNDLE_MEMBERS and not _project_member(n)]
             if extra:
                 raise FileFormatError(f"{source}: unexpected file '{extra[0]}' in the bundle "
                                       f"(a bundle holds {', '.join(BUNDLE_MEMBERS)})")
@@ -79,6 +79,11 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
     except (ValueError, RecursionError) as e:
         raise FileFormatError(f"{source}/metrics.json: is not valid JSON ({e})") from None
     return Bundle(graph, weights, metrics)
+
+
+def _project_member(name: str) -> bool:
+    """A project file (project.py) is a bundle with an index and its runs beside it."""
+    return name == "project.json" or name.startswith("runs/")
 
 
 def is_bundle(path: str | os.PathLike) -> bool:

@@ -9,6 +9,7 @@ import signal
 import sys
 import time
 import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +29,13 @@ from .cli_inputs import (
     say,
 )
 from .cli_progress import ProgressBar
-from .datasets import BUILTIN
+from .datasets import BUILTIN, is_builtin
 from .datasets.base import check_sample_array
 from .errors import GraphError, Problem, TrainingDiverged
 from .fileio import size_text, write_atomic
 from .json_text import finite_json
-from .run_card import make_run_card, run_card_json
+from .layer_table import aligned
+from .run_card import dataset_content_sha256, run_card
 from .run_output import RUN_FILES, RunOutput
 from .serialization import graph_to_json
 from .trainer import Callback, History, Trainer, TrainingControl, evaluate
@@ -53,12 +55,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         rows.append((node_id, graph.type_of(node_id), str(list(a.shapes[node_id])),
                      f"{a.param_count(node_id):,}"))
     rows.append(("total", "", "", f"{a.total_params:,}"))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    for i, row in enumerate(rows):
-        if i == len(rows) - 1:
-            print("  ".join("-" * w for w in widths))
-        cells = [row[c].ljust(widths[c]) for c in range(3)] + [row[3].rjust(widths[3])]
-        print("  ".join(cells).rstrip())
+    print(aligned(rows, numeric_from=3))
     cfg = loaded.config
     opt = dict(cfg.optimizer)
     opt_text = opt.pop("type", "adam")
@@ -76,7 +73,7 @@ def _check_training_block(loaded: Loaded) -> None:
     classification loss gets a flat output."""
     cfg, a = loaded.config, loaded.analysis
     name = cfg.dataset
-    if name is not None and name not in BUILTIN:
+    if name is not None and not is_builtin(name):
         here = Path(loaded.path).parent / name
         if not here.exists() and not Path(name).exists():
             raise CLIError(f"{loaded.path}: training: dataset '{name}' is not a built-in data "
@@ -157,7 +154,7 @@ def _train_into(output: RunOutput, loaded: Loaded, changes: dict[str, Any],
     ended = "stopped" if history.stopped_early or stopper.asked else "finished"
     graph = loaded.graph.copy()
     graph.training = {**graph.training, **changes}
-    if name not in BUILTIN:  # keep out/graph.json pointing at the same data file
+    if not is_builtin(name):  # keep out/graph.json pointing at the same data file
         try:
             graph.training["dataset"] = os.path.relpath(Path(name).resolve(), output.path)
         except ValueError:  # another drive (Windows)
@@ -165,8 +162,10 @@ def _train_into(output: RunOutput, loaded: Loaded, changes: dict[str, Any],
     metrics = {**_metric_columns(trainer, history), "dataset": name, "epochs": history.epochs,
                "test": test, "batches_per_epoch": trainer.batches_per_epoch,
                "stopped_early": history.stopped_early, "seconds": round(seconds, 3)}
-    card = make_run_card(loaded.graph, name, data, config, started_at, seconds,
-                         len(history.epochs), ended, test)
+    card = run_card(loaded.graph, config.to_dict(),
+                    {"name": name, "sha256": dataset_content_sha256(data)},
+                    datetime.fromtimestamp(started_at, UTC), round(seconds, 3),
+                    len(history.epochs), ended, test)
     out = Path(args.out)
     weights = weight_arrays(model)
     with reading(out):
@@ -174,7 +173,7 @@ def _train_into(output: RunOutput, loaded: Loaded, changes: dict[str, Any],
             "weights.npz": lambda f: np.savez(f, **weights),
             "metrics.json": metrics_to_json(metrics, str(out / "metrics.json")).encode(),
             "graph.json": graph_to_json(graph).encode("utf-8"),
-            "run.json": run_card_json(card, str(out / "run.json")).encode("utf-8")})
+            "run.json": metrics_to_json(card, str(out / "run.json")).encode("utf-8")})
     done = len(history.epochs)
     summary = [f"{done} epochs in {seconds:.1f}s" if ended == "finished" else
                f"stopped after {done} of {config.epochs} epochs in {seconds:.1f}s"]

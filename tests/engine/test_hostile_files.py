@@ -22,7 +22,7 @@ import nnengine as nn
 from nnengine import cli, limits
 from nnengine.arrays_io import read_npz
 from nnengine.json_text import NonFiniteWarning, finite_json
-from nnengine.run_card import dataset_sha256, graph_sha256
+from nnengine.run_card import dataset_content_sha256, graph_sha256
 from nnengine.run_output import RUN_FILES, OutputError, RunOutput
 from tests.engine.builders import mlp
 
@@ -229,7 +229,8 @@ def test_train_writes_the_run_card_and_its_settings_reproduce_the_weights(tmp_pa
                           "started", "seconds", "epochs", "ended", "test", "versions"]
     assert card["format"] == "nnengine.run" and card["version"] == 1
     assert card["graph_sha256"] == graph_sha256(nn.load_graph(EXAMPLES / "mlp_iris.json"))
-    assert card["dataset"] == {"name": "iris", "sha256": dataset_sha256(nn.load_dataset("iris"))}
+    assert card["dataset"] == {"name": "iris",
+                               "sha256": dataset_content_sha256(nn.load_dataset("iris"))}
     assert card["seed"] == 3 and card["training"]["optimizer"]["learning_rate"] == 0.02
     assert card["training"]["epochs"] == 4 and card["epochs"] == 4
     assert card["ended"] == "finished" and set(card["test"]) == {"loss", "accuracy"}
