@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtCore import QEventLoop, QObject, QSettings, QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
 
 from nnengine import Graph, NNEngineError, load_graph, save_graph
 
@@ -27,6 +29,51 @@ AUTOSAVE_INTERVAL_MS = 60_000
 # What reading a user's file can raise besides the engine's own errors: missing file, no
 # permission, bytes that are not UTF-8 text.
 READ_ERRORS = (NNEngineError, OSError, ValueError)
+
+
+SHOW_PROGRESS_AFTER_MS = 300  # a read that ends sooner shows no dialog at all
+NAME_LIMIT = 60
+T = TypeVar("T")
+_READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="file-reader")
+
+
+def short(text: str, limit: int = NAME_LIMIT) -> str:
+    """`text` cut to `limit` characters with an ellipsis: a graph's name or a file name as a
+    widget shows it (a name of millions of characters would stall every redraw)."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def read_off_thread(parent: QWidget, label: str, work: Callable[[], T]) -> tuple[bool, T | None]:
+    """Run `work` (reading and parsing a file) on a worker thread while the window stays
+    responsive, with a busy progress dialog and a Cancel button if it takes a while.
+
+    Returns (True, result), or (False, None) when the user cancelled (the read then ends
+    unseen in the background; the budgets of `nnengine.limits` keep it bounded). An error
+    of `work` is raised here, on the GUI thread."""
+    future = _READER.submit(work)
+    dialog = QProgressDialog(label, "Cancel", 0, 0, parent)
+    dialog.setWindowTitle("Reading")
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(SHOW_PROGRESS_AFTER_MS)
+    dialog.setAutoReset(False)
+    loop = QEventLoop()
+    poll = QTimer(dialog)
+    poll.setInterval(15)
+    poll.timeout.connect(lambda: loop.quit() if future.done() else None)
+    dialog.canceled.connect(loop.quit)
+    try:
+        if not future.done():
+            poll.start()
+            loop.exec()
+        cancelled = dialog.wasCanceled() and not future.done()
+    finally:
+        poll.stop()
+        dialog.close()
+        dialog.deleteLater()
+    if cancelled:
+        future.cancel()
+        return False, None
+    return True, future.result()
 
 
 def data_dir() -> Path:
@@ -174,7 +221,8 @@ class FileController(QObject):
         """True when it is fine to replace the document (saved, discarded or unchanged)."""
         if not self.document.is_modified:
             return True
-        name = self.document.path.name if self.document.path else self.document.graph.name
+        name = short(self.document.path.name if self.document.path else
+                     self.document.graph.name)
         answer = QMessageBox.question(
             self.window, "Unsaved changes",
             f"Save the changes to “{name}” before closing it?",
@@ -205,12 +253,17 @@ class FileController(QObject):
         return self.open_path(Path(path))
 
     def open_path(self, path: Path) -> bool:
-        """Load without asking; on failure show why and keep the current graph."""
+        """Load without asking, reading the file off the GUI thread; on failure show why
+        and keep the current graph; False also when the user cancelled the reading."""
         path = Path(path)
         try:
-            self.document.load(path)
+            done, graph = read_off_thread(self.window, f"Reading “{short(path.name)}”…",
+                                          lambda: load_graph(path))
+            if not done:
+                return False
+            self.document.load(path, graph)
         except READ_ERRORS as e:
-            self._error("Cannot open file", f"“{path.name}” could not be opened.", e)
+            self._error("Cannot open file", f"“{short(path.name)}” could not be opened.", e)
             return False
         self.recent.add(path)
         self.autosaver.discard()
@@ -238,7 +291,7 @@ class FileController(QObject):
         try:
             self.document.save(path)
         except (NNEngineError, OSError, ValueError) as e:
-            self._error("Cannot save file", f"“{path.name}” could not be saved.", e)
+            self._error("Cannot save file", f"“{short(path.name)}” could not be saved.", e)
             return False
         self.recent.add(path)
         self.autosaver.discard()

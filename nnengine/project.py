@@ -34,11 +34,11 @@ from typing import IO, Any
 
 import numpy as np
 
+from . import limits
 from .bundle import metrics_to_json
 from .errors import FileFormatError, NNEngineError
 from .fileio import read_file_bytes, size_text, write_atomic
 from .graph import Graph
-from .limits import limit
 from .serialization import decode_graph_text, graph_from_json, graph_to_json
 from .weights_io import weight_arrays, weights_from_bytes
 
@@ -235,12 +235,13 @@ class _Reader:
         return self.z.read(name)
 
     def graph(self, name: str) -> Graph:
-        text = decode_graph_text(self.read(name, limit("graph_bytes")), f"{self.source}/{name}")
+        text = decode_graph_text(self.read(name, limits.limit("graph_bytes")),
+                                 f"{self.source}/{name}")
         return graph_from_json(text, f"{self.source}/{name}")
 
     def json(self, name: str) -> Any:
         try:
-            return json.loads(self.read(name, limit("graph_bytes")).decode("utf-8"))
+            return json.loads(self.read(name, limits.limit("graph_bytes")).decode("utf-8"))
         except (ValueError, RecursionError) as e:
             raise FileFormatError(f"{self.source}/{name}: is not valid JSON ({e})") from None
 
