@@ -37,8 +37,8 @@ def cli_weights(graph: nn.Graph, folder: Path, start: dict | None = None) -> dic
 
 def assert_same(a: dict, b: dict) -> None:
     assert set(a) == set(b)
-    for k in b:
-        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    for k, expected in b.items():
+        np.testing.assert_array_equal(a[k], expected, err_msg=k)
 
 
 def gone(pid: int) -> bool:
