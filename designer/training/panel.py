@@ -40,7 +40,8 @@ from .metrics import Progress, format_duration
 from .states import ACTIVE, TrainingState
 
 FILE_ITEM = "File…"
-TARGETS = [("labels", "labels"), ("inputs", "the input (autoencoder)")]
+TARGETS = [("labels", "labels"), ("one_hot", "labels as one-hot vectors"),
+           ("inputs", "the input (autoencoder)")]
 
 
 def _double(lo: float, hi: float, decimals: int, tip: str) -> QDoubleSpinBox:

@@ -24,6 +24,11 @@ PROBE_SEED = 7919   # the probe rows' own generator; the trainer's are never tou
 PREDICT_BATCH = 128  # small enough to stay in cache; faster than larger batches here
 
 
+def class_labels(t: np.ndarray) -> np.ndarray:
+    """Class labels (N,) from prepared targets: labels, or one-hot rows (the one_hot target)."""
+    return t.argmax(axis=1) if t.ndim == 2 else t
+
+
 class Probe:
     """Snapshot maker for one trainer. `sample` is (split, index), split "test" or "train"."""
 
@@ -53,9 +58,10 @@ class Probe:
             except NNEngineError:
                 self.test_x = self.test_t = None
         cfg = trainer.config
-        self.classification = (LOSSES.get(cfg.loss).classification or (
-            cfg.loss == "binary_cross_entropy" and model.output_shape == (1,))) \
-            and cfg.target == "labels" and ds.is_classification \
+        self.classification = (LOSSES.get(cfg.loss).classification or cfg.target == "one_hot"
+                               or (cfg.loss == "binary_cross_entropy"
+                                   and model.output_shape == (1,))) \
+            and cfg.target != "inputs" and ds.is_classification \
             and len(model.output_shape) == 1
         self.extent = None
         if ds.is_2d and self.classification and len(model.input_ids) == 1 \
@@ -124,7 +130,7 @@ class Probe:
             step = max(1, len(ds.x_train) // MAX_POINTS)
             points = np.asarray(ds.x_train, dtype=np.float32)[::step]
             labels = np.asarray(ds.y_train)[::step]
-        test_labels = np.asarray(self.test_t).astype(int) \
+        test_labels = class_labels(np.asarray(self.test_t)).astype(int) \
             if self.classification and self.test_t is not None else None
         return RunDescription(
             config=trainer.config.to_dict(), epochs=epochs,
@@ -154,5 +160,5 @@ class Probe:
         result: dict[str, Any] = {"output": out, "target": st[0]}
         if self.classification:
             result["predicted"] = int(predicted_classes(out[None])[0])
-            result["label"] = int(st[0])
+            result["label"] = int(class_labels(st)[0])
         return result
