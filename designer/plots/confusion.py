@@ -159,7 +159,8 @@ class ConfusionPlot(LivePlot):
         self._drawn = snap
         k = ctx.num_classes
         self.predictions = snap.test_predictions
-        self.matrix = confusion_matrix(ctx.test_labels, self.predictions, k)
+        labels = self.labels()
+        self.matrix = confusion_matrix(labels, self.predictions, k)
         rows = self.matrix.sum(axis=1, keepdims=True)
         share = np.divide(self.matrix, rows, out=np.zeros(self.matrix.shape), where=rows > 0)
         self.image.setImage(share.astype(np.float32), autoLevels=False, levels=(0.0, 1.0))
@@ -176,8 +177,22 @@ class ConfusionPlot(LivePlot):
         acc = float(np.trace(self.matrix)) / max(int(self.matrix.sum()), 1)
         when = trained_for(snap)
         set_title(self.plot.getPlotItem(),
-                  f"Confusion matrix · test accuracy {acc:.1%}" + (f" · {when}" if when else ""))
+                  f"Confusion matrix · test accuracy {acc:.1%} {self.coverage()}"
+                  + (f" · {when}" if when else ""))
         self._fill_samples()
+
+    def labels(self) -> np.ndarray:
+        """The true classes of the test samples predicted: while training runs the first
+        `watched_test` of them (a fixed part, so watching costs the same whatever the data
+        size), the whole split at the end of the run."""
+        return self.context.test_labels[:len(self.predictions)]
+
+    def coverage(self) -> str:
+        """"on all 360 test samples", or "on the first 1,000 of 10,000 test samples"."""
+        n, total = len(self.predictions), len(self.context.test_labels)
+        if n >= total:
+            return f"on all {total:,} test samples"
+        return f"on the first {n:,} of {total:,} test samples (all at the end)"
 
     def select_cell(self, true: int, predicted: int) -> list[int]:
         """Show the samples of one cell; returns their test indices."""
@@ -193,7 +208,7 @@ class ConfusionPlot(LivePlot):
     def cell_samples(self, true: int, predicted: int) -> list[int]:
         if self.predictions is None or self.context.test_labels is None:
             return []
-        hits = (self.context.test_labels == true) & (self.predictions == predicted)
+        hits = (self.labels() == true) & (self.predictions == predicted)
         return [int(i) for i in np.flatnonzero(hits)]
 
     def _fill_samples(self) -> list[int]:
