@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, Q
 from ..style import BAD_COLOR, GOOD_COLOR, HIGHLIGHT_COLOR, ON_DARK_TEXT, PLOT_MUTED, PLOT_TEXT
 from ..training.summary import Snapshot
 from .live_plot import LivePlot
-from .pyqtgraph_setup import make_plot, sequential_map, set_title
+from .pyqtgraph_setup import make_plot, sequential_map, set_axis_label, set_title
 from .run_context import trained_for
 
 MAX_TEXT_CLASSES = 15    # above this, cells carry no count labels
@@ -176,9 +176,10 @@ class ConfusionPlot(LivePlot):
                 t.setColor(shown[1])
         acc = float(np.trace(self.matrix)) / max(int(self.matrix.sum()), 1)
         when = trained_for(snap)
-        set_title(self.plot.getPlotItem(),
-                  f"Confusion matrix · test accuracy {acc:.1%} {self.coverage()}"
+        item = self.plot.getPlotItem()
+        set_title(item, f"Confusion matrix · test accuracy {acc:.1%}"
                   + (f" · {when}" if when else ""))
+        set_axis_label(item, "bottom", f"predicted class · {self.coverage()}")
         self._fill_samples()
 
     def labels(self) -> np.ndarray:
@@ -188,11 +189,12 @@ class ConfusionPlot(LivePlot):
         return self.context.test_labels[:len(self.predictions)]
 
     def coverage(self) -> str:
-        """"on all 360 test samples", or "on the first 1,000 of 10,000 test samples"."""
+        """Which test samples the matrix counts: "all 360 test samples", or "the first 1,000
+        of 10,000 test samples while training (all at the end)"."""
         n, total = len(self.predictions), len(self.context.test_labels)
         if n >= total:
-            return f"on all {total:,} test samples"
-        return f"on the first {n:,} of {total:,} test samples (all at the end)"
+            return f"all {total:,} test samples"
+        return f"the first {n:,} of {total:,} test samples while training (all at the end)"
 
     def select_cell(self, true: int, predicted: int) -> list[int]:
         """Show the samples of one cell; returns their test indices."""
