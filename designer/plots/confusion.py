@@ -7,7 +7,15 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..style import BAD_COLOR, GOOD_COLOR, HIGHLIGHT_COLOR, ON_DARK_TEXT, PLOT_MUTED, PLOT_TEXT
 from ..training.summary import Snapshot
@@ -46,6 +54,7 @@ def sample_icon(image: np.ndarray, levels: tuple[float, float]) -> QIcon:
 class ConfusionPlot(LivePlot):
     sample_chosen = Signal(int)      # a test sample index
     cell_chosen = Signal(int, int)   # true class, predicted class
+    whole_split_wanted = Signal()    # count every test sample now, not only the watched ones
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -85,7 +94,14 @@ class ConfusionPlot(LivePlot):
         hint = QLabel("Click a cell to list its samples; click a sample to inspect it.")
         hint.setStyleSheet(f"color: {PLOT_MUTED};")
         hint.setWordWrap(True)
+        self.whole_split = QPushButton()
+        self.whole_split.setToolTip("While training runs the matrix counts a fixed part of "
+                                    "the test split, so watching costs the same whatever its "
+                                    "size; this counts all of it once")
+        self.whole_split.clicked.connect(self.whole_split_wanted)
+        self.whole_split.setVisible(False)
         col.addWidget(self.summary)
+        col.addWidget(self.whole_split)
         col.addWidget(self.samples, 1)
         col.addWidget(hint)
         split.addWidget(right)
@@ -180,6 +196,9 @@ class ConfusionPlot(LivePlot):
         set_title(item, f"Confusion matrix · test accuracy {acc:.1%}"
                   + (f" · {when}" if when else ""))
         set_axis_label(item, "bottom", f"predicted class · {self.coverage()}")
+        total = len(ctx.test_labels)
+        self.whole_split.setVisible(len(self.predictions) < total)
+        self.whole_split.setText(f"Count all {total:,} test samples now")
         self._fill_samples()
 
     def labels(self) -> np.ndarray:

@@ -68,6 +68,8 @@ class TrainingDashboard(QWidget):
         col.addWidget(split, 1)
         self.scrubber.epoch_chosen.connect(self._epoch_chosen)
         self.confusion.sample_chosen.connect(self._sample_chosen)
+        self.confusion.whole_split_wanted.connect(
+            lambda: self.controller.count_whole_test_split() if self.controller else None)
         self.health.node_chosen.connect(self.node_chosen)
         if controller is not None:
             self.set_controller(controller)

@@ -254,6 +254,14 @@ class TrainingController(WeightsMixin, DispatchMixin, QObject):
         elif self.run is not None or self.has_weights:
             self._publish_snapshot(self._local_snapshot(test=False))
 
+    def count_whole_test_split(self) -> None:
+        """A snapshot with predictions on every test sample (while training runs the live
+        confusion matrix counts only the first `RunDescription.watched_test`)."""
+        if self.is_active:
+            self._command(Command.WHOLE_TEST)
+        elif self.run is not None or self.has_weights:
+            self._publish_snapshot(self._local_snapshot(test=True))
+
     # --- internals ------------------------------------------------------------------------
     def _command(self, command: Command, payload: Any = None) -> None:
         if self._process is not None:
