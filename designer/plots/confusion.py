@@ -140,7 +140,7 @@ class ConfusionPlot(LivePlot):
 
     def _ensure_cell_texts(self, count: int) -> None:
         """One count label per cell, made when first drawn (not at every run start, where
-        building a hundred text items would hold up the training thread)."""
+        building a hundred text items would delay the first frames)."""
         if len(self.texts) == count:
             return
         for t in self.texts:

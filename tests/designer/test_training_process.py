@@ -161,14 +161,14 @@ def test_closing_the_window_mid_run_leaves_no_training_process(window, qtbot):
 
 
 def test_a_silent_training_process_is_noticed_and_ended(qtbot):
-    c = TrainingController(graph=template("iris_mlp", epochs=100_000), stuck_after=1.0)
+    c = TrainingController(graph=template("iris_mlp", epochs=100_000), stuck_after=3.0)
     try:
         assert c.start()
         until(qtbot, lambda: c.state == TrainingState.RUNNING)
         pid = c.child_pid
         os.kill(pid, signal.SIGSTOP)              # alive, but says nothing any more
         until(qtbot, lambda: c.state == TrainingState.FAILED)
-        assert "stopped answering for 1 s and was ended" in c.last_message
+        assert "stopped answering for 3 s and was ended" in c.last_message
         until(qtbot, lambda: gone(pid))
     finally:
         c.shutdown()
