@@ -38,7 +38,8 @@ from .bundle import metrics_to_json
 from .errors import FileFormatError, NNEngineError
 from .fileio import read_file_bytes, size_text, write_atomic
 from .graph import Graph
-from .serialization import MAX_GRAPH_BYTES, decode_graph_text, graph_from_json, graph_to_json
+from .limits import limit
+from .serialization import decode_graph_text, graph_from_json, graph_to_json
 from .weights_io import weight_arrays, weights_from_bytes
 
 PROJECT_FORMAT = "nnengine.project"
@@ -234,12 +235,12 @@ class _Reader:
         return self.z.read(name)
 
     def graph(self, name: str) -> Graph:
-        text = decode_graph_text(self.read(name, MAX_GRAPH_BYTES), f"{self.source}/{name}")
+        text = decode_graph_text(self.read(name, limit("graph_bytes")), f"{self.source}/{name}")
         return graph_from_json(text, f"{self.source}/{name}")
 
     def json(self, name: str) -> Any:
         try:
-            return json.loads(self.read(name, MAX_GRAPH_BYTES).decode("utf-8"))
+            return json.loads(self.read(name, limit("graph_bytes")).decode("utf-8"))
         except (ValueError, RecursionError) as e:
             raise FileFormatError(f"{self.source}/{name}: is not valid JSON ({e})") from None
 
@@ -260,5 +261,14 @@ def imported_card(graph: Graph, metrics: dict[str, Any]) -> dict[str, Any]:
                     None, None, len(epochs), None, test)
 
 
-__all__ = ["FILE_LIMIT", "PROJECT_FORMAT", "PROJECT_VERSION", "Project", "ProjectRun",
-           "SNAPSHOT_BUDGET", "is_project", "load_project", "save_project"]
+__all__ = [
+    "FILE_LIMIT",
+    "PROJECT_FORMAT",
+    "PROJECT_VERSION",
+    "SNAPSHOT_BUDGET",
+    "Project",
+    "ProjectRun",
+    "is_project",
+    "load_project",
+    "save_project",
+]
