@@ -11,7 +11,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 DATA_DIR_ENV = "NN_DESIGNER_DATA_DIR"
 FILE_FILTER = "Graph files (*.json);;All files (*)"
+OPEN_FILTER = ("Graphs, projects and model bundles (*.json *.zip);;Graph files (*.json);;"
+               "Projects and model bundles (*.zip);;All files (*)")
 AUTOSAVE_INTERVAL_MS = 60_000
 # What reading a user's file can raise besides the engine's own errors: missing file, no
 # permission, bytes that are not UTF-8 text.
@@ -156,8 +158,29 @@ class Autosaver(QObject):
             self.discard()
 
 
+class SaveCancelled(Exception):
+    """The user cancelled a save from a question it asked."""
+
+
+class Projects(Protocol):
+    """What the runs package (runs/project_io.py) adds to the File menu's logic: project
+    files (a graph with its runs), and runs whose weights are saved nowhere yet."""
+
+    def unsaved_runs(self) -> int: ...
+
+    def open(self, path: Path) -> bool:
+        """Open `path` when it is a project or bundle (False: not one, open it as a graph);
+        raises what reading can raise."""
+
+    def save(self, path: Path, keep_runs: bool | None) -> Path | None:
+        """Save the document with its runs when it has any and the user wants them kept
+        (None: ask); the path written, or None to save the graph alone. Raises on failure,
+        SaveCancelled when the user cancels."""
+
+
 class FileController(QObject):
-    """The File menu's logic. `parent` is the window its dialogs belong to."""
+    """The File menu's logic. `parent` is the window its dialogs belong to. `projects`
+    (set by the runs package) opens and saves project files."""
 
     opened = Signal()  # a different graph is now in the document (new, open, recover)
 
@@ -168,20 +191,25 @@ class FileController(QObject):
         self.window = parent
         self.recent = RecentFiles(settings)
         self.autosaver = Autosaver(document, recovery_dir, parent=self)
+        self.projects: Projects | None = None
 
     # --- asking before losing work -------------------------------------------------------
     def confirm_discard(self) -> bool:
         """True when it is fine to replace the document (saved, discarded or unchanged)."""
-        if not self.document.is_modified:
+        runs = self.projects.unsaved_runs() if self.projects is not None else 0
+        if not self.document.is_modified and not runs:
             return True
         name = self.document.path.name if self.document.path else self.document.graph.name
+        text = f"Save the changes to “{name}” before closing it?"
+        if runs:
+            text = (f"“{name}” has {runs} trained run{'s' * (runs != 1)} whose weights are not "
+                    "saved. Save the graph with its runs (a project file) before closing it?")
         answer = QMessageBox.question(
-            self.window, "Unsaved changes",
-            f"Save the changes to “{name}” before closing it?",
+            self.window, "Unsaved changes", text,
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
         if answer == QMessageBox.StandardButton.Save:
-            return self.save()
+            return self.save(keep_runs=True if runs else None)
         return answer == QMessageBox.StandardButton.Discard
 
     # --- the File menu -------------------------------------------------------------------
@@ -199,7 +227,7 @@ class FileController(QObject):
             return False
         if path is None:
             start = str(self.document.path.parent) if self.document.path else ""
-            path, _ = QFileDialog.getOpenFileName(self.window, "Open Graph", start, FILE_FILTER)
+            path, _ = QFileDialog.getOpenFileName(self.window, "Open", start, OPEN_FILTER)
             if not path:
                 return False
         return self.open_path(Path(path))
@@ -208,7 +236,8 @@ class FileController(QObject):
         """Load without asking; on failure show why and keep the current graph."""
         path = Path(path)
         try:
-            self.document.load(path)
+            if self.projects is None or not self.projects.open(path):
+                self.document.load(path)
         except READ_ERRORS as e:
             self._error("Cannot open file", f"“{path.name}” could not be opened.", e)
             return False
@@ -217,12 +246,13 @@ class FileController(QObject):
         self.opened.emit()
         return True
 
-    def save(self) -> bool:
+    def save(self, keep_runs: bool | None = None) -> bool:
+        """Save; with runs, ask whether to keep them (`keep_runs` None) in a project file."""
         if self.document.path is None:
-            return self.save_as()
-        return self._save_to(self.document.path)
+            return self.save_as(keep_runs=keep_runs)
+        return self._save_to(self.document.path, keep_runs)
 
-    def save_as(self, path: str | Path | None = None) -> bool:
+    def save_as(self, path: str | Path | None = None, keep_runs: bool | None = None) -> bool:
         if path is None:
             start = str(self.document.path or Path.home() / f"{_file_stem(self.document)}.json")
             path, _ = QFileDialog.getSaveFileName(self.window, "Save Graph As", start,
@@ -232,11 +262,18 @@ class FileController(QObject):
         path = Path(path)
         if not path.suffix:
             path = path.with_suffix(".json")
-        return self._save_to(path)
+        return self._save_to(path, keep_runs)
 
-    def _save_to(self, path: Path) -> bool:
+    def _save_to(self, path: Path, keep_runs: bool | None = None) -> bool:
         try:
-            self.document.save(path)
+            written = self.projects.save(path, keep_runs) if self.projects is not None \
+                else None
+            if written is None:
+                self.document.save(path)
+            else:
+                path = written
+        except SaveCancelled:
+            return False
         except (NNEngineError, OSError, ValueError) as e:
             self._error("Cannot save file", f"“{path.name}” could not be saved.", e)
             return False

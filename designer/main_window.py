@@ -35,6 +35,7 @@ from .gallery import TemplateGallery, example_graph
 from .inspector import Inspector
 from .model_io import install_model_io
 from .palette import Palette
+from .runs.actions import install_runs
 from .training.actions import install_training
 
 APP_NAME = "NN Designer"
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.training_actions = install_training(self)
         self.model_io = install_model_io(self)
+        self.runs = install_runs(self)
         self._restore_layout()
         self._update_title()
         self._update_status()
@@ -106,7 +108,8 @@ class MainWindow(QMainWindow):
         a("new", "&New", lambda: self.files.new(), K.New, "new", "Start an empty graph")
         a("template", "New from &Template…", self.new_from_template, "Ctrl+Shift+N",
           "templates", "Start from an example network")
-        a("open", "&Open…", lambda: self.files.open(), K.Open, "open", "Open a graph file")
+        a("open", "&Open…", lambda: self.files.open(), K.Open, "open",
+          "Open a graph, project or model bundle")
         a("save", "&Save", self.files.save, K.Save, "save", "Save the graph")
         a("save_as", "Save &As…", lambda: self.files.save_as(), "Ctrl+Shift+S", "save_as",
           "Save the graph under a new name")

@@ -58,13 +58,17 @@ def graph_sha256(graph: Graph) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def dataset_sha256(x: Any, y: Any = None) -> str:
-    """SHA-256 of a data set's arrays (dtype, shape and bytes of each, in order)."""
+def dataset_sha256(dataset: Any) -> str:
+    """SHA-256 of a data set's content: the dtype, shape and bytes of its train and test
+    inputs and targets, in that order (several inputs: by input id, sorted)."""
     h = hashlib.sha256()
-    for part in (x if isinstance(x, (list, tuple)) else [x]) + ([y] if y is not None else []):
-        a = np.ascontiguousarray(part)
-        h.update(f"{a.dtype.str}{a.shape}".encode())
-        h.update(a.tobytes())
+    for part in (dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test):
+        if isinstance(part, dict):
+            part = [part[k] for k in sorted(part)]
+        for array in part if isinstance(part, (list, tuple)) else [part]:
+            a = np.ascontiguousarray(array)
+            h.update(f"{a.dtype.str}{a.shape}".encode())
+            h.update(a.tobytes())
     return h.hexdigest()
 
 

@@ -52,6 +52,7 @@ from .states import (
 )
 from .summary import Snapshot
 from .turns import Turns
+from ..runs.showing import ShowRunMixin
 from .weights import WeightsMixin, structure
 from .worker import RatePolicy, TrainingWorker
 
@@ -60,7 +61,7 @@ __all__ = ["ACTIVE", "DIVERGED", "FAILED", "FINISHED", "IDLE", "PAUSED", "PROGRE
            "RUNNING", "STARTING", "STOPPED", "STOPPING", "TRAINED", "TrainingController"]
 
 
-class TrainingController(WeightsMixin, DispatchMixin, QObject):
+class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
     state_changed = Signal(str)
     progress_changed = Signal(object)      # Progress
     metrics_changed = Signal(object)       # MetricsStore
