@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+from . import cli_startup  # noqa: F401  (first: a Ctrl+C while `nnengine` starts exits 130)
 from .bundle import Bundle, load_bundle, save_bundle
 from .catalogue import layer_spec, layer_specs
 from .datasets import Dataset, load_dataset

@@ -8,14 +8,13 @@ of the controller's curves and epoch records, so the controller's next run canno
 from __future__ import annotations
 
 import copy
-import datetime
 import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject
 
 from nnengine import Graph
-from nnengine.run_card import dataset_sha256, run_card
+from nnengine.run_card import make_run_card
 
 from ..training import states
 from ..training.mailbox import EpochHistory
@@ -30,7 +29,7 @@ ENDED = {states.FINISHED: "finished", states.STOPPED: "stopped",
 @dataclass
 class _Session:
     id: str
-    started: datetime.datetime
+    started: float        # time.time() at the start
     began: float          # time.monotonic() at the start
     graph: Graph          # as it was when the run started
     diverged_at: str = ""
@@ -43,7 +42,6 @@ class RunRecorder(QObject):
         self.store = store
         self._session: _Session | None = None
         self._previous = controller.state
-        self._digest: tuple[object, str] | None = None   # (data set, its sha256)
         self.last: Run | None = None     # the run recorded last (the plots show it already)
         controller.state_changed.connect(self._state_changed)
         controller.diverged.connect(self._diverged)
@@ -52,8 +50,8 @@ class RunRecorder(QObject):
         previous, self._previous = self._previous, state
         c = self.controller
         if state == states.STARTING and previous != states.DIVERGED:
-            self._session = _Session(self.store.new_id(), datetime.datetime.now().astimezone(),
-                                     time.monotonic(), c.graph.copy())
+            self._session = _Session(self.store.new_id(), time.time(), time.monotonic(),
+                                     c.graph.copy())
         elif state in ENDED and self._session is not None:
             if state == states.STOPPED and previous == states.DIVERGED:
                 return   # stopping a diverged run keeps "diverged"
@@ -70,8 +68,8 @@ class RunRecorder(QObject):
     def record(self, ended: str) -> Run | None:
         """The controller's last run as a Run, added to the store (and shown)."""
         c, s = self.controller, self._session
-        if s is None or c.model is None or c.config is None or not c.metrics.epochs and \
-                ended == "failed":
+        if s is None or c.model is None or c.config is None or c.dataset is None or \
+                (ended == "failed" and not c.metrics.epochs):
             return None
         # The run has ended: nothing changes the model any more (no need to ask the
         # training thread, which may be winding down).
@@ -79,10 +77,8 @@ class RunRecorder(QObject):
         graph = s.graph.copy()
         graph.training = c.config.to_dict()
         test = c.test_metrics if ended in ("finished", "stopped") else None
-        card = run_card(graph, graph.training,
-                        {"name": c.config.dataset, "sha256": self._dataset_sha(c.dataset)},
-                        s.started, round(time.monotonic() - s.began, 3),
-                        len(c.metrics.epochs), ended, test)
+        card = make_run_card(graph, c.config.dataset, c.dataset, c.config, s.started,
+                             time.monotonic() - s.began, len(c.metrics.epochs), ended, test)
         history = EpochHistory(c.epoch_history.capacity)
         history.records = list(c.epoch_history.records)
         timeline = Timeline(c.timeline.capacity)
@@ -94,10 +90,3 @@ class RunRecorder(QObject):
         self.last = run
         self.store.add(run)
         return run
-
-    def _dataset_sha(self, dataset) -> str | None:
-        if dataset is None:
-            return None
-        if self._digest is None or self._digest[0] is not dataset:
-            self._digest = (dataset, dataset_sha256(dataset))
-        return self._digest[1]
