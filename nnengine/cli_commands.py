@@ -28,11 +28,12 @@ from .cli_inputs import (
     say,
 )
 from .cli_progress import ProgressBar
-from .datasets import BUILTIN
+from .datasets import BUILTIN, is_builtin
 from .datasets.base import check_sample_array
 from .errors import GraphError, Problem, TrainingDiverged
 from .fileio import size_text, write_atomic
 from .json_text import finite_json
+from .layer_table import aligned
 from .run_card import make_run_card, run_card_json
 from .run_output import RUN_FILES, RunOutput
 from .serialization import graph_to_json
@@ -53,12 +54,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         rows.append((node_id, graph.type_of(node_id), str(list(a.shapes[node_id])),
                      f"{a.param_count(node_id):,}"))
     rows.append(("total", "", "", f"{a.total_params:,}"))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    for i, row in enumerate(rows):
-        if i == len(rows) - 1:
-            print("  ".join("-" * w for w in widths))
-        cells = [row[c].ljust(widths[c]) for c in range(3)] + [row[3].rjust(widths[3])]
-        print("  ".join(cells).rstrip())
+    print(aligned(rows, numeric_from=3))
     cfg = loaded.config
     opt = dict(cfg.optimizer)
     opt_text = opt.pop("type", "adam")
@@ -76,7 +72,7 @@ def _check_training_block(loaded: Loaded) -> None:
     classification loss gets a flat output."""
     cfg, a = loaded.config, loaded.analysis
     name = cfg.dataset
-    if name is not None and name not in BUILTIN:
+    if name is not None and not is_builtin(name):
         here = Path(loaded.path).parent / name
         if not here.exists() and not Path(name).exists():
             raise CLIError(f"{loaded.path}: training: dataset '{name}' is not a built-in data "
@@ -157,7 +153,7 @@ def _train_into(output: RunOutput, loaded: Loaded, changes: dict[str, Any],
     ended = "stopped" if history.stopped_early else "finished"
     graph = loaded.graph.copy()
     graph.training = {**graph.training, **changes}
-    if name not in BUILTIN:  # keep out/graph.json pointing at the same data file
+    if not is_builtin(name):  # keep out/graph.json pointing at the same data file
         try:
             graph.training["dataset"] = os.path.relpath(Path(name).resolve(), output.path)
         except ValueError:  # another drive (Windows)

@@ -173,9 +173,10 @@ def get_dataset(loaded: Loaded, option: str | None, status_if_missing: int = 2
                        "in the file's training block", status_if_missing)
     shapes = {i: loaded.analysis.shapes[i] for i in loaded.analysis.input_ids}
     with reading(name):
-        if base is not None and name not in BUILTIN and not Path(name).is_absolute():
-            name = str(base / name) if (base / name).exists() else name
-        return name, load_dataset(name, shapes)
+        if base is not None and name not in BUILTIN and not Path(name).is_absolute() \
+                and (base / name).exists():
+            name, base = str(base / name), None
+        return name, load_dataset(name, shapes, base)
 
 
 def read_inputs(path: str, model: Model) -> np.ndarray | dict[str, np.ndarray]:

@@ -107,16 +107,19 @@ def versions() -> dict[str, str]:
     return {"nnengine": ours, "numpy": np.__version__, "python": platform.python_version()}
 
 
-def make_run_card(graph: Graph, dataset_name: str, dataset: Dataset, config: TrainingConfig,
-                  started: float, seconds: float, epochs: int, ended: str,
-                  test: dict[str, float] | None) -> dict[str, Any]:
+def make_run_card(graph: Graph, dataset_name: str, dataset: Dataset | str,
+                  config: TrainingConfig, started: float, seconds: float, epochs: int,
+                  ended: str, test: dict[str, float] | None) -> dict[str, Any]:
     """The run card of a run that began at `started` (seconds since the epoch, as from
-    `time.time()`), trained `epochs` epochs in `seconds` and ended as `ended`."""
+    `time.time()`), trained `epochs` epochs in `seconds` and ended as `ended`. `dataset`:
+    the data, or its `dataset_sha256` when that was computed elsewhere (the window's
+    training process)."""
     if ended not in ENDINGS:
         raise ValueError(f"ended must be one of {', '.join(ENDINGS)}, received {ended!r}")
     when = datetime.fromtimestamp(started, UTC).astimezone()
     return {"format": FORMAT, "version": VERSION, "graph_sha256": graph_sha256(graph),
-            "dataset": {"name": dataset_name, "sha256": dataset_sha256(dataset)},
+            "dataset": {"name": dataset_name, "sha256": dataset if isinstance(dataset, str)
+                        else dataset_sha256(dataset)},
             "seed": config.seed, "training": config.to_dict(),
             "started": when.isoformat(timespec="seconds"), "seconds": round(seconds, 3),
             "epochs": epochs, "ended": ended, "test": test, "versions": versions()}

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from nnengine.run_card import graph_sha256
 
 from ..commands import AddNodes, Macro, RemoveItems
-from ..training import states
+from ..training.states import TrainingState
 from .banner import VersionBanner
 from .commands import DeleteRun, RenameRun
 from .overlay import OverlayPlot
@@ -164,7 +164,7 @@ class RunsActions(QObject):
         self._refresh()
 
     def _state_changed(self, state: str) -> None:
-        if state == states.STARTING:
+        if state == TrainingState.STARTING:
             self.store.show(None)   # the plots follow the new run
         self._refresh()
 

@@ -20,7 +20,8 @@ from nnengine.project import ProjectRun
 from nnengine.run_card import graph_sha256
 
 from ..training.mailbox import BatchRecord, EpochHistory, EpochRecord
-from ..training.metrics import MetricsStore, Timeline
+from ..training.metrics import MetricsStore, SnapshotTimeline
+from ..training.run_description import RunDescription
 from ..training.summary import Snapshot
 from . import codec
 
@@ -34,10 +35,11 @@ class Run:
     weights: dict[str, np.ndarray]
     metrics: MetricsStore = field(default_factory=MetricsStore)
     history: EpochHistory = field(default_factory=EpochHistory)
-    timeline: Timeline = field(default_factory=Timeline)
+    timeline: SnapshotTimeline = field(default_factory=SnapshotTimeline)
     snapshot: Snapshot | None = None
-    note: str = ""                     # e.g. the diverging node's message
+    note: str = ""                     # e.g. the node where it diverged
     saved: bool = False                # kept in the document's project file as it is now
+    description: RunDescription | None = None   # what the plots need (made when shown)
 
     # --- what the Runs panel shows ----------------------------------------------------------
     @property
@@ -131,7 +133,7 @@ class Run:
         for logs in p.metrics.get("epochs") or []:
             if isinstance(logs, dict):
                 metrics.add_epoch(logs)
-        history, timeline, final = EpochHistory(), Timeline(), None
+        history, timeline, final = EpochHistory(), SnapshotTimeline(), None
         if p.snapshots is not None:
             try:
                 records, final = codec.decode(p.snapshots)

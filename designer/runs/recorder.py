@@ -16,14 +16,14 @@ from PySide6.QtCore import QObject
 from nnengine import Graph
 from nnengine.run_card import make_run_card
 
-from ..training import states
 from ..training.mailbox import EpochHistory
-from ..training.metrics import Timeline
+from ..training.metrics import SnapshotTimeline
+from ..training.states import TrainingState
 from .record import Run
 from .store import RunStore
 
-ENDED = {states.FINISHED: "finished", states.STOPPED: "stopped",
-         states.DIVERGED: "diverged", states.FAILED: "failed"}
+ENDED = {TrainingState.FINISHED: "finished", TrainingState.STOPPED: "stopped",
+         TrainingState.DIVERGED: "diverged", TrainingState.FAILED: "failed"}
 
 
 @dataclass
@@ -49,12 +49,13 @@ class RunRecorder(QObject):
     def _state_changed(self, state: str) -> None:
         previous, self._previous = self._previous, state
         c = self.controller
-        if state == states.STARTING and previous != states.DIVERGED:
+        if state == TrainingState.STARTING and previous != TrainingState.DIVERGED:
             self._session = _Session(self.store.new_id(), time.time(), time.monotonic(),
                                      c.graph.copy())
         elif state in ENDED and self._session is not None:
-            if state == states.STOPPED and previous == states.DIVERGED:
-                return   # stopping a diverged run keeps "diverged"
+            if state == TrainingState.DIVERGED or (
+                    state == TrainingState.STOPPED and previous == TrainingState.DIVERGED):
+                return   # recorded with its node by `_diverged`; stopping it keeps that
             self.record(ENDED[state])
 
     def forget(self) -> None:
@@ -64,29 +65,29 @@ class RunRecorder(QObject):
     def _diverged(self, _message: str, node_id: str) -> None:
         if self._session is not None:
             self._session.diverged_at = node_id
+            self.record("diverged")
 
     def record(self, ended: str) -> Run | None:
         """The controller's last run as a Run, added to the store (and shown)."""
         c, s = self.controller, self._session
-        if s is None or c.model is None or c.config is None or c.dataset is None or \
+        if s is None or c.weights is None or c.config is None or c.run is None or \
                 (ended == "failed" and not c.metrics.epochs):
             return None
-        # The run has ended: nothing changes the model any more (no need to ask the
-        # training thread, which may be winding down).
-        weights = c.model.get_weights()
+        weights = c.current_weights()   # the last the training process sent
         graph = s.graph.copy()
         graph.training = c.config.to_dict()
         test = c.test_metrics if ended in ("finished", "stopped") else None
-        card = make_run_card(graph, c.config.dataset, c.dataset, c.config, s.started,
-                             time.monotonic() - s.began, len(c.metrics.epochs), ended, test)
+        card = make_run_card(graph, c.config.dataset, c.run.dataset_sha256, c.config,
+                             s.started, time.monotonic() - s.began, len(c.metrics.epochs),
+                             ended, test)
         history = EpochHistory(c.epoch_history.capacity)
         history.records = list(c.epoch_history.records)
-        timeline = Timeline(c.timeline.capacity)
+        timeline = SnapshotTimeline(c.timeline.capacity)
         timeline.entries = list(c.timeline.entries)
         existing = self.store.get(s.id)
         run = Run(s.id, existing.name if existing else s.id.replace("-", " "), card, graph,
                   weights, copy.deepcopy(c.metrics), history, timeline, c.snapshot,
-                  s.diverged_at if ended == "diverged" else "")
+                  s.diverged_at if ended == "diverged" else "", description=c.run)
         self.last = run
         self.store.add(run)
         return run
