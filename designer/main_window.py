@@ -30,6 +30,7 @@ from nnengine import Graph
 
 from . import icons
 from .analyze_dialog import AnalyzeDialog
+from .backprop import install_backprop_tools
 from .canvas.export import export_picture
 from .canvas.layout import COLUMN_SPACING, ROW_SPACING, clear_offset
 from .canvas.view import CanvasView
@@ -40,7 +41,6 @@ from .help import install_help
 from .inspector import Inspector
 from .model_io import install_model_io
 from .palette import Palette
-from .backprop import install_backprop_tools
 from .runs.actions import install_runs
 from .training.actions import install_training
 

@@ -265,5 +265,14 @@ def imported_card(graph: Graph, metrics: dict[str, Any]) -> dict[str, Any]:
             "versions": versions()}
 
 
-__all__ = ["PROJECT_FORMAT", "PROJECT_VERSION", "Project", "ProjectRun",
-           "SNAPSHOT_BUDGET", "imported_card", "is_project", "load_project", "save_project"]
+__all__ = [
+    "PROJECT_FORMAT",
+    "PROJECT_VERSION",
+    "SNAPSHOT_BUDGET",
+    "Project",
+    "ProjectRun",
+    "imported_card",
+    "is_project",
+    "load_project",
+    "save_project",
+]

@@ -48,8 +48,8 @@ class VersionBanner(QFrame):
     def show_for(self, run_name: str) -> None:
         self.label.setText(
             f"The plots show <b>{_escape(run_name)}</b>, trained on an earlier version of this "
-            "graph: its weights do not fit the graph on the canvas. Exports and Evaluate wait "
-            "until they do.")
+            "graph. Its weights do not fit the graph on the canvas, so exports and Evaluate "
+            "wait until they do.")
         self.show()
 
 

@@ -39,7 +39,7 @@ class OverlayPlot(QWidget):
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.view, 1)
-        row.addWidget(self.legend)
+        row.addWidget(self.legend, 0, Qt.AlignmentFlag.AlignTop)
         col = QVBoxLayout(self)
         col.setContentsMargins(2, 2, 2, 2)
         col.addLayout(top)
@@ -74,6 +74,8 @@ class OverlayPlot(QWidget):
                                            name=run.name))
             self.curves[run.id] = items
         self.legend.set_entries(entries)
+        rows = max(len(entries), 1) * max(self.legend.sizeHintForRow(0), 18)
+        self.legend.setFixedHeight(rows + 2 * self.legend.frameWidth() + 6)
         self.acc_plot.setVisible(any_accuracy or not self.runs)
         self.hint.setText("" if len(self.runs) >= 2 else
                           "Tick two or more runs in the Runs panel to compare them here.")

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QMessageBox
 import nnengine as nn
 from nnengine.run_card import graph_sha256
 
-from .shell_fixtures import *  # noqa: F403 - fixtures: window, dialogs, settings
+from .shell_fixtures import *
 
 B = QMessageBox.StandardButton
 TEMPLATES = Path(__file__).resolve().parents[2] / "resources" / "templates"
@@ -245,7 +245,7 @@ def test_each_run_is_kept_and_two_runs_overlay_with_a_legend(window, qtbot):
     for run in (first, second):
         curves = overlay.curves[run.id]
         assert curves and all(len(c.getData()[0]) == 4 for c in curves)
-        x, y = curves[0].getData()
+        _x, y = curves[0].getData()
         np.testing.assert_allclose(y, run.metrics.epoch_series("val_loss")[1])
     panel.set_ticked(first.id, False)
     assert not window.dashboard.tabs.isTabVisible(window.dashboard.tabs.indexOf(overlay))
@@ -306,3 +306,18 @@ def test_three_runs_saved_and_reopened_identical(window, qtbot, dialogs, tmp_pat
     click_run(window, qtbot, after[0].id)
     window.dashboard.show_epoch(1)
     assert window.dashboard.scrubber.label.text() == "epoch 1 of 3"
+
+
+def test_a_diverged_run_is_kept_saying_where(window, qtbot):
+    open_graph(window, template("digits_mlp", epochs=3,
+                                optimizer={"type": "sgd", "learning_rate": 1e12}))
+    with qtbot.waitSignal(window.training.diverged, timeout=60_000) as blocker:
+        window.actions["train"].trigger()
+    _message, node = blocker.args
+    (run,) = window.runs.store.runs
+    assert run.ended == "diverged" and run.card["ended"] == "diverged"
+    assert run.ended_text() == f"diverged at {node}"
+    assert window.runs.panel.item(run.id).text(6) == f"diverged at {node}"
+    assert all(np.all(np.isfinite(w)) for w in run.weights.values())
+    window.actions["stop"].trigger()                    # stopping keeps "diverged"
+    assert window.runs.store.runs[0].ended == "diverged"
