@@ -5,10 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from ..style import ACCENT, TEXT
-
-BACKGROUND = "#fef3c7"   # amber 100: a notice, not an error
-BORDER = "#f59e0b"
+from ..style import ACCENT, ACCENT_HOVER, NOTICE_BACKGROUND, NOTICE_BORDER, TEXT
 
 
 class VersionBanner(QFrame):
@@ -19,7 +16,8 @@ class VersionBanner(QFrame):
         super().__init__(parent)
         self.setObjectName("version_banner")
         self.setStyleSheet(
-            f"#version_banner {{ background: {BACKGROUND}; border-bottom: 1px solid {BORDER}; }}"
+            f"#version_banner {{ background: {NOTICE_BACKGROUND}; "
+            f"border-bottom: 1px solid {NOTICE_BORDER}; }}"
             f" QLabel {{ color: {TEXT.name()}; }}")
         self.label = QLabel()
         self.label.setTextFormat(Qt.TextFormat.RichText)
@@ -30,7 +28,7 @@ class VersionBanner(QFrame):
         self.back_button.setStyleSheet(
             f"QPushButton {{ background: {ACCENT.name()}; color: white; border: none; "
             "border-radius: 4px; padding: 4px 12px; font-weight: 600; }"
-            "QPushButton:hover { background: #1d4ed8; }")
+            f"QPushButton:hover {{ background: {ACCENT_HOVER.name()}; }}")
         self.back_button.clicked.connect(self.go_back)
         self.train_button = QPushButton("Train This Version")
         self.train_button.clicked.connect(self.train)
@@ -38,7 +36,7 @@ class VersionBanner(QFrame):
         row.setContentsMargins(12, 6, 12, 6)
         row.setSpacing(10)
         icon = QLabel("⚠")
-        icon.setStyleSheet(f"color: {BORDER}; font-size: 16px;")
+        icon.setStyleSheet(f"color: {NOTICE_BORDER}; font-size: 16px;")
         row.addWidget(icon)
         row.addWidget(self.label, 1)
         row.addWidget(self.train_button)

@@ -10,8 +10,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from ..plots.base import MUTED, color, style_plot
 from ..plots.legend import LegendList, LegendRow, swatch
+from ..plots.pyqtgraph_setup import color, style_plot
+from ..style import PLOT_MUTED
 from .record import Run
 
 
@@ -28,10 +29,10 @@ class OverlayPlot(QWidget):
         self.legend = LegendList()
         self.legend.setToolTip("The runs ticked in the Runs panel")
         self.hint = QLabel("Tick two or more runs in the Runs panel to compare them here.")
-        self.hint.setStyleSheet(f"color: {MUTED};")
+        self.hint.setStyleSheet(f"color: {PLOT_MUTED};")
         self.hint.setWordWrap(True)
-        key = LegendRow([("validation", swatch(MUTED, 2)),
-                         ("training", swatch(MUTED, 1.5, dashed=True))])
+        key = LegendRow([("validation", swatch(PLOT_MUTED, 2)),
+                         ("training", swatch(PLOT_MUTED, 1.5, dashed=True))])
         top = QHBoxLayout()
         top.setContentsMargins(4, 0, 4, 0)
         top.addWidget(self.hint, 1)

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..plots.base import BAD, MUTED
+from ..style import BAD_COLOR, PLOT_MUTED
 from .record import Run
 
 COLUMNS = ("Run", "Date", "Data set", "Epochs", "Best val.", "Test", "Ended")
@@ -70,7 +70,7 @@ class RunsPanel(QWidget):
         self.empty = QLabel("No runs yet: press Train (F5). Each run is kept here with its "
                             "weights and curves; tick two or more to compare them.")
         self.empty.setWordWrap(True)
-        self.empty.setStyleSheet(f"color: {MUTED}; padding: 6px;")
+        self.empty.setStyleSheet(f"color: {PLOT_MUTED}; padding: 6px;")
         self.delete_button = QPushButton("Delete")
         self.delete_button.setToolTip("Delete the selected run (Edit ▸ Undo brings it back)")
         self.delete_button.clicked.connect(lambda: self._emit_for_current(
@@ -122,9 +122,9 @@ class RunsPanel(QWidget):
                 if current_sha is not None and run.sha != current_sha:
                     tip += "\nTrained on an earlier version of this graph."
                     for i in range(len(COLUMNS)):
-                        item.setForeground(i, QColor(MUTED))
+                        item.setForeground(i, QColor(PLOT_MUTED))
                 if run.ended in ("diverged", "failed"):
-                    item.setForeground(6, QColor(BAD))
+                    item.setForeground(6, QColor(BAD_COLOR))
                 for i in range(len(COLUMNS)):
                     item.setToolTip(i, tip)
                 self.table.addTopLevelItem(item)
