@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from nnengine.run_card import graph_sha256
 
 from ..commands import AddNodes, Macro, RemoveItems
-from ..training.states import TrainingState
+from ..training.states import TRAINED, TrainingState
 from .banner import VersionBanner
 from .commands import DeleteRun, RenameRun
 from .overlay import OverlayPlot
@@ -59,6 +59,7 @@ class RunsActions(QObject):
         self._wrap_canvas()
         window.files.projects = ProjectFiles(doc, self.store, window)
         self._hash_at: dict[int, str] = {}
+        self._keep_weights = False   # the run shown is dropped, the controller's weights stay
         self._sha = graph_sha256(doc.graph)
         self._hash_at[doc.undo_stack.index()] = self._sha
         # signals
@@ -69,6 +70,8 @@ class RunsActions(QObject):
         self.store.changed.connect(self._refresh)
         self.store.shown_changed.connect(self._shown_changed)
         c.state_changed.connect(self._state_changed)
+        c.run_started.connect(self._weights_changed)
+        doc.clean_changed.connect(lambda _clean: self._mark_title())
         p = self.panel
         p.run_chosen.connect(self.show)
         p.ticks_changed.connect(self._ticks_changed)
@@ -134,7 +137,23 @@ class RunsActions(QObject):
             c.show_run(shown)   # back to its structure: its weights are current again
         self._refresh()
 
+    def _weights_changed(self) -> None:
+        """Weights loaded from a file or imported are no run's: the plots show them, and
+        the run shown before no longer speaks for the controller's weights."""
+        c = self.controller
+        if c.weights_source not in (None, TRAINED) and self.store.shown is not None:
+            self._keep_weights = True
+            try:
+                self.store.show(None)
+            finally:
+                self._keep_weights = False
+
+    def _mark_title(self) -> None:
+        """The window's unsaved mark also counts runs saved nowhere yet."""
+        self.window.setWindowModified(self.document.is_modified or bool(self.store.unsaved))
+
     def _refresh(self) -> None:
+        self._mark_title()
         self.panel.set_runs(self.store.runs, self.store.shown, self._sha)
         stale = self.stale()
         if stale is not None and not self.controller.is_active:
@@ -157,7 +176,7 @@ class RunsActions(QObject):
     def _shown_changed(self, run: Run | None) -> None:
         c = self.controller
         if run is None:
-            if not c.is_active:
+            if not c.is_active and not self._keep_weights:
                 c.clear_run()
         elif run is not self.recorder.last:
             c.show_run(run)

@@ -88,6 +88,7 @@ class RunStore(QObject):
     def mark_saved(self) -> None:
         for r in self.runs:
             r.saved = True
+        self.changed.emit()
 
 
 def _number(run_id: str) -> int:

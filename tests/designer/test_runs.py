@@ -8,6 +8,8 @@ bundles open; runs are kept and compared.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -321,3 +323,42 @@ def test_a_diverged_run_is_kept_saying_where(window, qtbot):
     assert all(np.all(np.isfinite(w)) for w in run.weights.values())
     window.actions["stop"].trigger()                    # stopping keeps "diverged"
     assert window.runs.store.runs[0].ended == "diverged"
+
+
+def test_the_run_card_reproduces_the_run_with_nnengine_train(window, qtbot, tmp_path):
+    """The run's graph (with the training block it used) trained by the command line gives
+    its weights bit for bit, and a run card with the same structure hash and data hash."""
+    open_graph(window, template("xor", epochs=4, seed=3))
+    window.document.move_nodes({"hidden": (0.0, 400.0)})
+    train(window, qtbot)
+    run = window.runs.store.shown
+    nn.save_graph(run.graph, tmp_path / "graph.json")
+    subprocess.run([sys.executable, "-m", "nnengine", "train", str(tmp_path / "graph.json"),
+                    "--out", str(tmp_path / "out")], check=True, capture_output=True)
+    cli = nn.load_weights(tmp_path / "out" / "weights.npz")
+    assert set(cli) == set(run.weights)
+    for key, value in cli.items():
+        np.testing.assert_array_equal(run.weights[key], value, err_msg=key)
+    card = json.loads((tmp_path / "out" / "run.json").read_text())
+    for key in ("format", "version", "graph_sha256", "dataset", "seed", "epochs", "ended"):
+        assert run.card[key] == card[key], key
+    assert run.card["training"] == card["training"]
+
+
+def test_weights_loaded_after_an_edit_are_exported_not_refused(window, qtbot, dialogs,
+                                                              tmp_path):
+    open_graph(window, template("xor", epochs=3))
+    train(window, qtbot)
+    assert window.isWindowModified()                       # a run saved nowhere yet
+    window.document.set_param("hidden", "units", 3)
+    assert window.runs.refusal() is not None
+    edited = nn.compile_model(window.document.graph.copy(), seed=9)
+    nn.save_weights(edited, tmp_path / "mine.npz")
+    dialogs.paths.append(str(tmp_path / "mine.npz"))
+    window.actions["load_weights"].trigger()
+    assert window.runs.store.shown is None and not window.runs.banner.isVisible()
+    assert window.runs.refusal() is None and len(window.runs.store) == 1
+    dialogs.paths.append(str(tmp_path / "out.npz"))
+    window.actions["export_npz"].trigger()
+    out = nn.load_weights(tmp_path / "out.npz")
+    np.testing.assert_array_equal(out["hidden/W"], edited.get_weights()["hidden/W"])
