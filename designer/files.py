@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtCore import QEventLoop, QObject, QSettings, QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
 
 from nnengine import Graph, NNEngineError, load_graph, save_graph
 
@@ -29,6 +31,51 @@ AUTOSAVE_INTERVAL_MS = 60_000
 # What reading a user's file can raise besides the engine's own errors: missing file, no
 # permission, bytes that are not UTF-8 text.
 READ_ERRORS = (NNEngineError, OSError, ValueError)
+
+
+SHOW_PROGRESS_AFTER_MS = 300  # a read that ends sooner shows no dialog at all
+NAME_LIMIT = 60
+T = TypeVar("T")
+_READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="file-reader")
+
+
+def short(text: str, limit: int = NAME_LIMIT) -> str:
+    """`text` cut to `limit` characters with an ellipsis: a graph's name or a file name as a
+    widget shows it (a name of millions of characters would stall every redraw)."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def read_off_thread(parent: QWidget, label: str, work: Callable[[], T]) -> tuple[bool, T | None]:
+    """Run `work` (reading and parsing a file) on a worker thread while the window stays
+    responsive, with a busy progress dialog and a Cancel button if it takes a while.
+
+    Returns (True, result), or (False, None) when the user cancelled (the read then ends
+    unseen in the background; the budgets of `nnengine.limits` keep it bounded). An error
+    of `work` is raised here, on the GUI thread."""
+    future = _READER.submit(work)
+    dialog = QProgressDialog(label, "Cancel", 0, 0, parent)
+    dialog.setWindowTitle("Reading")
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(SHOW_PROGRESS_AFTER_MS)
+    dialog.setAutoReset(False)
+    loop = QEventLoop()
+    poll = QTimer(dialog)
+    poll.setInterval(15)
+    poll.timeout.connect(lambda: loop.quit() if future.done() else None)
+    dialog.canceled.connect(loop.quit)
+    try:
+        if not future.done():
+            poll.start()
+            loop.exec()
+        cancelled = dialog.wasCanceled() and not future.done()
+    finally:
+        poll.stop()
+        dialog.close()
+        dialog.deleteLater()
+    if cancelled:
+        future.cancel()
+        return False, None
+    return True, future.result()
 
 
 def data_dir() -> Path:
@@ -168,9 +215,14 @@ class Projects(Protocol):
 
     def unsaved_runs(self) -> int: ...
 
-    def open(self, path: Path) -> bool:
-        """Open `path` when it is a project or bundle (False: not one, open it as a graph);
-        raises what reading can raise."""
+    def reads(self, path: Path) -> bool:
+        """Whether `path` is a project or model bundle (else it is opened as a graph)."""
+
+    def read(self, path: Path) -> Any:
+        """Read it (off the GUI thread); raises what reading can raise."""
+
+    def apply(self, path: Path, found: Any) -> None:
+        """Make what `read` found the document, with its runs (on the GUI thread)."""
 
     def save(self, path: Path, keep_runs: bool | None) -> Path | None:
         """Save the document with its runs when it has any and the user wants them kept
@@ -199,7 +251,8 @@ class FileController(QObject):
         runs = self.projects.unsaved_runs() if self.projects is not None else 0
         if not self.document.is_modified and not runs:
             return True
-        name = self.document.path.name if self.document.path else self.document.graph.name
+        name = short(self.document.path.name if self.document.path else
+                     self.document.graph.name)
         text = f"Save the changes to “{name}” before closing it?"
         if runs:
             text = (f"“{name}” has {runs} trained run{'s' * (runs != 1)} whose weights are not "
@@ -233,13 +286,22 @@ class FileController(QObject):
         return self.open_path(Path(path))
 
     def open_path(self, path: Path) -> bool:
-        """Load without asking; on failure show why and keep the current graph."""
+        """Load without asking, reading the file off the GUI thread; on failure show why
+        and keep the current graph; False also when the user cancelled the reading."""
         path = Path(path)
         try:
-            if self.projects is None or not self.projects.open(path):
-                self.document.load(path)
+            projects = self.projects if self.projects is not None and \
+                self.projects.reads(path) else None
+            read = (lambda: projects.read(path)) if projects else (lambda: load_graph(path))
+            done, found = read_off_thread(self.window, f"Reading “{short(path.name)}”…", read)
+            if not done:
+                return False
+            if projects:
+                projects.apply(path, found)
+            else:
+                self.document.load(path, found)
         except READ_ERRORS as e:
-            self._error("Cannot open file", f"“{path.name}” could not be opened.", e)
+            self._error("Cannot open file", f"“{short(path.name)}” could not be opened.", e)
             return False
         self.recent.add(path)
         self.autosaver.discard()
@@ -275,7 +337,7 @@ class FileController(QObject):
         except SaveCancelled:
             return False
         except (NNEngineError, OSError, ValueError) as e:
-            self._error("Cannot save file", f"“{path.name}” could not be saved.", e)
+            self._error("Cannot save file", f"“{short(path.name)}” could not be saved.", e)
             return False
         self.recent.add(path)
         self.autosaver.discard()

@@ -35,7 +35,7 @@ from .canvas.export import export_picture
 from .layout import COLUMN_SPACING, ROW_SPACING, clear_offset
 from .canvas.view import CanvasView
 from .document import GraphDocument
-from .files import FileController
+from .files import FileController, short
 from .gallery import Template, TemplateGallery, example_graph
 from .help import install_help
 from .inspector import Inspector
@@ -223,8 +223,8 @@ class MainWindow(QMainWindow):
 
     # --- title and status ----------------------------------------------------------------
     def _update_title(self) -> None:
-        where = self.document.path.name if self.document.path else "not saved"
-        self.setWindowTitle(f"{self.document.graph.name} — {where}[*] — {APP_NAME}")
+        where = short(self.document.path.name) if self.document.path else "not saved"
+        self.setWindowTitle(f"{short(self.document.graph.name)} — {where}[*] — {APP_NAME}")
         self.setWindowModified(self.document.is_modified)
 
     def _update_status(self) -> None:

@@ -26,6 +26,7 @@ from .cli_commands import cmd_evaluate, cmd_predict, cmd_train, cmd_validate
 from .cli_export import EXPORT_FORMATS, ExportFormat, cmd_export
 from .cli_inputs import CLIError, say
 from .cli_progress import ProgressBar
+from .cli_startup import interrupted_while_starting
 from .datasets import BUILTIN
 
 # --- the parser ----------------------------------------------------------------------------
@@ -115,8 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     try:
+        if interrupted_while_starting():
+            raise KeyboardInterrupt
         with warnings.catch_warnings():
-            warnings.simplefilter("default")
             warnings.showwarning = _one_line_warning
             return _run(argv)
     except KeyboardInterrupt:  # also one that came while an error was being reported

@@ -9,6 +9,7 @@ import signal
 import sys
 import time
 import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +35,10 @@ from .errors import GraphError, Problem, TrainingDiverged
 from .fileio import size_text, write_atomic
 from .json_text import finite_json
 from .layer_table import aligned
-from .run_card import make_run_card, run_card_json
+from .run_card import dataset_content_sha256, run_card
 from .run_output import RUN_FILES, RunOutput
 from .serialization import graph_to_json
-from .trainer import History, Trainer, TrainingControl, evaluate
+from .trainer import Callback, History, Trainer, TrainingControl, evaluate
 from .training_config import TrainingConfig
 from .weights_io import weight_arrays
 
@@ -125,11 +126,11 @@ def _train_into(output: RunOutput, loaded: Loaded, changes: dict[str, Any],
                 config: TrainingConfig, args: argparse.Namespace) -> int:
     name, data = get_dataset(loaded, args.dataset)
     model = build_model(loaded, args.weights, seed=config.seed, required=False)
-    control = TrainingControl()
+    stopper = _StopWhenAsked()
     previous = signal.getsignal(signal.SIGINT)
 
     def stop_softly(signum: int, frame: Any) -> None:
-        control.stop()  # finish the batch, write what was learned so far
+        stopper.asked = True  # finish the batch, write what was learned so far
         signal.signal(signal.SIGINT, signal.default_int_handler)
         if sys.stderr.isatty():
             sys.stderr.write("\n")  # off the progress bar's line
@@ -139,7 +140,7 @@ def _train_into(output: RunOutput, loaded: Loaded, changes: dict[str, Any],
     started_at = time.time()
     started = time.perf_counter()
     with reading(name):
-        trainer = Trainer(model, data, config, [ProgressBar()], control)
+        trainer = Trainer(model, data, config, [ProgressBar(), stopper], stopper.control)
     try:
         signal.signal(signal.SIGINT, stop_softly)
         history = trainer.fit()
@@ -150,7 +151,7 @@ def _train_into(output: RunOutput, loaded: Loaded, changes: dict[str, Any],
     seconds = time.perf_counter() - started
     with reading(name), np.errstate(all="ignore"):
         test = trainer.evaluate_test() if len(data.y_test) else None
-    ended = "stopped" if history.stopped_early else "finished"
+    ended = "stopped" if history.stopped_early or stopper.asked else "finished"
     graph = loaded.graph.copy()
     graph.training = {**graph.training, **changes}
     if not is_builtin(name):  # keep out/graph.json pointing at the same data file
@@ -161,8 +162,10 @@ def _train_into(output: RunOutput, loaded: Loaded, changes: dict[str, Any],
     metrics = {**_metric_columns(trainer, history), "dataset": name, "epochs": history.epochs,
                "test": test, "batches_per_epoch": trainer.batches_per_epoch,
                "stopped_early": history.stopped_early, "seconds": round(seconds, 3)}
-    card = make_run_card(loaded.graph, name, data, config, started_at, seconds,
-                         len(history.epochs), ended, test)
+    card = run_card(loaded.graph, config.to_dict(),
+                    {"name": name, "sha256": dataset_content_sha256(data)},
+                    datetime.fromtimestamp(started_at, UTC), round(seconds, 3),
+                    len(history.epochs), ended, test)
     out = Path(args.out)
     weights = weight_arrays(model)
     with reading(out):
@@ -170,7 +173,7 @@ def _train_into(output: RunOutput, loaded: Loaded, changes: dict[str, Any],
             "weights.npz": lambda f: np.savez(f, **weights),
             "metrics.json": metrics_to_json(metrics, str(out / "metrics.json")).encode(),
             "graph.json": graph_to_json(graph).encode("utf-8"),
-            "run.json": run_card_json(card, str(out / "run.json")).encode("utf-8")})
+            "run.json": metrics_to_json(card, str(out / "run.json")).encode("utf-8")})
     done = len(history.epochs)
     summary = [f"{done} epochs in {seconds:.1f}s" if ended == "finished" else
                f"stopped after {done} of {config.epochs} epochs in {seconds:.1f}s"]
@@ -179,6 +182,20 @@ def _train_into(output: RunOutput, loaded: Loaded, changes: dict[str, Any],
     written = ", ".join(str(out / f) for f in RUN_FILES)
     print(f"{'; '.join(summary)}; wrote {written}")
     return 130 if ended == "stopped" else 0
+
+
+class _StopWhenAsked(Callback):
+    """Stops training after the batch in which Ctrl+C was pressed. The signal handler only
+    sets `asked`: it runs between two bytecodes of the training thread, which may be
+    holding the control's lock, so it must take no lock itself."""
+
+    def __init__(self) -> None:
+        self.control = TrainingControl()
+        self.asked = False
+
+    def on_batch_end(self, trainer: Trainer, epoch: int, batch: int, logs: dict) -> None:
+        if self.asked:
+            self.control.stop()
 
 
 def _metric_columns(trainer: Trainer, history: History) -> dict[str, list]:

@@ -299,8 +299,8 @@ class Model:
             if key not in new and (key in self.weights or not optional):
                 problems.append(f"missing '{key}'")
         for key, value in new.items():
-            is_std = key.endswith("/std") and key.split("/")[0] in self.input_ids
-            problems += _value_problems(key, value, is_std)
+            problems += _value_problems(key, value, key.endswith("/std")
+                                        and key.split("/")[0] in self.input_ids)
             if key not in declared:
                 problems.append(f"unexpected '{key}' (no such node or weight in the graph)")
             elif tuple(np.shape(value)) != declared[key][0]:

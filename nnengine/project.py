@@ -40,7 +40,7 @@ from .bundle import metrics_to_json
 from .errors import FileFormatError, NNEngineError
 from .fileio import read_file_bytes, size_text, write_atomic
 from .graph import Graph
-from .run_card import FORMAT, VERSION, graph_sha256, run_card_json, versions
+from .run_card import graph_sha256, run_card
 from .serialization import decode_graph_text, graph_from_json, graph_to_json
 from .weights_io import weight_arrays, weights_from_bytes
 
@@ -106,7 +106,7 @@ def save_project(path: str | os.PathLike, project: Project) -> None:
             raise ValueError(f"run {r.name!r}: its snapshots take {size_text(len(r.snapshots))}"
                              f", over the budget of {size_text(SNAPSHOT_BUDGET, binary=True)}")
         folder = f"runs/{r.id}/"
-        members[folder + "run.json"] = run_card_json(r.card, f"{folder}run.json").encode()
+        members[folder + "run.json"] = metrics_to_json(r.card, f"{folder}run.json").encode()
         members[folder + "graph.json"] = graph_to_json(r.graph).encode("utf-8")
         members[folder + "weights.npz"] = _npz(r.weights)
         members[folder + "metrics.json"] = metrics_to_json(
@@ -258,11 +258,8 @@ def imported_card(graph: Graph, metrics: dict[str, Any]) -> dict[str, Any]:
         training = dict(graph.training)
     epochs = metrics.get("epochs") if isinstance(metrics.get("epochs"), list) else []
     test = metrics.get("test") if isinstance(metrics.get("test"), dict) else None
-    return {"format": FORMAT, "version": VERSION, "graph_sha256": graph_sha256(graph),
-            "dataset": {"name": training.get("dataset"), "sha256": None},
-            "seed": training.get("seed"), "training": training, "started": None,
-            "seconds": None, "epochs": len(epochs), "ended": None, "test": test,
-            "versions": versions()}
+    return run_card(graph, training, {"name": training.get("dataset"), "sha256": None},
+                    None, None, len(epochs), None, test)
 
 
 __all__ = [

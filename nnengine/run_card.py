@@ -1,134 +1,124 @@
-"""The run card (SPEC section 4): one small JSON file saying what a training run was, so a
-result can be traced to the graph, data and settings that made it.
+"""Run cards (SPEC section 4): what a training run was, in one small JSON object, and the
+structure hash that ties it to the graph it was trained on.
 
-    {"format": "nnengine.run", "version": 1, "graph_sha256": ..., "dataset": {"name": ...,
-     "sha256": ...}, "seed": ..., "training": {...}, "started": ISO 8601, "seconds": ...,
-     "epochs": ..., "ended": "finished" | "stopped" | "diverged" | "failed",
-     "test": {...}, "versions": {"nnengine": ..., "numpy": ..., "python": ...}}
+    {"format": "nnengine.run", "version": 1, "graph_sha256": ..., "dataset": {"name",
+     "sha256"}, "seed": ..., "training": {resolved settings}, "started": ISO 8601,
+     "seconds": ..., "epochs": ..., "ended": "finished" | "stopped" | "diverged" | "failed",
+     "test": {metrics}, "versions": {"nnengine", "numpy", "python"}}
 
-`graph_sha256` is the SHA-256 of the graph's structure in this canonical form, UTF-8:
-
-    {"edges":[[source,target,port],...],"nodes":[{"id":...,"params":{...},"type":...},...]}
-
-- nodes in the file's order (it fixes the order of several Inputs), each with its type and
-  its resolved params: the catalogue's defaults filled in, so leaving a parameter out and
-  writing its default give the same hash;
-- edges as [source, target, target_port], sorted;
-- numbers that are whole (3 and 3.0) written as integers, other numbers as Python's
-  shortest repr; keys sorted; no spaces (`json.dumps(..., sort_keys=True,
-  separators=(",", ":"), ensure_ascii=False)`).
-
-Positions, the name and the training block are not part of it; any parameter or edge is.
-`dataset.sha256` hashes the data as loaded (every array of the train and test splits:
-dtype, shape and bytes, in a fixed order), so the same samples give the same hash whatever
-file format carried them.
+Non-finite numbers are written as null (`bundle.metrics_to_json`).
 """
 from __future__ import annotations
 
+import datetime
 import hashlib
+import importlib.metadata
 import json
 import platform
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
-from .catalogue import layer_spec, layer_specs
+from .catalogue import LAYERS, _ensure_loaded
 from .datasets.base import Dataset
 from .graph import Graph
-from .json_text import finite_json
-from .training_config import TrainingConfig
 
-FORMAT = "nnengine.run"
-VERSION = 1
+RUN_FORMAT = "nnengine.run"
+RUN_VERSION = 1
 ENDINGS = ("finished", "stopped", "diverged", "failed")
 
 
-def graph_structure(graph: Graph) -> dict[str, Any]:
-    """The part of a graph that decides what it computes (see the module docstring)."""
-    known = {spec.type for spec in layer_specs()}
+def canonical_structure(graph: Graph) -> dict[str, Any]:
+    """The part of a graph its weights depend on, in one canonical form:
+
+        {"nodes": [{"id", "type", "params"}] sorted by id, with params resolved (every
+                   catalogue default filled in, values as the catalogue checks them),
+         "inputs": [the Input node ids in file order] (their order is the model's inputs'),
+         "edges": [{"source", "target", "port"}] sorted by (target, port, source)}
+
+    Positions, the graph's name and its training block are left out."""
+    _ensure_loaded()
     nodes = []
-    for node_id in graph.node_ids():
+    for node_id in sorted(graph.node_ids()):
         type_name = graph.type_of(node_id)
         params = graph.params_of(node_id)
-        if type_name in known:
-            resolved, problems = layer_spec(type_name).resolve(params)
-            params = params if problems else resolved
-        nodes.append({"id": node_id, "type": type_name, "params": _canonical(params)})
-    edges = sorted([s, t, int(port)] for s, t, port in graph.edges())
-    return {"edges": edges, "nodes": nodes}
+        if type_name in LAYERS:
+            resolved, _problems = LAYERS.get(type_name).resolve(params)
+            params = resolved
+        nodes.append({"id": node_id, "type": type_name, "params": _plain(params)})
+    edges = sorted(({"source": s, "target": t, "port": int(p)} for s, t, p in graph.edges()),
+                   key=lambda e: (e["target"], e["port"], e["source"]))
+    return {"nodes": nodes, "inputs": graph.input_ids(), "edges": edges}
 
 
 def graph_sha256(graph: Graph) -> str:
-    """SHA-256 (hex) of the graph's canonical structure."""
-    text = json.dumps(graph_structure(graph), sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False, allow_nan=False)
+    """SHA-256 (hex) of `canonical_structure(graph)` as compact JSON with sorted keys: moving
+    a node or renaming the graph keeps it; any parameter, node or edge change alters it."""
+    text = json.dumps(canonical_structure(graph), sort_keys=True, separators=(",", ":"),
+                      allow_nan=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _canonical(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _canonical(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_canonical(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+def dataset_sha256(x: Any, y: Any = None) -> str:
+    """SHA-256 of a data set's arrays (dtype, shape and bytes of each, in order)."""
+    h = hashlib.sha256()
+    for part in (x if isinstance(x, (list, tuple)) else [x]) + ([y] if y is not None else []):
+        a = np.ascontiguousarray(part)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
 
 
-def dataset_sha256(dataset: Dataset) -> str:
-    """SHA-256 (hex) of a data set's samples and labels, train then test split."""
-    digest = hashlib.sha256()
-    for features, labels in ((dataset.x_train, dataset.y_train),
-                             (dataset.x_test, dataset.y_test)):
-        if isinstance(features, dict):
-            arrays = [features[k] for k in sorted(features)]
-        elif isinstance(features, list):
-            arrays = list(features)
+def dataset_content_sha256(dataset: Dataset) -> str:
+    """SHA-256 of a data set as loaded: `dataset_sha256` over the training inputs (a dict
+    of inputs in the order of its keys, sorted), the training labels, then the same of the
+    test split; the same samples give the same hash whatever file carried them."""
+    parts: list[Any] = []
+    for x, y in ((dataset.x_train, dataset.y_train), (dataset.x_test, dataset.y_test)):
+        if isinstance(x, dict):
+            parts += [x[k] for k in sorted(x)]
         else:
-            arrays = [features]
-        for a in (*arrays, labels):
-            a = np.ascontiguousarray(a)
-            digest.update(f"{a.dtype.str}{list(a.shape)}".encode())
-            digest.update(a.data)
-    return digest.hexdigest()
+            parts += list(x) if isinstance(x, list) else [x]
+        parts.append(y)
+    return dataset_sha256(parts)
 
 
 def versions() -> dict[str, str]:
-    """The versions a run's numbers depend on."""
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
-        ours = version("nn-designer")
-    except PackageNotFoundError:  # running from a checkout that is not installed
-        ours = "unknown"
-    return {"nnengine": ours, "numpy": np.__version__, "python": platform.python_version()}
+        version = importlib.metadata.version("nn-designer")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    return {"nnengine": version, "numpy": np.__version__,
+            "python": platform.python_version()}
 
 
-def make_run_card(graph: Graph, dataset_name: str, dataset: Dataset | str,
-                  config: TrainingConfig, started: float, seconds: float, epochs: int,
-                  ended: str, test: dict[str, float] | None) -> dict[str, Any]:
-    """The run card of a run that began at `started` (seconds since the epoch, as from
-    `time.time()`), trained `epochs` epochs in `seconds` and ended as `ended`. `dataset`:
-    the data, or its `dataset_sha256` when that was computed elsewhere (the window's
-    training process)."""
-    if ended not in ENDINGS:
+def run_card(graph: Graph, training: dict[str, Any], dataset: dict[str, Any],
+             started: datetime.datetime | str | None, seconds: float | None, epochs: int,
+             ended: str | None, test: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A run card for `graph` trained with the resolved `training` settings on `dataset`
+    ({"name", "sha256"}); `ended` is one of ENDINGS (None: not known, e.g. imported)."""
+    if ended is not None and ended not in ENDINGS:
         raise ValueError(f"ended must be one of {', '.join(ENDINGS)}, received {ended!r}")
-    when = datetime.fromtimestamp(started, UTC).astimezone()
-    return {"format": FORMAT, "version": VERSION, "graph_sha256": graph_sha256(graph),
-            "dataset": {"name": dataset_name, "sha256": dataset if isinstance(dataset, str)
-                        else dataset_sha256(dataset)},
-            "seed": config.seed, "training": config.to_dict(),
-            "started": when.isoformat(timespec="seconds"), "seconds": round(seconds, 3),
-            "epochs": epochs, "ended": ended, "test": test, "versions": versions()}
+    if isinstance(started, datetime.datetime):
+        started = started.astimezone().isoformat(timespec="seconds")
+    return {"format": RUN_FORMAT, "version": RUN_VERSION, "graph_sha256": graph_sha256(graph),
+            "dataset": {"name": dataset.get("name"), "sha256": dataset.get("sha256")},
+            "seed": training.get("seed"), "training": _plain(dict(training)),
+            "started": started, "seconds": seconds, "epochs": int(epochs), "ended": ended,
+            "test": _plain(dict(test)) if test else None, "versions": versions()}
 
 
-def run_card_json(card: dict[str, Any], source: str = "run.json") -> str:
-    """The card as JSON text (non-finite numbers as null, with a warning naming `source`)."""
-    return finite_json(card, source, indent=2) + "\n"
+def _plain(value: Any) -> Any:
+    """JSON-able copy: tuples as lists, NumPy scalars as Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
-__all__ = ["ENDINGS", "FORMAT", "VERSION", "dataset_sha256", "graph_sha256",
-           "graph_structure", "make_run_card", "run_card_json", "versions"]
+__all__ = ["ENDINGS", "RUN_FORMAT", "RUN_VERSION", "canonical_structure",
+           "dataset_content_sha256", "dataset_sha256",
+           "graph_sha256", "run_card", "versions"]

@@ -33,12 +33,18 @@ class ProjectFiles:
         return len(self.store.unsaved)
 
     # --- opening --------------------------------------------------------------------------
-    def open(self, path: Path) -> bool:
-        """A .zip (project or model bundle) opens with its runs; False for anything else."""
-        if path.suffix.lower() != PROJECT_SUFFIX and not is_project(path):
-            return False
-        project = load_project(path)      # raises before the document changes
-        runs = [Run.from_project(r) for r in project.runs]
+    def reads(self, path: Path) -> bool:
+        """A .zip (project or model bundle) opens with its runs."""
+        return path.suffix.lower() == PROJECT_SUFFIX or is_project(path)
+
+    def read(self, path: Path) -> tuple[Project, list[Run]]:
+        """The project and its runs (plain data: this runs off the GUI thread); raises
+        before the document changes."""
+        project = load_project(path)
+        return project, [Run.from_project(r) for r in project.runs]
+
+    def apply(self, path: Path, found: tuple[Project, list[Run]]) -> None:
+        project, runs = found
         self.document.new(project.graph)
         self.document.set_path(path)
         if project.is_bundle:
@@ -46,7 +52,6 @@ class ProjectFiles:
                 run.name = f"from {path.name}"
         shown = next((r for r in runs if r.id == project.selected), None)
         self.store.reset(runs, shown)
-        return True
 
     # --- saving ---------------------------------------------------------------------------
     def save(self, path: Path, keep_runs: bool | None) -> Path | None:

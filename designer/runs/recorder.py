@@ -8,13 +8,14 @@ of the controller's curves and epoch records, so the controller's next run canno
 from __future__ import annotations
 
 import copy
+import datetime
 import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject
 
 from nnengine import Graph
-from nnengine.run_card import make_run_card
+from nnengine.run_card import run_card
 
 from ..training.mailbox import EpochHistory
 from ..training.metrics import SnapshotTimeline
@@ -77,9 +78,11 @@ class RunRecorder(QObject):
         graph = s.graph.copy()
         graph.training = c.config.to_dict()
         test = c.test_metrics if ended in ("finished", "stopped") else None
-        card = make_run_card(graph, c.config.dataset, c.run.dataset_sha256, c.config,
-                             s.started, time.monotonic() - s.began, len(c.metrics.epochs),
-                             ended, test)
+        started = datetime.datetime.fromtimestamp(s.started).astimezone()
+        card = run_card(graph, graph.training,
+                        {"name": c.config.dataset, "sha256": c.run.dataset_sha256}, started,
+                        round(time.monotonic() - s.began, 3), len(c.metrics.epochs), ended,
+                        test)
         history = EpochHistory(c.epoch_history.capacity)
         history.records = list(c.epoch_history.records)
         timeline = SnapshotTimeline(c.timeline.capacity)

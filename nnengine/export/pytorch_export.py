@@ -343,7 +343,8 @@ def _render(model, names, init, body, weights, helpers) -> str:
     args = [names[i] for i in model.input_ids]
     squash = _output_activation(model)
     out = names[model.output_id]
-    lines = [f'"""PyTorch version of the nnengine graph {graph.name!r}, written by nnengine.',
+    name = repr(graph.name).replace('"', '\\"')  # a name holding """ must not end a docstring
+    lines = [f'"""PyTorch version of the nnengine graph {name}, written by nnengine.',
              "", *_usage(model, cls, squash), '"""',
              "from __future__ import annotations", "", "import sys", "",
              "import numpy as np", "import torch"]
@@ -354,7 +355,7 @@ def _render(model, names, init, body, weights, helpers) -> str:
         if helper in helpers:
             lines += [HELPERS[helper].rstrip("\n"), ""]
     lines += ["", f"class {cls}(nn.Module):",
-              f'    """Layers are named after the node ids of {graph.name!r}."""', "",
+              f'    """Layers are named after the node ids of {name}."""', "",
               "    def __init__(self):", "        super().__init__()"]
     lines += [f"        {line}" for line in init] or ["        pass"]
     signature = ", ".join(["self", *args] + (["logits: bool = False"] if squash else []))

@@ -17,7 +17,7 @@ from nnengine.project import (
     load_project,
     save_project,
 )
-from nnengine.run_card import graph_sha256, make_run_card
+from nnengine.run_card import graph_sha256, run_card
 
 
 def mlp(name: str = "MLP") -> nn.Graph:
@@ -89,9 +89,9 @@ def trained_run(run_id: str, graph: nn.Graph, seed: int) -> ProjectRun:
     history = nn.fit(model, nn.load_dataset("xor"), epochs=2, batch_size=4, seed=seed,
                      loss="binary_cross_entropy")
     test = nn.evaluate(model, nn.load_dataset("xor"), loss="binary_cross_entropy")
-    card = make_run_card(graph, "xor", nn.load_dataset("xor"),
-                         nn.TrainingConfig(dataset="xor", seed=seed, epochs=2), 1.7e9, 1.5, 2,
-                         "finished", test)
+    card = run_card(graph, {"dataset": "xor", "seed": seed, "epochs": 2}, {"name": "xor",
+                    "sha256": "ab" * 32}, "2026-01-01T10:00:00+00:00", 1.5, 2, "finished",
+                    test)
     curves = {"x": np.linspace(0, 2, 7), "loss": np.arange(7, dtype=np.float32)}
     return ProjectRun(run_id, f"run {seed}", card, graph.copy(), model.get_weights(),
                       {"epochs": history.epochs, "test": test}, curves,

@@ -294,7 +294,7 @@ def test_bundle_round_trip(tmp_path):
     graph.set_position("n0", (100.0, 50.0))
     model = nn.compile_model(graph, seed=3)
     metrics = {"epochs": [{"epoch": 1, "loss": 0.5, "val_loss": float("nan")}]}
-    with pytest.warns(NonFiniteWarning, match="epochs\[0\].val_loss"):
+    with pytest.warns(NonFiniteWarning, match=r"epochs\[0\]\.val_loss"):
         nn.save_bundle(tmp_path / "m.zip", graph, model, metrics)
     bundle = nn.load_bundle(tmp_path / "m.zip")
     assert bundle.graph == graph
