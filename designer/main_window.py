@@ -32,13 +32,13 @@ from . import icons
 from .analyze_dialog import AnalyzeDialog
 from .backprop import install_backprop_tools
 from .canvas.export import export_picture
-from .layout import COLUMN_SPACING, ROW_SPACING, clear_offset
 from .canvas.view import CanvasView
 from .document import GraphDocument
 from .files import FileController, short
 from .gallery import Template, TemplateGallery, example_graph
 from .help import install_help
 from .inspector import Inspector
+from .layout import COLUMN_SPACING, ROW_SPACING, clear_offset
 from .model_io import install_model_io
 from .palette import Palette
 from .runs.actions import install_runs
