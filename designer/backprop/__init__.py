@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QDockWidget, QMenu
 
+from ..training.states import TRAINED
 from .context import ContextError, ToolContext, WeightsSource, build_context
 from .gradcheck_dialog import GradientCheckDialog
 from .init_preview import InitPreview
@@ -123,6 +124,19 @@ class BackpropTools(QObject):
         self.stepper.overlay.clear()
 
 
+def controller_weights(window: MainWindow) -> WeightsSource:
+    """The weights the training controller holds for this graph (a run's, or loaded), read
+    without waiting for a training process; None when it holds none that fit."""
+    def source() -> tuple[dict, str] | None:
+        controller = getattr(window, "training", None)
+        if controller is None or not controller.has_weights:
+            return None
+        origin = controller.weights_source
+        name = "the trained weights" if origin == TRAINED else f"the weights from {origin}"
+        return controller.current_weights(), name
+    return source
+
+
 def install_backprop_tools(window: MainWindow, weights_source: WeightsSource | None = None
                            ) -> BackpropTools:
-    return BackpropTools(window, weights_source)
+    return BackpropTools(window, weights_source or controller_weights(window))

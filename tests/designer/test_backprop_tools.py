@@ -148,3 +148,17 @@ def test_session_runs_without_a_window():
 
     session = StepperSession(build_context(graph()), "test", 3)
     assert isinstance(session.events[0], ForwardEvent)
+
+
+def test_tools_use_the_trained_weights_once_a_run_has_finished(window, qtbot):
+    from designer.training.states import TrainingState
+
+    window.document.set_training({"dataset": "iris", "epochs": 3, "seed": 0})
+    controller = window.training
+    window.actions["train"].trigger()
+    assert controller.wait(120_000) and controller.state == TrainingState.FINISHED
+    panel = started_stepper(window, qtbot)
+    assert "the trained weights" in panel.weights_label.text()
+    trained = controller.current_weights()
+    for key, w in panel.session.context.model.weights.items():
+        np.testing.assert_array_equal(w, trained[key])

@@ -114,8 +114,8 @@ def test_gradient_check_fails_on_a_broken_backward(monkeypatch):
     assert nn.gradient_check(model, xs, t, "cross_entropy").verdict == "pass"
     original = Dense.backward
 
-    def broken(self, w, ctx, dy):
-        dxs, grads = original(self, w, ctx, dy)
+    def broken(self, w, ctx, dy, *args, **kwargs):
+        dxs, grads = original(self, w, ctx, dy, *args, **kwargs)
         return dxs, {k: g * 1.1 for k, g in grads.items()}
 
     monkeypatch.setattr(Dense, "backward", broken)
