@@ -20,7 +20,7 @@ from nnengine.project import ProjectRun
 from nnengine.run_card import graph_sha256
 
 from ..training.mailbox import BatchRecord, EpochHistory, EpochRecord
-from ..training.metrics import MetricsStore, SnapshotTimeline
+from ..training.metrics import MetricsStore, SnapshotTimeline, format_duration
 from ..training.run_description import RunDescription
 from ..training.summary import Snapshot
 from . import codec
@@ -107,8 +107,11 @@ class Run:
 
     def summary(self) -> str:
         """One line for tooltips and messages."""
-        return (f"{self.name}: {self.dataset}, {self.epochs} epochs, {self.ended_text()}, "
-                f"best validation {self.best_validation_text()}, test {self.test_text()}")
+        seconds = self.card.get("seconds")
+        took = f" in {format_duration(seconds)}" if isinstance(seconds, (int, float)) else ""
+        return (f"{self.name}: {self.dataset}, {self.epochs} epochs{took}, seed "
+                f"{self.card.get('seed')}, {self.ended_text()}, best validation "
+                f"{self.best_validation_text()}, test {self.test_text()}")
 
     # --- project files ----------------------------------------------------------------------
     def to_project(self) -> ProjectRun:

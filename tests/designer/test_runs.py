@@ -362,3 +362,25 @@ def test_weights_loaded_after_an_edit_are_exported_not_refused(window, qtbot, di
     window.actions["export_npz"].trigger()
     out = nn.load_weights(tmp_path / "out.npz")
     np.testing.assert_array_equal(out["hidden/W"], edited.get_weights()["hidden/W"])
+
+
+def test_any_run_exports_as_it_was_trained_from_the_panel(window, qtbot, dialogs, tmp_path):
+    open_graph(window, template("xor", epochs=3))
+    train(window, qtbot)
+    run = window.runs.store.shown
+    window.document.set_param("hidden", "units", 7)         # the canvas moves on
+    dialogs.paths.append(str(tmp_path / "run1.zip"))
+    window.runs.panel.export_requested.emit(run.id, "bundle")
+    bundle = nn.load_bundle(tmp_path / "run1.zip")
+    assert graph_sha256(bundle.graph) == run.sha and bundle.graph.training == run.graph.training
+    for key, value in run.weights.items():
+        np.testing.assert_array_equal(bundle.weights[key], value)
+    assert bundle.metrics["epochs"] == run.metrics.epochs
+    dialogs.paths.append(str(tmp_path / "run1.npz"))
+    window.runs.panel.export_requested.emit(run.id, "weights")
+    assert set(nn.load_weights(tmp_path / "run1.npz")) == set(run.weights)
+    dialogs.paths.append(str(tmp_path / "run1.py"))
+    window.runs.panel.export_requested.emit(run.id, "pytorch")
+    source = (tmp_path / "run1.py").read_text()
+    compile(source, "run1.py", "exec")
+    assert "hidden" in source and (tmp_path / "run1.npz").exists()
