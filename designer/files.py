@@ -365,7 +365,11 @@ class FileController(QObject):
             self.autosaver.remove()
             return False
         self.document.new(graph)
-        self.document.set_path(found.original)
+        original = found.original
+        if original is not None and self.projects is not None and self.projects.reads(original):
+            original = None   # the recovery holds the graph alone: saving over the project
+            #                   file would drop its runs, so Save asks where
+        self.document.set_path(original)
         # Recovered work is unsaved work: the title shows it and closing asks first. The
         # recovery file stays until the user saves.
         self.document.mark_modified()

@@ -18,6 +18,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMessageBox
 
 import nnengine as nn
+import nnengine.project
 from nnengine.run_card import graph_sha256
 
 from .shell_fixtures import *
@@ -384,3 +385,18 @@ def test_any_run_exports_as_it_was_trained_from_the_panel(window, qtbot, dialogs
     source = (tmp_path / "run1.py").read_text()
     compile(source, "run1.py", "exec")
     assert "hidden" in source and (tmp_path / "run1.npz").exists()
+
+
+def test_recovered_work_of_a_project_never_saves_over_its_runs(window, qtbot, dialogs,
+                                                               tmp_path):
+    open_graph(window, template("xor", epochs=2))
+    train(window, qtbot)
+    dialogs.answers.append(B.Yes)
+    dialogs.paths.append(str(tmp_path / "p.json"))
+    window.actions["save_as"].trigger()
+    window.document.set_param("hidden", "units", 3)
+    assert window.files.autosaver.save_now()
+    dialogs.answers.append(B.Yes)                          # recover it
+    assert window.files.offer_recovery()
+    assert window.document.path is None                    # Save asks where
+    assert len(nn.project.load_project(tmp_path / "p.zip").runs) == 1
