@@ -32,15 +32,16 @@ from . import icons
 from .analyze_dialog import AnalyzeDialog
 from .backprop import install_backprop_tools
 from .canvas.export import export_picture
-from .layout import COLUMN_SPACING, ROW_SPACING, clear_offset
 from .canvas.view import CanvasView
 from .document import GraphDocument
 from .files import FileController, short
 from .gallery import Template, TemplateGallery, example_graph
 from .help import install_help
 from .inspector import Inspector
+from .layout import COLUMN_SPACING, ROW_SPACING, clear_offset
 from .model_io import install_model_io
 from .palette import Palette
+from .runs.actions import install_runs
 from .training.actions import install_training
 
 APP_NAME = "NN Designer"
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
         self.training_actions = install_training(self)
         self.model_io = install_model_io(self)
         self.backprop_tools = install_backprop_tools(self)
+        self.runs = install_runs(self)
         self._restore_layout()
         self._update_title()
         self._update_status()
@@ -112,7 +114,8 @@ class MainWindow(QMainWindow):
         a("new", "&New", lambda: self.files.new(), K.New, "new", "Start an empty graph")
         a("template", "New from &Template…", self.new_from_template, "Ctrl+Shift+N",
           "templates", "Start from an example network")
-        a("open", "&Open…", lambda: self.files.open(), K.Open, "open", "Open a graph file")
+        a("open", "&Open…", lambda: self.files.open(), K.Open, "open",
+          "Open a graph, project or model bundle")
         a("save", "&Save", self.files.save, K.Save, "save", "Save the graph")
         a("save_as", "Save &As…", lambda: self.files.save_as(), "Ctrl+Shift+S", "save_as",
           "Save the graph under a new name")

@@ -16,6 +16,7 @@ import numpy as np
 from nnengine import NNEngineError, Trainer
 from nnengine.catalogue import LOSSES
 from nnengine.diagnostics import PROBE_SIZE, diagnose, first_sources, layer_kinds
+from nnengine.run_card import dataset_content_sha256
 
 from .run_description import MAX_POINTS, WATCHED_TEST, RunDescription
 from .summary import Snapshot, boundary, plane_extent, predicted_classes, summarize
@@ -146,7 +147,7 @@ class Probe:
             default_split=self.default_split(), extent=self.extent, points=points,
             point_labels=labels, test_labels=test_labels,
             test_inputs=self.test_x[0] if self.test_x is not None else None,
-            watched_test=WATCHED_TEST)
+            watched_test=WATCHED_TEST, dataset_sha256=dataset_content_sha256(ds))
 
     def evaluate_test(self) -> dict[str, float] | None:
         if self.test_t is None:

@@ -45,3 +45,4 @@ class RunDescription:
     test_labels: np.ndarray | None = None
     test_inputs: np.ndarray | None = None
     watched_test: int = 0
+    dataset_sha256: str = ""                          # nnengine.run_card.dataset_content_sha256
