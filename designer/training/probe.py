@@ -23,6 +23,18 @@ PROBE_SEED = 7919   # the probe rows' own generator; the trainer's are never tou
 PREDICT_BATCH = 128  # small enough to stay in cache; faster than larger batches here
 
 
+def denoising_noise(trainer: Trainer) -> float | None:
+    """The training noise's stddev for a denoising autoencoder (one Input, a GaussianNoise
+    node, the input as target), else None."""
+    m = trainer.model
+    if trainer.config.target != "inputs" or len(m.input_ids) != 1:
+        return None
+    layers = m.analysis.layers
+    noise = [layers[n].config["stddev"] for n in m.analysis.order
+             if layers[n].spec.type == "GaussianNoise"]
+    return float(noise[0]) if noise else None
+
+
 class Probe:
     """Snapshot maker for one trainer. `sample` is (split, index), split "test" or "train"."""
 
@@ -56,6 +68,7 @@ class Probe:
             cfg.loss == "binary_cross_entropy" and model.output_shape == (1,))) \
             and cfg.target == "labels" and ds.is_classification \
             and len(model.output_shape) == 1
+        self.noise = denoising_noise(trainer)
         self.extent = None
         if ds.is_2d and self.classification and len(model.input_ids) == 1 \
                 and model.shapes[model.input_ids[0]] == (2,):
@@ -86,6 +99,9 @@ class Probe:
         """A copied, downsampled snapshot; `test` adds predictions on the test split."""
         m = self.model
         sx, st = self.sample(*sample)
+        if self.noise:  # a denoising autoencoder is shown cleaning a noisy copy of the sample
+            rng = np.random.default_rng([PROBE_SEED, int(sample[1])])
+            sx = [sx[0] + rng.normal(0, self.noise, sx[0].shape).astype(sx[0].dtype)]
         xs = [np.concatenate([a, p]) for a, p in zip(sx, self.probe_x)]
         ts = np.concatenate([st, self.probe_t.astype(st.dtype, copy=False)])
         with np.errstate(all="ignore"):
