@@ -15,6 +15,9 @@ import argparse
 import os
 import sys
 import time
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # one thread per run: --jobs runs side by side
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
