@@ -284,7 +284,7 @@ class Trainer:
                 loss, y, grads = rule(m, xb, yb, cfg.loss, cfg.l2, rng)
             else:
                 loss, y, grads = m.train_step_grads(xb, yb, cfg.loss, cfg.l2, rng,
-                                                    prepared=True)
+                                                    prepared=True, reuse=True)
             self.grad_squares = {k: float(np.vdot(g, g)) for k, g in grads.items()}
             sq = sum(self.grad_squares.values())
         if not (np.isfinite(loss) and np.isfinite(sq)):
