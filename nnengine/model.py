@@ -16,6 +16,7 @@ from .catalogue import LOSSES
 from .errors import ConfigError, DatasetError, GraphError, WeightsError
 from .graph import Graph
 from .layers.base import Layer, Shape
+from .layers.loss_terms import AddsLoss
 from .losses import fused_sigmoid_binary_cross_entropy, fused_softmax_cross_entropy
 from .validation import Analysis, analyze
 
@@ -70,6 +71,8 @@ class Model:
         self.regularized_keys = [
             f"{s.node_id}/{ws.name}" for s in self.steps for ws in s.layer.spec.weights
             if ws.regularized and f"{s.node_id}/{ws.name}" in weights]
+        self.loss_steps = [i for i, s in enumerate(self.steps) if isinstance(s.layer, AddsLoss)]
+        self.last_loss_terms: dict[str, float] = {}  # the last training step's added terms
 
     # --- running -------------------------------------------------------------------------
     @property
@@ -188,12 +191,40 @@ class Model:
         y, tape = self.forward(x, training=True, rng=rng, prepared=prepared)
         loss, g, skip = self.loss_and_grad(y, t, loss_name)
         grads, _ = self.backward(tape, g, skip_output=skip)
+        if self.loss_steps:
+            self.last_loss_terms = self.loss_terms(tape)
+            loss += sum(self.last_loss_terms.values())
         if l2:
             for key in self.regularized_keys:
                 w = self.weights[key]
                 loss += l2 * float(np.vdot(w, w))
                 grads[key] = grads[key] + (2.0 * l2) * w
         return loss, y, grads
+
+    def loss_terms(self, tape: Tape) -> dict[str, float]:
+        """The terms loss-adding layers (Sampling, ActivityRegularization) add for the batch
+        of `tape`, summed by term name ("kl", "activity"). Their gradients are already in
+        those layers' backward."""
+        terms: dict[str, float] = {}
+        for i in self.loss_steps:
+            layer = self.steps[i].layer
+            terms[layer.term] = terms.get(layer.term, 0.0) + layer.added_loss(tape.contexts[i])
+        return terms
+
+    def mean_loss_terms(self, x: Inputs, batch_size: int = 512) -> dict[str, float]:
+        """`loss_terms` in inference mode, averaged over the samples of `x` (validation and
+        test loss include them, as Keras's do)."""
+        if not self.loss_steps:
+            return {}
+        xs = self.as_inputs(x)
+        n = xs[0].shape[0]
+        totals: dict[str, float] = {}
+        for i in range(0, n, batch_size):
+            part = [a[i:i + batch_size] for a in xs]
+            _, tape = self.forward(part, prepared=True)
+            for term, value in self.loss_terms(tape).items():
+                totals[term] = totals.get(term, 0.0) + value * len(part[0])
+        return {term: total / max(n, 1) for term, total in totals.items()}
 
     def predict(self, x: Inputs, batch_size: int = 512) -> np.ndarray:
         """Inference-mode outputs for many samples, in batches to bound memory."""

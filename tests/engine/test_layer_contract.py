@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from nnengine.catalogue import layer_spec, layer_specs
+from nnengine.layers.loss_terms import AddsLoss
 from tests.engine.gradcheck import assert_close, numerical_gradient
 from tests.engine.layer_cases import Case, all_cases
 
@@ -90,8 +91,9 @@ def test_backward_matches_numerical_gradient(case):
 
     def loss():
         wc = {k: v.copy() for k, v in w.items()}  # running stats must not drift
-        y, _ = layer.forward(wc, xs, case.training, np.random.default_rng(5))
-        return float(np.sum(y * r))
+        y, ctx = layer.forward(wc, xs, case.training, np.random.default_rng(5))
+        added = layer.added_loss(ctx) if isinstance(layer, AddsLoss) else 0.0
+        return float(np.sum(y * r)) + added
 
     wc = {k: v.copy() for k, v in w.items()}
     _, ctx = layer.forward(wc, xs, case.training, np.random.default_rng(5))
