@@ -31,6 +31,7 @@ from .datasets import BUILTIN, is_builtin
 from .datasets.base import check_sample_array
 from .errors import GraphError, Problem, TrainingDiverged
 from .fileio import size_text, write_atomic
+from .layer_table import aligned
 from .serialization import save_graph
 from .trainer import Trainer, TrainingControl, evaluate
 from .weights_io import save_weights
@@ -48,12 +49,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         rows.append((node_id, graph.type_of(node_id), str(list(a.shapes[node_id])),
                      f"{a.param_count(node_id):,}"))
     rows.append(("total", "", "", f"{a.total_params:,}"))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    for i, row in enumerate(rows):
-        if i == len(rows) - 1:
-            print("  ".join("-" * w for w in widths))
-        cells = [row[c].ljust(widths[c]) for c in range(3)] + [row[3].rjust(widths[3])]
-        print("  ".join(cells).rstrip())
+    print(aligned(rows, numeric_from=3))
     cfg = loaded.config
     opt = dict(cfg.optimizer)
     opt_text = opt.pop("type", "adam")

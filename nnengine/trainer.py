@@ -249,7 +249,7 @@ class Trainer:
                 total_loss += loss * len(idx)
                 seen += len(idx)
                 logs = {"loss": loss, "batch_size": len(idx)}
-                if self.model.loss_steps:
+                if self.model.adds_loss:
                     logs.update(self.term_logs(loss, self.model.last_loss_terms))
                     for key in logs.keys() - {"loss", "batch_size"}:
                         term_totals[key] = term_totals.get(key, 0.0) + logs[key] * len(idx)
@@ -291,7 +291,7 @@ class Trainer:
                 loss, y, grads = rule(m, xb, yb, cfg.loss, cfg.l2, rng)
             else:
                 loss, y, grads = m.train_step_grads(xb, yb, cfg.loss, cfg.l2, rng,
-                                                    prepared=True)
+                                                    prepared=True, reuse=True)
             self.grad_squares = {k: float(np.vdot(g, g)) for k, g in grads.items()}
             sq = sum(self.grad_squares.values())
         if not (np.isfinite(loss) and np.isfinite(sq)):

@@ -10,9 +10,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..catalogue import LayerSpec, ParamSpec, WeightSpec, register_layer
+from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
-from .base import Layer
+from ..initializers import constant_from
+from .base import FRESH, Layer
 
 ALPHA_DEFAULTS = {"leaky_relu": 0.01, "elu": 1.0}
 """alpha used when the config leaves it as None ("the function's default")."""
@@ -169,11 +170,16 @@ class Activation(Layer):
             raise ShapeError("softmax needs at least one feature axis, received shape []")
         return tuple(shape)
 
-    def forward(self, w, xs, training, rng):
+    def forward(self, w, xs, training, rng, ws=FRESH):
         return FUNCTIONS[self.config["function"]].forward(xs[0], self.config)
 
-    def backward(self, w, saved, dy):
+    def backward(self, w, saved, dy, ws=FRESH, need_dx=True):
         return [FUNCTIONS[self.config["function"]].backward(dy, saved, self.config)], {}
+
+
+class PReLUContext(NamedTuple):
+    x: np.ndarray
+    positive: np.ndarray  # x > 0
 
 
 class PReLU(Layer):
@@ -189,25 +195,21 @@ class PReLU(Layer):
                              "received shape []; set shared to true")
         return tuple(shape)
 
-    def weight_shapes(self, input_shapes):
-        return {"alpha": (1,) if self.config["shared"] else (input_shapes[0][0],)}
-
-    def init_weights(self, input_shapes, rng, dtype):
-        shape = self.weight_shapes(input_shapes)["alpha"]
-        return {"alpha": np.full(shape, self.config["init_alpha"], dtype=dtype)}
+    def dims(self, input_shapes):
+        return {"features": input_shapes[0][0]} if input_shapes[0] else {}
 
     @staticmethod
     def _broadcast(alpha: np.ndarray, ndim: int) -> np.ndarray:
         # (C,) -> (1, C, 1, ...) so it lines up with axis 1 of the batch.
         return alpha.reshape((1, -1) + (1,) * (ndim - 2)) if ndim >= 2 else alpha
 
-    def forward(self, w, xs, training, rng):
+    def forward(self, w, xs, training, rng, ws=FRESH):
         x = xs[0]
         mask = x > 0
         alpha = self._broadcast(w["alpha"], x.ndim)
-        return np.where(mask, x, alpha * x), (x, mask)
+        return np.where(mask, x, alpha * x), PReLUContext(x, mask)
 
-    def backward(self, w, ctx, dy):
+    def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         x, mask = ctx
         alpha = self._broadcast(w["alpha"], x.ndim)
         dx = np.where(mask, dy, alpha * dy)
@@ -255,7 +257,7 @@ register_layer(LayerSpec(
         ParamSpec("shared", "bool", False,
                   help="One alpha for all features instead of one per feature/channel"),
     ),
-    weights=(WeightSpec("alpha"),),
+    weights=(Weight("alpha", ("features",), constant_from("init_alpha"), when="not shared"),
+             Weight("alpha", (1,), constant_from("init_alpha"), when="shared")),
     key_params=("shared",),
-    param_count_help="one alpha per feature/channel (axis 1), or 1 if shared",
 ))

@@ -7,22 +7,23 @@ from typing import NamedTuple
 import numpy as np
 
 from ..catalogue import LayerSpec, ParamSpec, register_layer
-from .loss_terms import AddsLoss
+from .base import FRESH, Layer
 
 
 class _Activity(NamedTuple):
     x: np.ndarray  # the input (N, ...), which the penalty is on
 
 
-class ActivityRegularization(AddsLoss):
+class ActivityRegularization(Layer):
     """y = x; adds l1·mean_n Σ|x| + l2·mean_n Σx² (mean over the batch, sum over the rest)."""
 
-    term = "activity"
+    adds_loss = True
+    loss_term = "activity"
 
     def output_shape(self, input_shapes):
         return tuple(input_shapes[0])
 
-    def forward(self, w, xs, training, rng):
+    def forward(self, w, xs, training, rng, ws=FRESH):
         return xs[0], _Activity(xs[0])
 
     def added_loss(self, ctx):
@@ -34,15 +35,22 @@ class ActivityRegularization(AddsLoss):
             total += l2 * float(np.vdot(x, x))
         return total / len(x)
 
-    def backward(self, w, ctx, dy):
+    def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         x, l1, l2 = ctx.x, self.config["l1"], self.config["l2"]
+        if not need_dx:
+            return [None], {}
         if not (l1 or l2):
             return [dy], {}
         scale = 1.0 / len(x)
-        dx = dy + (l1 * scale) * np.sign(x) if l1 else dy.copy()
+        dx = ws.empty("dx", dy.shape, dy.dtype)
+        if l1:
+            np.multiply(np.sign(x), l1 * scale, out=dx)
+            dx += dy
+        else:
+            np.copyto(dx, dy)
         if l2:
             dx += (2.0 * l2 * scale) * x
-        return [dx.astype(dy.dtype, copy=False)], {}
+        return [dx], {}
 
 
 register_layer(LayerSpec(

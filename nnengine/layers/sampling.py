@@ -9,7 +9,7 @@ import numpy as np
 
 from ..catalogue import LayerSpec, ParamSpec, register_layer
 from ..errors import ShapeError
-from .loss_terms import AddsLoss
+from .base import FRESH, Layer
 
 
 class _Draw(NamedTuple):
@@ -18,11 +18,12 @@ class _Draw(NamedTuple):
     spread: np.ndarray | None  # exp(logvar/2)·ε in training, None at inference (z = mean)
 
 
-class Sampling(AddsLoss):
+class Sampling(Layer):
     """mean, logvar: (N, ...) -> z: (N, ...). Training: z = mean + exp(logvar/2)·ε;
     inference: z = mean. Adds beta·KL, KL = −½·mean_n Σ(1 + logvar − mean² − exp(logvar))."""
 
-    term = "kl"
+    adds_loss = True
+    loss_term = "kl"
 
     def output_shape(self, input_shapes):
         mean, logvar = (tuple(s) for s in input_shapes)
@@ -32,29 +33,38 @@ class Sampling(AddsLoss):
                              code="shape_mismatch")
         return mean
 
-    def forward(self, w, xs, training, rng):
+    def forward(self, w, xs, training, rng, ws=FRESH):
         mean, logvar = xs
         if not training:
             return mean, _Draw(mean, logvar, None)
-        if rng is None:
-            rng = np.random.default_rng()
-        eps = rng.standard_normal(mean.shape).astype(mean.dtype, copy=False)
-        spread = np.exp(0.5 * logvar) * eps
-        return mean + spread, _Draw(mean, logvar, spread)
+        if rng is None:  # a silent unseeded draw would break reproducible runs
+            raise ValueError("Sampling needs a random generator in training mode")
+        spread = ws.empty("spread", mean.shape, mean.dtype)
+        spread[...] = rng.standard_normal(mean.shape)
+        spread *= np.exp(0.5 * logvar)
+        z = ws.empty("z", mean.shape, mean.dtype)
+        return np.add(mean, spread, out=z), _Draw(mean, logvar, spread)
 
     def added_loss(self, ctx):
         mean, logvar = ctx.mean, ctx.logvar
         kl = -0.5 * float(np.sum(1.0 + logvar - mean * mean - np.exp(logvar)))
         return self.config["beta"] * kl / len(mean)
 
-    def backward(self, w, ctx, dy):
+    def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
+        if not need_dx:
+            return [None, None], {}
         mean, logvar = ctx.mean, ctx.logvar
         k = self.config["beta"] / len(mean)
-        d_mean = dy + k * mean
-        d_logvar = (0.5 * k) * (np.exp(logvar) - 1.0)
+        d_mean = ws.empty("d_mean", dy.shape, dy.dtype)
+        np.multiply(mean, k, out=d_mean)
+        d_mean += dy
+        d_logvar = ws.empty("d_logvar", dy.shape, dy.dtype)
+        np.exp(logvar, out=d_logvar)
+        d_logvar -= 1.0
+        d_logvar *= 0.5 * k
         if ctx.spread is not None:
             d_logvar += 0.5 * dy * ctx.spread
-        return [d_mean.astype(dy.dtype, copy=False), d_logvar.astype(dy.dtype, copy=False)], {}
+        return [d_mean, d_logvar], {}
 
 
 register_layer(LayerSpec(

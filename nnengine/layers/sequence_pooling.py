@@ -8,7 +8,7 @@ import numpy as np
 
 from ..catalogue import LayerSpec, register_layer
 from ..errors import ShapeError
-from .base import Layer
+from .base import FRESH, Layer
 
 
 class _Steps(NamedTuple):
@@ -26,14 +26,18 @@ class GlobalAvgPool1D(Layer):
                 f"{list(shape)}; insert a Reshape before it", code="needs_reshape")
         return (shape[1],)
 
-    def forward(self, w, xs, training, rng):
+    def forward(self, w, xs, training, rng, ws=FRESH):
         x = xs[0]
-        return x.mean(axis=1), _Steps(x.shape)
+        y = ws.empty("y", (x.shape[0], x.shape[2]), x.dtype)
+        return np.mean(x, axis=1, out=y), _Steps(x.shape)
 
-    def backward(self, w, ctx, dy):
+    def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
+        if not need_dx:
+            return [None], {}
         n, steps, features = ctx.shape
-        dx = np.broadcast_to((dy * (1.0 / steps))[:, None, :], (n, steps, features))
-        return [np.ascontiguousarray(dx)], {}
+        dx = ws.empty("dx", (n, steps, features), dy.dtype)
+        np.multiply(dy[:, None, :], 1.0 / steps, out=dx)
+        return [dx], {}
 
 
 register_layer(LayerSpec(
