@@ -35,8 +35,10 @@ from .canvas.layout import COLUMN_SPACING, ROW_SPACING, clear_offset
 from .canvas.view import CanvasView
 from .document import GraphDocument
 from .files import FileController
-from .gallery import Template, TemplateGallery, example_graph
+from .gallery import EXAMPLE, TemplateGallery, example_graph
 from .help import install_help
+from .lesson_panel import LessonText
+from .lessons import Card, card_for_path
 from .inspector import Inspector
 from .model_io import install_model_io
 from .palette import Palette
@@ -64,6 +66,10 @@ class MainWindow(QMainWindow):
                                           Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self.add_dock("inspector", "Inspector", self.inspector,
                                             Qt.DockWidgetArea.RightDockWidgetArea)
+        self.lesson = LessonText()
+        self.lesson_dock = self.add_dock("lesson", "Lesson", self.lesson,
+                                         Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.splitDockWidget(self.palette_dock, self.lesson_dock, Qt.Orientation.Vertical)
         self.files = FileController(self.document, self.settings, self, recovery_dir)
         self.actions: dict[str, QAction] = {}
         self._paste_in_place = False
@@ -216,6 +222,8 @@ class MainWindow(QMainWindow):
         self.palette.layer_activated.connect(self.add_layer_after_selection)
         self.palette.loss_chosen.connect(self.set_loss)
         self.files.opened.connect(lambda: QTimer.singleShot(0, self.view.fit_all))
+        # A template file opened by path shows its lesson; any other graph none.
+        self.files.opened.connect(lambda: self.show_lesson(card_for_path(self.document.path)))
         self._update_edit_actions()
 
     # --- title and status ----------------------------------------------------------------
@@ -371,11 +379,20 @@ class MainWindow(QMainWindow):
         gallery = TemplateGallery(self)
         if gallery.exec() != QDialog.DialogCode.Accepted or gallery.chosen() is None:
             return False
-        return self.files.new(gallery.chosen().graph())
+        return self.open_lesson(gallery.chosen())
 
-    def open_lesson(self, template: Template) -> bool:
-        """Help ▸ Lessons: open a teaching template as a new graph."""
-        return self.files.new(template.graph())
+    def open_lesson(self, card: Card) -> bool:
+        """A new graph from a lesson card (the gallery, Help ▸ Lessons), its lesson shown
+        beside the canvas."""
+        if not self.files.new(card.graph()):
+            return False
+        self.show_lesson(card)
+        return True
+
+    def show_lesson(self, card: Card | None) -> None:
+        self.lesson.show_card(card)
+        if card is not None:
+            self.lesson_dock.show()
 
     def analyze(self) -> AnalyzeDialog:
         dialog = AnalyzeDialog(self.document, self)
@@ -410,6 +427,7 @@ class MainWindow(QMainWindow):
             self.show_message(f"The example could not be loaded: {e}")
             return
         self.document.new(graph)
+        self.show_lesson(card_for_path(EXAMPLE))
         QTimer.singleShot(0, self.view.fit_all)
 
     def _fill_recent_menu(self) -> None:

@@ -34,6 +34,7 @@ from .fileio import size_text, write_atomic
 from .layer_table import aligned
 from .serialization import save_graph
 from .trainer import Trainer, TrainingControl, evaluate
+from .training_config import TrainingConfig
 from .weights_io import save_weights
 
 # --- validate ------------------------------------------------------------------------------
@@ -103,8 +104,11 @@ def training_overrides(loaded: Loaded, args: argparse.Namespace) -> dict[str, An
 
 def cmd_train(args: argparse.Namespace) -> int:
     loaded = load_checked(args.graph)
-    changes = training_overrides(loaded, args)
     with reading(args.graph):
+        if args.dataset is not None:  # the keys the file leaves out follow the new data set
+            loaded.config = TrainingConfig.from_dict({**loaded.graph.training,
+                                                      "dataset": args.dataset})
+        changes = training_overrides(loaded, args)
         config = loaded.config.replace(**changes)
     check_memory(loaded, 4, "training it (weights, gradients, optimizer state)")
     out = Path(args.out)

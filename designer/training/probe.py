@@ -24,6 +24,18 @@ PROBE_SEED = 7919   # the probe rows' own generator; the trainer's are never tou
 PREDICT_BATCH = 128  # small enough to stay in cache; faster than larger batches here
 
 
+def denoising_noise(trainer: Trainer) -> float | None:
+    """The training noise's stddev for a denoising autoencoder (one Input, a GaussianNoise
+    node, the input as target), else None."""
+    m = trainer.model
+    if trainer.config.target != "inputs" or len(m.input_ids) != 1:
+        return None
+    layers = m.analysis.layers
+    noise = [layers[n].config["stddev"] for n in m.analysis.order
+             if layers[n].spec.type == "GaussianNoise"]
+    return float(noise[0]) if noise else None
+
+
 def class_labels(t: np.ndarray) -> np.ndarray:
     """Class labels (N,) from prepared targets: labels, or one-hot rows (the one_hot target)."""
     return t.argmax(axis=1) if t.ndim == 2 else t
@@ -63,6 +75,7 @@ class Probe:
                                    and model.output_shape == (1,))) \
             and cfg.target != "inputs" and ds.is_classification \
             and len(model.output_shape) == 1
+        self.noise = denoising_noise(trainer)
         self.extent = None
         if ds.is_2d and self.classification and len(model.input_ids) == 1 \
                 and model.shapes[model.input_ids[0]] == (2,):
@@ -94,6 +107,9 @@ class Probe:
         of the test split (all of them when it is at least the split's size)."""
         m = self.model
         sx, st = self.sample(*sample)
+        if self.noise:  # a denoising autoencoder is shown cleaning a noisy copy of the sample
+            rng = np.random.default_rng([PROBE_SEED, int(sample[1])])
+            sx = [sx[0] + rng.normal(0, self.noise, sx[0].shape).astype(sx[0].dtype)]
         xs = [np.concatenate([a, p]) for a, p in zip(sx, self.probe_x)]
         ts = np.concatenate([st, self.probe_t.astype(st.dtype, copy=False)])
         with np.errstate(all="ignore"):

@@ -108,7 +108,7 @@ def test_standardized_input_exports_as_sub_div():
     check_imported(graph, weights, model, xs)
 
 
-@pytest.mark.parametrize("name", ["digits_cnn", "residual_cnn", "digits_mlp",
+@pytest.mark.parametrize("name", ["digits_cnn", "deep_residual", "digits_mlp",
                                   "denoising_autoencoder"])
 def test_untagged_file_is_read_operator_by_operator(name):
     paths = [p for p in graph_files() if p.stem == name]
