@@ -31,7 +31,7 @@ from nnengine import Graph
 from . import icons
 from .analyze_dialog import AnalyzeDialog
 from .canvas.export import export_picture
-from .canvas.layout import COLUMN_SPACING, ROW_SPACING, clear_offset
+from .layout import COLUMN_SPACING, ROW_SPACING, clear_offset
 from .canvas.view import CanvasView
 from .document import GraphDocument
 from .files import FileController

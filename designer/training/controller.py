@@ -64,7 +64,7 @@ class TrainingController(WeightsMixin, DispatchMixin, QObject):
 
     def __init__(self, document: Any = None, graph: Graph | None = None,
                  parent: QObject | None = None, refresh_hz: float = 30.0,
-                 snapshot_hz: float = 5.0, snapshot_share: float = 0.03,
+                 snapshot_hz: float = 6.0, snapshot_share: float = 0.03,
                  stuck_after: float = STUCK_AFTER):
         super().__init__(parent)
         self.document = document
@@ -253,6 +253,14 @@ class TrainingController(WeightsMixin, DispatchMixin, QObject):
             self._command(Command.SAMPLE, self.sample)
         elif self.run is not None or self.has_weights:
             self._publish_snapshot(self._local_snapshot(test=False))
+
+    def count_whole_test_split(self) -> None:
+        """A snapshot with predictions on every test sample (while training runs the live
+        confusion matrix counts only the first `RunDescription.watched_test`)."""
+        if self.is_active:
+            self._command(Command.WHOLE_TEST)
+        elif self.run is not None or self.has_weights:
+            self._publish_snapshot(self._local_snapshot(test=True))
 
     # --- internals ------------------------------------------------------------------------
     def _command(self, command: Command, payload: Any = None) -> None:

@@ -1,10 +1,11 @@
-"""What crosses from the training thread to the GUI: small, copied, downsampled records.
+"""What a snapshot sends from the training process to the window: small, copied,
+downsampled records.
 
-The worker turns `Model.inspect` output on a probe batch (row 0 = the sample under
+The training process turns `Model.inspect` output on a probe batch (row 0 = the sample under
 inspection) into a `Snapshot`: histograms instead of raw values, the chosen sample's unit
 values capped at `MAX_UNITS`, its feature maps capped at `MAX_CHANNELS`, gradient norms as
-floats. Every array here is a fresh copy, so the GUI never touches an array the trainer
-writes to. Pure NumPy (no Qt), so it is cheap to test.
+floats. Small, so a message carries it quickly; fresh copies, so a snapshot taken in the
+window never shares an array with a model. Pure NumPy (no Qt), so it is cheap to test.
 """
 from __future__ import annotations
 
