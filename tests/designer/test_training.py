@@ -185,8 +185,8 @@ def test_reconstruction_for_an_autoencoder(qtbot, run):
 def test_denoising_shows_noisy_input_output_and_clean_target(qtbot, run):
     c, dash = run(template("denoising_autoencoder", epochs=8))
     c.start()
-    assert c.wait(60_000) and c.state == states.FINISHED
-    dash.show_node(c.model.output_id)
+    assert c.wait(60_000) and c.state == TrainingState.FINISHED
+    dash.show_node(c.run.output_id)
     view = dash.reconstruction
     view.refresh()
     shown = [view.input_image.image, view.output_image.image, view.target_image.image]
