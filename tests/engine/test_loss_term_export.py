@@ -4,10 +4,8 @@ only: there both layers are the identity on their first input, checked with ever
 test_onnx_export.) Skipped where torch is missing (CI), as the other PyTorch tests are."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-import nnengine as nn
 from tests.engine.builders import sequential
 from tests.engine.export_cases import perturbed_model, sample_inputs
 from tests.engine.test_loss_terms import tiny_vae
