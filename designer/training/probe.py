@@ -18,6 +18,7 @@ from nnengine.catalogue import LOSSES
 from nnengine.diagnostics import PROBE_SIZE, diagnose, first_sources, layer_kinds
 from nnengine.run_card import dataset_content_sha256
 
+from .lesson_views import LessonViews
 from .run_description import MAX_POINTS, WATCHED_TEST, RunDescription
 from .summary import Snapshot, boundary, plane_extent, predicted_classes, summarize
 
@@ -81,6 +82,8 @@ class Probe:
         if ds.is_2d and self.classification and len(model.input_ids) == 1 \
                 and model.shapes[model.input_ids[0]] == (2,):
             self.extent = plane_extent(np.asarray(ds.x_train, dtype=np.float64))
+        self.lesson_views = LessonViews(model, trainer.x_train, trainer.y_train,
+                                        ds.vocabulary, not ds.is_classification)
 
     # --- samples ---------------------------------------------------------------------------
     def split_size(self, split: str) -> int:
@@ -125,7 +128,7 @@ class Probe:
         snap = Snapshot(step, epoch, batch, x, (sample[0], int(sample[1])), layers,
                         output=np.array(out[0], dtype=np.float32),
                         sample_input=np.array(sx[0][0]), target=np.array(st[0]),
-                        alarms=alarms, order=self.order)
+                        alarms=alarms, order=self.order, extras=self.lesson_views.extras())
         with np.errstate(all="ignore"):
             if with_boundary and self.extent is not None:
                 snap.boundary = boundary(lambda p: m.predict(p, PREDICT_BATCH), self.extent,
@@ -163,7 +166,8 @@ class Probe:
             default_split=self.default_split(), extent=self.extent, points=points,
             point_labels=labels, test_labels=test_labels,
             test_inputs=self.test_x[0] if self.test_x is not None else None,
-            watched_test=WATCHED_TEST, dataset_sha256=dataset_content_sha256(ds))
+            watched_test=WATCHED_TEST, dataset_sha256=dataset_content_sha256(ds),
+            **self.lesson_views.describe())
 
     def evaluate_test(self) -> dict[str, float] | None:
         if self.test_t is None:

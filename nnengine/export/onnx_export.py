@@ -225,6 +225,16 @@ def _global_avg_pool(e: Emitter, n: NodeView) -> None:
     e.op("Flatten", [e.op("GlobalAveragePool", [n.inputs[0]])], e.out, axis=1)
 
 
+def _global_avg_pool_1d(e: Emitter, n: NodeView) -> None:
+    e.op("ReduceMean", [n.inputs[0]], e.out, axes=[1], keepdims=0)
+
+
+def _first_input(e: Emitter, n: NodeView) -> None:
+    """Inference form of Sampling (z = mean) and ActivityRegularization (y = x): their
+    random draw and loss terms exist only in training, which ONNX does not hold."""
+    e.op("Identity", [n.inputs[0]], e.out)
+
+
 def _batch_norm(e: Emitter, n: NodeView) -> None:
     inputs = [n.inputs[0]] + [e.weight(n, w) for w in ("gamma", "beta", "running_mean",
                                                        "running_var")]
@@ -312,6 +322,9 @@ CONVERTERS: dict[str, Converter] = {
     "MaxPool2D": _pool("MaxPool"),
     "AvgPool2D": _pool("AveragePool"),
     "GlobalAvgPool2D": _global_avg_pool,
+    "GlobalAvgPool1D": _global_avg_pool_1d,
+    "ActivityRegularization": _first_input,
+    "Sampling": _first_input,
     "BatchNorm": _batch_norm,
     "Add": _add,
     "Concatenate": _concatenate,
