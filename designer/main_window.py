@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QDockWidget,
+    QFileDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -24,22 +25,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+import nnengine
 from nnengine import Graph
 
 from . import icons
-from .canvas.layout import COLUMN_SPACING, ROW_SPACING
+from .analyze_dialog import AnalyzeDialog
+from .backprop import install_backprop_tools
+from .canvas.export import export_picture
 from .canvas.view import CanvasView
 from .document import GraphDocument
-from .files import FileController
-from .gallery import TemplateGallery, example_graph
+from .files import FileController, short
+from .gallery import EXAMPLE, TemplateGallery, example_graph
+from .help import install_help
 from .inspector import Inspector
+from .layout import COLUMN_SPACING, ROW_SPACING, clear_offset
+from .lesson_panel import LessonText
+from .lessons import Card, card_for_path
 from .model_io import install_model_io
 from .palette import Palette
+from .runs.actions import install_runs
 from .training.actions import install_training
 
 APP_NAME = "NN Designer"
 FRAGMENT_MIME = "application/x-nnengine-fragment"
-PASTE_STEP = 40.0
 STATUS_TIMEOUT_MS = 6000
 
 
@@ -59,9 +67,13 @@ class MainWindow(QMainWindow):
                                           Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self.add_dock("inspector", "Inspector", self.inspector,
                                             Qt.DockWidgetArea.RightDockWidgetArea)
+        self.lesson = LessonText()
+        self.lesson_dock = self.add_dock("lesson", "Lesson", self.lesson,
+                                         Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.splitDockWidget(self.palette_dock, self.lesson_dock, Qt.Orientation.Vertical)
         self.files = FileController(self.document, self.settings, self, recovery_dir)
         self.actions: dict[str, QAction] = {}
-        self._paste_count = 0
+        self._paste_in_place = False
         self._create_actions()
         self._create_menus()
         self._create_tool_bar()
@@ -69,6 +81,8 @@ class MainWindow(QMainWindow):
         self._connect()
         self.training_actions = install_training(self)
         self.model_io = install_model_io(self)
+        self.backprop_tools = install_backprop_tools(self)
+        self.runs = install_runs(self)
         self._restore_layout()
         self._update_title()
         self._update_status()
@@ -106,7 +120,8 @@ class MainWindow(QMainWindow):
         a("new", "&New", lambda: self.files.new(), K.New, "new", "Start an empty graph")
         a("template", "New from &Template…", self.new_from_template, "Ctrl+Shift+N",
           "templates", "Start from an example network")
-        a("open", "&Open…", lambda: self.files.open(), K.Open, "open", "Open a graph file")
+        a("open", "&Open…", lambda: self.files.open(), K.Open, "open",
+          "Open a graph, project or model bundle")
         a("save", "&Save", self.files.save, K.Save, "save", "Save the graph")
         a("save_as", "Save &As…", lambda: self.files.save_as(), "Ctrl+Shift+S", "save_as",
           "Save the graph under a new name")
@@ -131,6 +146,10 @@ class MainWindow(QMainWindow):
         a("zoom_in", "Zoom &In", lambda: self._zoom(1.25), [K.ZoomIn, "Ctrl+="], "zoom_in",
           "Zoom in")
         a("zoom_out", "Zoom &Out", lambda: self._zoom(0.8), K.ZoomOut, "zoom_out", "Zoom out")
+        a("export_picture", "Export Graph &Picture…", self.export_picture, "Ctrl+Shift+E",
+          None, "Save the graph, or the selected layers, as a PNG or SVG picture")
+        a("analyze", "&Analyze…", self.analyze, "Ctrl+I", None,
+          "A table of every layer: output shape, parameters, multiply-adds, memory")
         a("about", f"&About {APP_NAME}", self.about)
         for action in self.actions.values():
             # Shortcuts work wherever focus is in this window (line edits still take their
@@ -149,6 +168,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.actions["save"])
         file_menu.addAction(self.actions["save_as"])
+        file_menu.addAction(self.actions["export_picture"])
         file_menu.addSeparator()
         file_menu.addAction(self.actions["quit"])
         edit = bar.addMenu("&Edit")
@@ -163,9 +183,11 @@ class MainWindow(QMainWindow):
         for key in ("fit", "zoom_in", "zoom_out"):
             view.addAction(self.actions[key])
         view.addSeparator()
+        view.addAction(self.actions["analyze"])
+        view.addSeparator()
         self.view_menu = view
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.actions["about"])
+        self.help_menu = bar.addMenu("&Help")
+        install_help(self)
 
     def _create_tool_bar(self) -> None:
         bar = QToolBar("Tool bar", self)
@@ -201,13 +223,16 @@ class MainWindow(QMainWindow):
         self.view.status_message.connect(self.show_message)
         self.view.node_activated.connect(self._node_activated)
         self.palette.layer_activated.connect(self.add_layer_after_selection)
+        self.palette.loss_chosen.connect(self.set_loss)
         self.files.opened.connect(lambda: QTimer.singleShot(0, self.view.fit_all))
+        # A template file opened by path shows its lesson; any other graph none.
+        self.files.opened.connect(lambda: self.show_lesson(card_for_path(self.document.path)))
         self._update_edit_actions()
 
     # --- title and status ----------------------------------------------------------------
     def _update_title(self) -> None:
-        where = self.document.path.name if self.document.path else "not saved"
-        self.setWindowTitle(f"{self.document.graph.name} — {where}[*] — {APP_NAME}")
+        where = short(self.document.path.name) if self.document.path else "not saved"
+        self.setWindowTitle(f"{short(self.document.graph.name)} — {where}[*] — {APP_NAME}")
         self.setWindowModified(self.document.is_modified)
 
     def _update_status(self) -> None:
@@ -239,23 +264,44 @@ class MainWindow(QMainWindow):
     def _refused(self, fallback: str) -> None:
         self.show_message(self.document.last_error or fallback)
 
-    def add_layer_after_selection(self, type_name: str) -> str | None:
-        """Add a layer right of the selected node and connect it, as one undo step; with
-        nothing selected, add it unconnected in the middle of the view."""
+    def add_layer_after_selection(self, type_name: str,
+                                  params: dict | None = None) -> str | None:
+        """Add a layer after the selected node, or after the current output when nothing is
+        selected, connected, as one undo step: into its connection when it feeds exactly
+        one layer, else to its right. Selects the new layer and scrolls it into view."""
+        doc = self.document
         selected = self.view.selected_node_ids()
-        anchor = selected[-1] if selected else None
-        if anchor is not None:
-            x, y = self.document.position(anchor)
+        sinks = doc.graph.sinks()
+        anchor = selected[-1] if selected else (doc.analysis.output_id
+                                                or (sinks[-1] if sinks else None))
+        try:
+            is_input = nnengine.layer_spec(type_name).is_input
+        except KeyError:
+            is_input = False
+        after = list(doc.graph.nx.successors(anchor)) if anchor and not is_input else []
+        if len(after) == 1:
+            return self.view.insert_on_edge(type_name, (anchor, after[0]), params)
+        if anchor is not None and not is_input:
+            x, y = doc.position(anchor)
             position = self._free_spot(x + COLUMN_SPACING, y)
         else:
             centre = self.view.mapToScene(self.view.viewport().rect().center())
             position = self._free_spot(centre.x() - 100, centre.y() - 40)
-        node_id = self.document.add_node(type_name, position, connect_from=anchor)
+        node_id = doc.add_node(type_name, position, params,
+                               connect_from=None if is_input else anchor)
         if node_id is None:
             self._refused(f"cannot add {type_name}")
             return None
         self.view.select_nodes([node_id])
+        self.view.reveal([node_id])
         return node_id
+
+    def set_loss(self, loss: str) -> None:
+        """A loss chosen in the palette: train with it (one undo step), shown in Training."""
+        if self.document.set_training({**self.document.graph.training, "loss": loss}):
+            self.training_dock.show()
+            self.training_dock.raise_()
+            self.show_message(f"Training loss set to {loss}")
 
     def _free_spot(self, x: float, y: float) -> tuple[float, float]:
         """(x, y), or the first place below it that no node occupies."""
@@ -282,7 +328,7 @@ class MainWindow(QMainWindow):
         mime.setData(FRAGMENT_MIME, QByteArray(json.dumps(fragment).encode("utf-8")))
         mime.setText(json.dumps(fragment, indent=2))
         QApplication.clipboard().setMimeData(mime)
-        self._paste_count = 0
+        self._paste_in_place = False
         n = len(fragment["nodes"])
         self.show_message(f"Copied {n} layer{'s' if n != 1 else ''}")
         return True
@@ -290,7 +336,7 @@ class MainWindow(QMainWindow):
     def cut(self) -> None:
         if self.copy():
             self.delete_selection()
-            self._paste_count = -1  # the first paste after a cut goes back in place
+            self._paste_in_place = True  # the first paste after a cut goes back in place
 
     def paste(self) -> list[str]:
         mime = QApplication.clipboard().mimeData()
@@ -302,13 +348,16 @@ class MainWindow(QMainWindow):
         except (ValueError, UnicodeDecodeError):
             self.show_message("The clipboard's layers cannot be read")
             return []
-        self._paste_count += 1
-        step = PASTE_STEP * self._paste_count
-        ids = self.document.paste(fragment, (step, step))
+        offset = (0.0, 0.0) if self._paste_in_place else clear_offset(
+            [self.document.position(n) for n in self.document.graph.node_ids()],
+            _fragment_positions(fragment))
+        ids = self.document.paste(fragment, offset)
         if not ids:
             self._refused("nothing to paste")
             return []
+        self._paste_in_place = False
         self.view.select_nodes(ids)
+        self.view.reveal(ids)
         return ids
 
     def duplicate(self) -> list[str]:
@@ -333,7 +382,45 @@ class MainWindow(QMainWindow):
         gallery = TemplateGallery(self)
         if gallery.exec() != QDialog.DialogCode.Accepted or gallery.chosen() is None:
             return False
-        return self.files.new(gallery.chosen().graph())
+        return self.open_lesson(gallery.chosen())
+
+    def open_lesson(self, card: Card) -> bool:
+        """A new graph from a lesson card (the gallery, Help ▸ Lessons), its lesson shown
+        beside the canvas."""
+        if not self.files.new(card.graph()):
+            return False
+        self.show_lesson(card)
+        return True
+
+    def show_lesson(self, card: Card | None) -> None:
+        self.lesson.show_card(card)
+        if card is not None:
+            self.lesson_dock.show()
+
+    def analyze(self) -> AnalyzeDialog:
+        dialog = AnalyzeDialog(self.document, self)
+        dialog.show()
+        return dialog
+
+    def export_picture(self, path: str | None = None) -> bool:
+        """The graph, or the selected layers when there are some, as PNG or SVG."""
+        ids = self.view.selected_node_ids()
+        what = "the selected layers" if ids else "the graph"
+        if path is None:
+            path, chosen = QFileDialog.getSaveFileName(
+                self, f"Export {what} as a picture", self.document.graph.name,
+                "PNG image (*.png);;SVG drawing (*.svg)")
+            if path and not path.lower().endswith((".png", ".svg")):
+                path += ".svg" if "svg" in chosen else ".png"
+        if not path:
+            return False
+        try:
+            written = export_picture(self.view.scene(), path, ids or None)
+        except (OSError, ValueError) as e:
+            self.show_message(f"Could not export the picture: {e}")
+            return False
+        self.show_message(f"Saved {what} to {written}")
+        return True
 
     def open_example(self) -> None:
         """Show the built-in example (first start without a file)."""
@@ -343,6 +430,7 @@ class MainWindow(QMainWindow):
             self.show_message(f"The example could not be loaded: {e}")
             return
         self.document.new(graph)
+        self.show_lesson(card_for_path(EXAMPLE))
         QTimer.singleShot(0, self.view.fit_all)
 
     def _fill_recent_menu(self) -> None:
@@ -395,6 +483,18 @@ class MainWindow(QMainWindow):
         # No selection left to announce while the scene's items are destroyed with the window.
         self.view.scene().clearSelection()
         event.accept()
+
+
+def _fragment_positions(fragment: object) -> list[tuple[float, float]]:
+    """The positions in a clipboard fragment, skipping any that cannot be read."""
+    out = []
+    for node in fragment.get("nodes", []) if isinstance(fragment, dict) else []:
+        try:
+            x, y = node.get("position") or (0.0, 0.0)
+            out.append((float(x), float(y)))
+        except (AttributeError, TypeError, ValueError):
+            continue
+    return out
 
 
 def _short_dir(path: Path) -> str:

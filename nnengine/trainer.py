@@ -144,6 +144,8 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.control = control or TrainingControl()
         self.optimizer = make_optimizer(config.optimizer)
+        if hasattr(self.optimizer, "check_model"):  # a rule for one kind of network only
+            self.optimizer.check_model(model)
         self.history = History()
         self.batches_per_epoch = 0
         self.epoch = 0
@@ -174,10 +176,25 @@ class Trainer:
                     m.set_input_scaling(input_id, mean, np.where(std > 0, std, 1.0))
 
     def targets(self, x: Features, y: np.ndarray) -> np.ndarray:
-        """What the model learns to output: the labels, or (autoencoders) the input itself."""
+        """What the model learns to output: the labels, the labels as one-hot vectors (for
+        mse on classes), or (autoencoders) the input itself."""
         if self.config.target == "inputs":
             return self.model.as_inputs(x)[0]
+        if self.config.target == "one_hot":
+            classes = int(np.prod(self.model.output_shape))
+            y = np.asarray(y)
+            if y.ndim != 1 or not np.all(np.mod(y, 1) == 0) or len(y) and (
+                    y.min() < 0 or y.max() >= classes):
+                raise DatasetError(f"target one_hot needs class labels from 0 to {classes - 1}"
+                                   f" (one per output unit of '{self.model.output_id}')")
+            return np.eye(classes, dtype=self.model.dtype)[y.astype(np.int64)]
         return y
+
+    def accuracy(self, y: np.ndarray, t: np.ndarray) -> float | None:
+        """Share of correct predictions, or None when the targets are not classes."""
+        if self.config.target == "one_hot":
+            return float(np.mean(np.argmax(y, axis=1) == np.argmax(t, axis=1)))
+        return accuracy(y, t, self.config.loss)
 
     def prepare_targets(self, y: np.ndarray, where: str) -> np.ndarray:
         """Labels as int64 (N,) for cross_entropy/hinge; float targets shaped like the
@@ -186,9 +203,14 @@ class Trainer:
         y = np.asarray(y)
         out_shape = m.output_shape
         if loss in ("cross_entropy", "hinge"):
-            if y.ndim != 1 or not np.all(np.mod(y, 1) == 0):
+            if y.ndim != 1:
                 raise DatasetError(f"{loss} needs integer class labels, one per sample; the "
                                    f"{where} targets have shape {list(y.shape[1:])}")
+            fractional = np.flatnonzero(np.mod(y, 1) != 0)
+            if len(fractional):
+                raise DatasetError(f"{loss} needs integer class labels, but the {where} "
+                                   f"targets hold numbers such as {y[fractional[0]]:g} (a "
+                                   "regression data set: use the loss mse or mae)")
             y = y.astype(np.int64)
             if len(out_shape) != 1:
                 raise DatasetError(f"{loss} needs a flat output (classes,), the model's output "
@@ -231,6 +253,7 @@ class Trainer:
                 cb.on_epoch_begin(self, epoch)
             order = shuffle_rng.permutation(n) if cfg.shuffle else np.arange(n)
             total_loss, total_correct, seen = 0.0, 0.0, 0
+            term_totals: dict[str, float] = {}
             started = time.perf_counter()
             for b in range(self.batches_per_epoch):
                 if not self.control.checkpoint():
@@ -242,6 +265,10 @@ class Trainer:
                 total_loss += loss * len(idx)
                 seen += len(idx)
                 logs = {"loss": loss, "batch_size": len(idx)}
+                if self.model.adds_loss:
+                    logs.update(self.term_logs(loss, self.model.last_loss_terms))
+                    for key in logs.keys() - {"loss", "batch_size"}:
+                        term_totals[key] = term_totals.get(key, 0.0) + logs[key] * len(idx)
                 if acc is not None:
                     total_correct += acc * len(idx)
                     logs["accuracy"] = acc
@@ -250,12 +277,14 @@ class Trainer:
             if seen == 0:
                 break
             logs = {"epoch": epoch, "loss": total_loss / seen}
-            if LOSSES.get(cfg.loss).classification:
+            logs.update({key: total / seen for key, total in term_totals.items()})
+            if LOSSES.get(cfg.loss).classification or cfg.target == "one_hot":
                 logs["accuracy"] = total_correct / seen
             if len(self.y_val):
                 val = self.evaluate(self.x_val, self.y_val, prepared=True, batch_size=bs,
                                     reuse=True)
                 logs["val_loss"] = val["loss"]
+                logs.update({f"val_{key}": val[key] for key in term_totals if key in val})
                 if "accuracy" in val:
                     logs["val_accuracy"] = val["accuracy"]
             logs["seconds"] = time.perf_counter() - started
@@ -282,9 +311,13 @@ class Trainer:
                     epoch: int = 0, batch: int = 0) -> tuple[float, np.ndarray, float | None]:
         """One optimizer step; returns (loss, outputs, accuracy or None)."""
         cfg, m = self.config, self.model
+        rule = getattr(self.optimizer, "gradients", None)  # perceptron: its own rule
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            loss, y, grads = m.train_step_grads(xb, yb, cfg.loss, cfg.l2, rng, prepared=True,
-                                                 reuse=True)
+            if rule is not None:
+                loss, y, grads = rule(m, xb, yb, cfg.loss, cfg.l2, rng)
+            else:
+                loss, y, grads = m.train_step_grads(xb, yb, cfg.loss, cfg.l2, rng,
+                                                    prepared=True, reuse=True)
             self.grad_squares = {k: float(np.vdot(g, g)) for k, g in grads.items()}
             sq = sum(self.grad_squares.values())
         if not (np.isfinite(loss) and np.isfinite(sq)):
@@ -294,7 +327,7 @@ class Trainer:
             for g in grads.values():
                 g *= scale
         self.optimizer.step(m.weights, grads)
-        return loss, y, accuracy(y, yb, cfg.loss)
+        return loss, y, self.accuracy(y, yb)
 
     def _diverged(self, xb, grads, loss, epoch, batch) -> None:
         m = self.model
@@ -311,7 +344,8 @@ class Trainer:
     def evaluate(self, x: Features | list[np.ndarray | Rows], y: np.ndarray | Rows,
                  prepared: bool = False, batch_size: int = 512, reuse: bool = False
                  ) -> dict[str, float]:
-        """Mean loss (with the l2 penalty, as optimised) and accuracy, in inference mode.
+        """Mean loss (with the l2 penalty and the terms layers add, as optimised) and
+        accuracy, in inference mode; with added terms also each term on its own.
         `prepared`: x and y are as the trainer holds them (`as_inputs` arrays or Rows).
         `reuse` (the training thread, between batches): run in the training workspaces,
         with the training `batch_size` so that no new buffers are made."""
@@ -327,11 +361,21 @@ class Trainer:
             if cfg.l2:
                 loss += cfg.l2 * sum(float(np.vdot(m.weights[k], m.weights[k]))
                                      for k in m.regularized_keys)
-        out = {"loss": float(loss)}
-        acc = accuracy(pred, y, cfg.loss)
+            terms = m.mean_loss_terms(x, batch_size)
+            loss += sum(terms.values())
+        out = {"loss": float(loss), **self.term_logs(float(loss), terms)}
+        acc = self.accuracy(pred, y)
         if acc is not None:
             out["accuracy"] = acc
         return out
+
+    def term_logs(self, loss: float, terms: dict[str, float]) -> dict[str, float]:
+        """For a model whose layers add to the loss: the data loss under the loss's name
+        ("mse") and each added term ("kl", "activity"), so each can be drawn as its own curve;
+        empty otherwise."""
+        if not terms:
+            return {}
+        return {self.config.loss: loss - sum(terms.values()), **terms}
 
     def evaluate_test(self) -> dict[str, float]:
         d = self.dataset
@@ -363,6 +407,8 @@ def evaluate(model: Model, dataset: Dataset, config: TrainingConfig | None = Non
              **overrides: Any) -> dict[str, float]:
     """Loss and accuracy on `dataset`'s test split, in inference mode. The model's weights
     already hold any standardization, so it is not recomputed from this data."""
+    if not len(dataset.y_test):
+        raise DatasetError(f"data set '{dataset.name}' has no test samples to evaluate on")
     config = (config or TrainingConfig()).replace(**overrides)
     config = config.replace(validation_split=0.0)
     config.standardize = False

@@ -5,16 +5,14 @@ Keys and shapes are checked against a graph by `apply_weights` / `Model.set_weig
 """
 from __future__ import annotations
 
-import io
 import os
-import zipfile
-import zlib
 from typing import Any
 
 import numpy as np
 
-from .errors import FileFormatError
-from .fileio import ZIP_MAGIC, read_file_bytes, write_atomic
+from .arrays_io import read_npz
+from .errors import FileFormatError, WeightsError
+from .fileio import read_file_bytes, write_atomic
 
 
 def weight_arrays(model_or_weights: Any) -> dict[str, np.ndarray]:
@@ -43,17 +41,7 @@ def load_weights(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
 def weights_from_bytes(raw: bytes, source: str) -> dict[str, np.ndarray]:
     """The arrays of weight-file bytes; `source` names the file in error messages."""
-    if not raw.startswith(ZIP_MAGIC):
-        raise FileFormatError(f"{source}: is not a weight file (.npz, a zip archive of arrays)")
-    try:
-        with np.load(io.BytesIO(raw), allow_pickle=False) as z:
-            weights = {k: z[k] for k in z.files}
-    except ValueError as e:
-        why = "it holds Python objects, which are not loaded for safety" if "pickle" in str(e) \
-            else str(e)
-        raise FileFormatError(f"{source}: is not a valid weight file ({why})") from None
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError, zlib.error) as e:
-        raise FileFormatError(f"{source}: is not a valid weight file ({e})") from None
+    weights = read_npz(raw, source, FileFormatError, "weight file")
     for key, value in weights.items():
         if value.dtype.kind not in "fiu":
             raise FileFormatError(f"{source}: weight '{key}' must hold real numbers, found "
@@ -64,10 +52,29 @@ def weights_from_bytes(raw: bytes, source: str) -> dict[str, np.ndarray]:
 
 
 def apply_weights(model: Any, path: str | os.PathLike) -> None:
-    """Load a weight file into `model`, checking every key and shape (all mismatches are
-    counted, the first named)."""
-    model.set_weights(load_weights(path), source=f"{path}: the weights")
+    """Load a weight file into `model`, checking every key, shape and value (all mismatches
+    are counted, the first named), and that a `standardize` graph's statistics are there."""
+    weights = load_weights(path)
+    check_standardization(model, weights, f"{path}: the weights")
+    model.set_weights(weights, source=f"{path}: the weights")
 
 
-__all__ = ["apply_weights", "load_weights", "save_weights", "weight_arrays",
+def check_standardization(model: Any, weights: dict[str, np.ndarray], source: str) -> None:
+    """A graph trained with `standardize` needs its inputs' statistics (`<input id>/mean`,
+    `<input id>/std`) in trained weights: without them the model would see raw inputs and
+    answer wrongly with no error. Their values are checked by `Model.set_weights`."""
+    if not model.graph.training.get("standardize"):
+        return
+    for input_id in model.input_ids:
+        if model.graph.params_of(input_id).get("dtype", "float32") != "float32":
+            continue  # token ids are never standardized
+        for name in ("mean", "std"):
+            key = f"{input_id}/{name}"
+            if key not in weights:
+                raise WeightsError(f"{source} have no '{key}': the graph trains with "
+                                   "standardize, so trained weights hold each input's mean "
+                                   "and std")
+
+
+__all__ = ["apply_weights", "check_standardization", "load_weights", "save_weights", "weight_arrays",
            "weights_from_bytes"]

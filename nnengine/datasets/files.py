@@ -8,22 +8,27 @@ error is a `DatasetError` whose message starts with the file and says what was f
 from __future__ import annotations
 
 import csv
-import io
-import zipfile
-import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from .. import arrays_io
 from ..errors import DatasetError
-from ..fileio import ZIP_MAGIC
-from .base import Dataset, Features, check_sample_array, read_bytes, split_features
+from .base import (
+    Dataset,
+    Features,
+    check_classes,
+    check_sample_array,
+    read_bytes,
+    split_features,
+)
 from .images import is_idx_file, load_idx, load_image_folder
 
 SEED = 1234
 TEST_FRACTION = 0.2
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def load_file(path: str | Path, input_shapes: dict[str, Sequence[int]] | None = None
@@ -65,9 +70,12 @@ def _labels(path: Path, y: np.ndarray, what: str = "y") -> tuple[np.ndarray, str
         if not np.all(np.isfinite(y)):
             raise DatasetError(f"{path}: '{what}' contains NaN or infinite values")
         if not np.all(np.mod(y, 1) == 0):
+            if y.size and np.abs(y).max() > FLOAT32_MAX:
+                raise DatasetError(f"{path}: '{what}' holds values beyond the range of float32 "
+                                   f"numbers (±{FLOAT32_MAX:.4g})")
             return y.astype(np.float32), "regression", None
-    y = y.astype(np.int64)
-    return y, "classification", (int(y.max()) + 1 if y.size else 0)
+    k = check_classes(path, y.max()) if y.size else 0
+    return y.astype(np.int64), "classification", k
 
 
 # --- CSV ---------------------------------------------------------------------------------
@@ -108,6 +116,11 @@ def load_csv(path: str | Path) -> Dataset:
         r, c = bad[0]
         raise DatasetError(f"{path}: line {lines[r][0]}, column {c + 1}: {x[r, c]} is not a "
                            "finite number")
+    bad = np.argwhere(np.abs(x) > FLOAT32_MAX)
+    if len(bad):
+        r, c = bad[0]
+        raise DatasetError(f"{path}: line {lines[r][0]}, column {c + 1}: {x[r, c]:g} is beyond "
+                           f"the range of float32 numbers (±{FLOAT32_MAX:.4g})")
     x = x.astype(np.float32)
     if class_names is None:
         bad = np.flatnonzero(~np.isfinite(y))
@@ -202,6 +215,9 @@ def load_npz(path: str | Path, input_ids: list[str] | None = None) -> Dataset:
             check_sample_array(path, key, a)
             if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
                 raise DatasetError(f"{path}: '{key}' contains NaN or infinite values")
+            if a.dtype.kind == "f" and a.size and np.abs(a).max() > FLOAT32_MAX:
+                raise DatasetError(f"{path}: '{key}' holds values beyond the range of float32 "
+                                   f"numbers (±{FLOAT32_MAX:.4g}), such as {np.abs(a).max():g}")
             if len(a) != len(y):
                 raise DatasetError(f"{path}: '{key}' has {len(a)} samples but '{y_key}' has "
                                    f"{len(y)}")
@@ -215,11 +231,11 @@ def load_npz(path: str | Path, input_ids: list[str] | None = None) -> Dataset:
     y, task, k = _labels(path, y)
     if has_test:
         xte, yte = features(test_keys, "y_test")
-        yte = _labels(path, yte, "y_test")[0]
+        yte, _, k_test = _labels(path, yte, "y_test")
         if task == "classification" and yte.dtype.kind == "f":
             task, k, y = "regression", None, y.astype(np.float32)
-        if task == "classification" and yte.size:
-            k = max(k or 0, int(yte.max()) + 1)
+        if task == "classification":
+            k = max(k or 0, k_test or 0)
         xtr, ytr = x, y
     else:
         xtr, ytr, xte, yte = split_features(x, y, TEST_FRACTION, SEED)
@@ -232,17 +248,6 @@ def load_npz(path: str | Path, input_ids: list[str] | None = None) -> Dataset:
 
 
 def read_npz(path: Path, what: str) -> dict[str, np.ndarray]:
-    """Every array of a .npz file, with errors that name the file (never a pickle)."""
-    raw = read_bytes(path)
-    if not raw.startswith(ZIP_MAGIC):
-        raise DatasetError(f"{path}: is not a .npz {what} (not a zip archive)")
-    try:
-        with np.load(io.BytesIO(raw), allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
-    except ValueError as e:
-        if "pickle" in str(e):
-            raise DatasetError(f"{path}: holds Python objects, which are not loaded for "
-                               "safety; save plain numeric arrays") from None
-        raise DatasetError(f"{path}: is not a valid .npz {what} ({e})") from None
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError, zlib.error) as e:
-        raise DatasetError(f"{path}: is not a valid .npz {what} ({e})") from None
+    """Every array of a .npz file, within the reading budgets, with errors that name the
+    file (never a pickle)."""
+    return arrays_io.read_npz(read_bytes(path), str(path), DatasetError, f".npz {what}")

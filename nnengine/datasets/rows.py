@@ -9,7 +9,7 @@ import numpy as np
 
 class Rows:
     """The rows `index` of `base` (samples first). Indexing gathers only what is asked for:
-    `rows[3]`, `rows[10:20]` and `rows[[4, 2]]` read those rows of base."""
+    `rows[3]`, `rows[10:20]`, `rows[[4, 2]]` and `rows[:, 0]` read those rows of base."""
 
     def __init__(self, base: np.ndarray, index: np.ndarray):
         self.base = base
@@ -31,6 +31,8 @@ class Rows:
         return self.base.ndim
 
     def __getitem__(self, key: Any) -> np.ndarray:
+        if isinstance(key, tuple):  # rows[:, 0]: the rows, then within each row
+            return self.base[(self.index[key[0]], *key[1:])]
         return self.base[self.index[key]]
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:

@@ -142,16 +142,16 @@ def _linear(e: Emitter, n: NodeView, x: str) -> None:
 
 
 def _step(e: Emitter, n: NodeView, x: str) -> None:
-    above = e.op("Greater", [x, e.const("threshold", n.config["threshold"])])
+    above = e.op("GreaterOrEqual", [x, e.const("threshold", n.config["threshold"])])
     e.op("Cast", [above], e.out, to=e.elem)
 
 
 def _stair(e: Emitter, n: NodeView, x: str) -> None:
-    # clip(floor(x·levels), 0, levels − 1) / (levels − 1), as the engine computes it.
+    # clip(floor(x·levels) / levels, 0, 1), as the engine computes it.
     levels = n.config["levels"]
     y = e.op("Floor", [e.op("Mul", [x, e.const("levels", levels)])])
-    y = e.op("Clip", [y, e.const("low", 0), e.const("high", levels - 1)])
-    e.op("Div", [y, e.const("steps", levels - 1)], e.out)
+    y = e.op("Div", [y, e.const("steps", levels)])
+    e.op("Clip", [y, e.const("low", 0), e.const("high", 1)], e.out)
 
 
 def _leaky_relu(e: Emitter, n: NodeView, x: str) -> None:
@@ -223,6 +223,16 @@ def _pool(op_type: str) -> Converter:
 
 def _global_avg_pool(e: Emitter, n: NodeView) -> None:
     e.op("Flatten", [e.op("GlobalAveragePool", [n.inputs[0]])], e.out, axis=1)
+
+
+def _global_avg_pool_1d(e: Emitter, n: NodeView) -> None:
+    e.op("ReduceMean", [n.inputs[0]], e.out, axes=[1], keepdims=0)
+
+
+def _first_input(e: Emitter, n: NodeView) -> None:
+    """Inference form of Sampling (z = mean) and ActivityRegularization (y = x): their
+    random draw and loss terms exist only in training, which ONNX does not hold."""
+    e.op("Identity", [n.inputs[0]], e.out)
 
 
 def _batch_norm(e: Emitter, n: NodeView) -> None:
@@ -312,6 +322,9 @@ CONVERTERS: dict[str, Converter] = {
     "MaxPool2D": _pool("MaxPool"),
     "AvgPool2D": _pool("AveragePool"),
     "GlobalAvgPool2D": _global_avg_pool,
+    "GlobalAvgPool1D": _global_avg_pool_1d,
+    "ActivityRegularization": _first_input,
+    "Sampling": _first_input,
     "BatchNorm": _batch_norm,
     "Add": _add,
     "Concatenate": _concatenate,

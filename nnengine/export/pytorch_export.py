@@ -197,6 +197,20 @@ def _global_avg_pool(n: NodeView, name: str, xs: list[str]) -> TorchLayer:
     return _call("nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())", name, xs[0])
 
 
+def _global_avg_pool_1d(n: NodeView, name: str, xs: list[str]) -> TorchLayer:
+    return TorchLayer(None, f"{xs[0]}.mean(dim=1)")
+
+
+def _activity_regularization(n: NodeView, name: str, xs: list[str]) -> TorchLayer:
+    module = f"ActivityRegularization({_num(n.config['l1'])}, {_num(n.config['l2'])})"
+    return _call(module, name, xs[0], helpers=("ActivityRegularization",))
+
+
+def _sampling(n: NodeView, name: str, xs: list[str]) -> TorchLayer:
+    return TorchLayer(f"Sampling({_num(n.config['beta'])})", f"self.{name}({xs[0]}, {xs[1]})",
+                      helpers=("Sampling",))
+
+
 def _batch_norm(n: NodeView, name: str, xs: list[str]) -> TorchLayer:
     rank = len(n.in_shapes[0])
     kind = {1: "1d", 2: "1d", 3: "2d", 4: "3d"}.get(rank)
@@ -258,6 +272,9 @@ CONVERTERS: dict[str, TorchConverter] = {
     "MaxPool2D": _max_pool,
     "AvgPool2D": _avg_pool,
     "GlobalAvgPool2D": _global_avg_pool,
+    "GlobalAvgPool1D": _global_avg_pool_1d,
+    "ActivityRegularization": _activity_regularization,
+    "Sampling": _sampling,
     "BatchNorm": _batch_norm,
     "Add": _add,
     "Concatenate": _concatenate,
@@ -349,7 +366,8 @@ def _render(model, names, init, body, weights, helpers) -> str:
     args = [names[i] for i in model.input_ids]
     squash = _output_activation(model)
     out = names[model.output_id]
-    lines = [f'"""PyTorch version of the nnengine graph {graph.name!r}, written by nnengine.',
+    name = repr(graph.name).replace('"', '\\"')  # a name holding """ must not end a docstring
+    lines = [f'"""PyTorch version of the nnengine graph {name}, written by nnengine.',
              "", *_usage(model, cls, squash), '"""',
              "from __future__ import annotations", "", "import sys", "",
              "import numpy as np", "import torch"]
@@ -360,7 +378,7 @@ def _render(model, names, init, body, weights, helpers) -> str:
         if helper in helpers:
             lines += [HELPERS[helper].rstrip("\n"), ""]
     lines += ["", f"class {cls}(nn.Module):",
-              f'    """Layers are named after the node ids of {graph.name!r}."""', "",
+              f'    """Layers are named after the node ids of {name}."""', "",
               "    def __init__(self):", "        super().__init__()"]
     lines += [f"        {line}" for line in init] or ["        pass"]
     signature = ", ".join(["self", *args] + (["logits: bool = False"] if squash else []))

@@ -73,12 +73,12 @@ def _linear_grad(dy, saved, cfg, ws):
 
 
 def _step(x, cfg, ws):
-    return (x > cfg["threshold"]).astype(x.dtype), None
+    return (x >= cfg["threshold"]).astype(x.dtype), None
 
 
 def _stair(x, cfg, ws):
     levels = cfg["levels"]
-    return np.clip(np.floor(x * levels), 0, levels - 1) / (levels - 1), None
+    return np.clip(np.floor(x * levels) / levels, 0, 1).astype(x.dtype, copy=False), None
 
 
 def _relu(x, cfg, ws):
@@ -174,8 +174,8 @@ def _softmax_grad(dy, y, cfg, ws):
 FUNCTIONS: dict[str, Fn] = {
     "identity": Fn(_identity, _pass_grad, "y = x"),
     "linear": Fn(_linear, _linear_grad, "y = slope·x + intercept"),
-    "step": Fn(_step, _zero_grad, "y = 1 if x > threshold else 0"),
-    "stair": Fn(_stair, _zero_grad, "y = clip(floor(x·levels), 0, levels−1) / (levels−1)"),
+    "step": Fn(_step, _zero_grad, "y = 1 if x ≥ threshold else 0"),
+    "stair": Fn(_stair, _zero_grad, "y = clip(floor(levels·x) / levels, 0, 1)"),
     "relu": Fn(_relu, _relu_grad, "y = max(0, x)"),
     "leaky_relu": Fn(_leaky_relu, _leaky_relu_grad, "y = x if x > 0 else alpha·x"),
     "elu": Fn(_elu, _elu_grad, "y = x if x > 0 else alpha·(eˣ − 1)"),
@@ -264,10 +264,10 @@ register_layer(LayerSpec(
                   applies_when=("function", ("linear",))),
         ParamSpec("intercept", "float", 0.0, help="Intercept of the linear function",
                   applies_when=("function", ("linear",))),
-        ParamSpec("threshold", "float", 0.0, help="Step outputs 1 above this value, else 0",
+        ParamSpec("threshold", "float", 0.0, help="Step outputs 1 at and above this value, else 0",
                   applies_when=("function", ("step",))),
         ParamSpec("levels", "int", 5, minimum=2,
-                  help="Number of equal steps from 0 to 1 for inputs in [0, 1)",
+                  help="Steps of 1/levels on [0, 1]: 0, 1/levels, …, then 1 from x = 1",
                   applies_when=("function", ("stair",))),
         ParamSpec("alpha", "float", None, nullable=True, minimum=0.0,
                   help="Negative-side scale; empty = 0.01 for leaky_relu, 1 for elu",

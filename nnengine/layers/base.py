@@ -107,6 +107,7 @@ class Layer:
     spec: ClassVar[LayerSpec]
     takes_ids: ClassVar[bool] = False  # True: the input is integer token ids (Embedding)
     adds_loss: ClassVar[bool] = False  # True: added_loss(ctx) is part of the training loss
+    loss_term: ClassVar[str] = "added"  # that term's name in training logs and curves
 
     def __init__(self, config: dict[str, Any]):
         self.config = config
@@ -124,6 +125,11 @@ class Layer:
     def dims(self, input_shapes: list[Shape]) -> dict[str, Any]:
         """Names the weight shapes use beyond the config (called after output_shape)."""
         return {}
+
+    def multiply_adds(self, input_shapes: list[Shape]) -> int:
+        """Multiply-adds of one sample's forward pass. Only products with weight matrices
+        (and Dot's) count, as in Keras' and MATLAB's summaries: element-wise work is free."""
+        return 0
 
     def forward(self, w: Weights, xs: list[np.ndarray], training: bool,
                 rng: np.random.Generator | None, ws: Workspace = FRESH
@@ -157,6 +163,6 @@ class Layer:
         """Fresh weights drawn from `rng` in declaration order (same rng state, same
         weights), C-contiguous in `dtype`."""
         shapes = self.weight_shapes(input_shapes)
-        return {d.name: np.ascontiguousarray(d.init(rng, shapes[d.name], self.config),
-                                             dtype=dtype)
+        dims = {**self.config, **self.dims(input_shapes)}  # fan-in aware initialisers
+        return {d.name: np.ascontiguousarray(d.init(rng, shapes[d.name], dims), dtype=dtype)
                 for d in self.declared_weights() if not d.optional}

@@ -10,6 +10,7 @@ that needs C-contiguous memory must call `np.ascontiguousarray` itself.
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -144,6 +145,11 @@ class Conv2D(Layer):
     def dims(self, input_shapes):
         kh, kw = pair(self.config["kernel_size"])
         return {"in_channels": input_shapes[0][0], "kh": kh, "kw": kw}
+
+    def multiply_adds(self, input_shapes):
+        """Every output value is one window's dot product with a filter."""
+        window = math.prod(self.weight_shapes(input_shapes)["W"][1:])
+        return math.prod(self.output_shape(input_shapes)) * window
 
     def forward(self, w, xs, training, rng, ws=FRESH):
         x = xs[0]

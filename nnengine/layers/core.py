@@ -7,7 +7,7 @@ import numpy as np
 
 from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
-from ..initializers import INIT_NAMES, constant, scheme_from
+from ..initializers import INIT_NAMES, scheme_from, uniform_fan_in
 from .base import FRESH, Layer
 
 
@@ -43,6 +43,9 @@ class Dense(Layer):
 
     def dims(self, input_shapes):
         return {"in": input_shapes[0][0]}
+
+    def multiply_adds(self, input_shapes):
+        return input_shapes[0][0] * self.config["units"]
 
     def forward(self, w, xs, training, rng, ws=FRESH):
         x, W = xs[0], w["W"]
@@ -131,7 +134,7 @@ register_layer(LayerSpec(
                   help="How W is initialised"),
     ),
     weights=(Weight("W", ("in", "units"), scheme_from("init"), regularized=True),
-             Weight("b", ("units",), constant(0.0), when="use_bias")),
+             Weight("b", ("units",), uniform_fan_in("in"), when="use_bias")),
     key_params=("units",),
 ))
 

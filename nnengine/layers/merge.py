@@ -105,6 +105,9 @@ class Dot(Layer):
                              f"{_shapes_text(input_shapes)}", code="shape_mismatch")
         return (1,)
 
+    def multiply_adds(self, input_shapes):
+        return input_shapes[0][0]
+
     def forward(self, w, xs, training, rng, ws=FRESH):
         a, b = xs
         return np.sum(a * b, axis=1, keepdims=True), DotContext(a, b)

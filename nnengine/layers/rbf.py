@@ -34,6 +34,10 @@ class RBF(Layer):
     def dims(self, input_shapes):
         return {"in": input_shapes[0][0]}
 
+    def multiply_adds(self, input_shapes):
+        """A squared distance to each center."""
+        return self.config["units"] * input_shapes[0][0]
+
     def forward(self, w, xs, training, rng, ws=FRESH):
         x, c = xs[0], w["centers"]
         # ‖x − c‖² = ‖x‖² − 2x·c + ‖c‖², without a (batch, units, in) temporary; rounding

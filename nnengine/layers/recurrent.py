@@ -123,6 +123,11 @@ class SimpleRNN(Layer):
     def dims(self, input_shapes):
         return {"features": input_shapes[0][1]}
 
+    def multiply_adds(self, input_shapes):
+        T, F = _sequence_shape("SimpleRNN", input_shapes)
+        H = self.config["units"]
+        return T * (F + H) * H
+
     def forward(self, w, xs, training, rng, ws=FRESH):
         W, U = w["W"], w["U"]
         x_cols = _columns(xs[0], ws)
@@ -175,6 +180,11 @@ class LSTM(Layer):
 
     def dims(self, input_shapes):
         return {"features": input_shapes[0][1]}
+
+    def multiply_adds(self, input_shapes):
+        T, F = _sequence_shape("LSTM", input_shapes)
+        H = self.config["units"]
+        return T * (F + H) * 4 * H
 
     def forward(self, w, xs, training, rng, ws=FRESH):
         W = w["W"]

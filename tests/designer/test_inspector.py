@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
 
 import nnengine
@@ -143,6 +144,79 @@ def test_repairs_are_offered_as_buttons(qtbot, shell_document):
     inspector.show_nodes([])
     doc.remove_items(["input"])  # graph-wide: no Input at all
     assert any("Input" in b.text() for b in inspector.repair_buttons)
+
+
+def test_explain_gives_receptive_field_output_size_and_activation_math(qtbot):
+    from designer.document import GraphDocument
+
+    g = nnengine.Graph("conv")
+    g.add_node("input", "Input", {"shape": [1, 8, 8]})
+    g.add_node("conv1", "Conv2D", {"filters": 4, "kernel_size": 3, "padding": "same"})
+    g.add_node("relu", "Activation", {"function": "relu"})
+    g.add_node("conv2", "Conv2D", {"filters": 4, "kernel_size": 3, "padding": "same"})
+    g.add_node("pool", "MaxPool2D", {"pool_size": 2})
+    g.add_node("conv3", "Conv2D", {"filters": 4, "kernel_size": 3, "stride": 2, "padding": 1})
+    g.add_node("tanh", "Activation", {"function": "tanh"})
+    for a, b in [("input", "conv1"), ("conv1", "relu"), ("relu", "conv2"), ("conv2", "pool"),
+                 ("pool", "conv3"), ("conv3", "tanh")]:
+        g.add_edge(a, b)
+    inspector = make_inspector(qtbot, GraphDocument(g))
+
+    def explain(node_id: str) -> str:
+        inspector.show_nodes([node_id])
+        return html.unescape(inspector.explain.text())
+
+    assert "Receptive field" in explain("conv1") and "3×3 input pixels" in explain("conv1")
+    assert "5×5 input pixels" in explain("conv2")  # two 3x3 convolutions see 5x5
+    text = explain("pool")
+    assert "6×6 input pixels" in text and "2×2 pixels apart" in text
+    assert "⌊(8 + 2·0 − 2) / 2⌋ + 1 = 4" in text
+    text = explain("conv3")  # 6 + (3 − 1)·2: the pooling's jump spreads the kernel
+    assert "10×10 input pixels" in text and "⌊(4 + 2·1 − 3) / 2⌋ + 1 = 2" in text
+    assert "⌈8 / 1⌉ = 8" in explain("conv1")
+    relu, tanh = explain("relu"), explain("tanh")
+    assert "y = max(0, x)" in relu and "y′ = 1 if x > 0, else 0" in relu and "[0, ∞)" in relu
+    assert "y′ = 1 − y²" in tanh and "(−1, 1)" in tanh and "y = f(x)" not in tanh
+
+
+def test_a_stray_character_in_a_shape_is_refused_not_dropped(qtbot, shell_document):
+    from designer.param_fields import parse_shape
+
+    doc = shell_document
+    inspector = make_inspector(qtbot, doc)
+    inspector.show_nodes(["input"])
+    shape = inspector.fields["shape"]
+    for typed in ("1, 8, x", "1, 8,", "1,,8", "x8", "8 x"):
+        commit_text(shape, typed)
+        assert shape.error and "whole numbers" in shape.error, typed
+        assert doc.graph.params_of("input")["shape"] == [4]
+    assert doc.undo_stack.count() == 0
+    for typed, value in (("[1, 8, 8]", [1, 8, 8]), ("8x8", [8, 8]), ("2 3", [2, 3]),
+                         ("1 × 8", [1, 8])):
+        assert parse_shape(typed) == value
+
+
+def test_escape_gives_a_red_field_its_value_back(qtbot, shell_document):
+    doc = shell_document
+    inspector = make_inspector(qtbot, doc)
+    inspector.show_nodes(["input"])
+    shape = inspector.fields["shape"]
+    shape.editor.setFocus()
+    shape.editor.selectAll()
+    qtbot.keyClicks(shape.editor, "4, x")
+    assert shape.error  # red while typing
+    qtbot.keyClick(shape.editor, Qt.Key.Key_Escape)
+    assert shape.editor.text() == "4" and shape.error is None
+    assert shape.editor.styleSheet() == ""
+    shape.editor.editingFinished.emit()  # leaving the field now commits nothing
+    assert doc.undo_stack.count() == 0
+    inspector.show_nodes(["dense1"])
+    edit = inspector.id_edit
+    edit.setText("2bad")
+    edit.textEdited.emit("2bad")
+    assert inspector.id_error.isVisibleTo(inspector)
+    qtbot.keyClick(edit, Qt.Key.Key_Escape)
+    assert edit.text() == "dense1" and not inspector.id_error.isVisibleTo(inspector)
 
 
 def test_window_fields_take_an_int_or_height_width(qtbot):

@@ -12,9 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nnengine as nn
+from nnengine import limits
 from nnengine import serialization as ser
 from nnengine.bundle import is_bundle
 from nnengine.fileio import write_atomic
+from nnengine.json_text import NonFiniteWarning
 from tests.engine.builders import mlp
 
 GOLDEN = Path(__file__).parent / "data" / "graph_v1.json"
@@ -193,15 +195,14 @@ def test_malformed_graph_text_gives_one_sentence_naming_file(text, match):
     assert message.startswith("f.json") and "\n" not in message
 
 
-def test_non_utf8_and_oversized_files_are_refused(tmp_path, monkeypatch):
+def test_non_utf8_and_oversized_files_are_refused(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_bytes(b'{"name": "\xff\xfe"}')
     with pytest.raises(nn.FileFormatError, match="not UTF-8"):
         nn.load_graph(bad)
     big = tmp_path / "big.json"
     big.write_text(_file())
-    monkeypatch.setattr(ser, "MAX_GRAPH_BYTES", 10)
-    with pytest.raises(nn.FileFormatError, match="too big"):
+    with limits.override(graph_bytes=10), pytest.raises(nn.FileFormatError, match="too big"):
         nn.load_graph(big)
     with pytest.raises(nn.FileFormatError, match="is a folder"):
         nn.load_graph(tmp_path)
@@ -293,7 +294,8 @@ def test_bundle_round_trip(tmp_path):
     graph.set_position("n0", (100.0, 50.0))
     model = nn.compile_model(graph, seed=3)
     metrics = {"epochs": [{"epoch": 1, "loss": 0.5, "val_loss": float("nan")}]}
-    nn.save_bundle(tmp_path / "m.zip", graph, model, metrics)
+    with pytest.warns(NonFiniteWarning, match=r"epochs\[0\]\.val_loss"):
+        nn.save_bundle(tmp_path / "m.zip", graph, model, metrics)
     bundle = nn.load_bundle(tmp_path / "m.zip")
     assert bundle.graph == graph
     assert bundle.metrics == {"epochs": [{"epoch": 1, "loss": 0.5, "val_loss": None}]}
