@@ -33,6 +33,7 @@ from .analyze_dialog import AnalyzeDialog
 from .canvas.export import export_picture
 from .canvas.layout import COLUMN_SPACING, ROW_SPACING, clear_offset
 from .canvas.view import CanvasView
+from .dock_share import DockShare
 from .document import GraphDocument
 from .files import FileController
 from .gallery import Template, TemplateGallery, example_graph
@@ -45,6 +46,7 @@ from .training.actions import install_training
 APP_NAME = "NN Designer"
 FRAGMENT_MIME = "application/x-nnengine-fragment"
 STATUS_TIMEOUT_MS = 6000
+PLOTS_SHARE = 1 / 3   # of the window's height, kept as the window is resized
 
 
 class MainWindow(QMainWindow):
@@ -440,10 +442,11 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
         else:
-            self.resizeDocks([self.palette_dock, self.inspector_dock], [250, 330],
-                             Qt.Orientation.Horizontal)
+            self.resizeDocks([self.palette_dock, self.inspector_dock],
+                             [self.palette.minimumWidth(), 330], Qt.Orientation.Horizontal)
             # the plots need room to be read: about a third of the window's height
             self.resizeDocks([self.plots_dock], [self.height() // 3], Qt.Orientation.Vertical)
+        self.plots_share = DockShare(self, self.plots_dock, PLOTS_SHARE)
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())

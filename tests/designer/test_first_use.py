@@ -96,3 +96,39 @@ def test_export_the_graph_or_the_selection_as_png_and_svg(window, tmp_path):
     assert "dense1" in texts and "relu1" in texts and "dense2" not in texts
     assert not window.export_picture(str(tmp_path / "bad.gif"))
     assert ".png or .svg" in window.statusBar().currentMessage()
+
+
+def settle(qtbot) -> None:
+    qtbot.wait(30)
+
+
+def test_at_1024x700_category_names_fit_and_the_graph_refits(window, qtbot):
+    from PySide6.QtGui import QFontMetrics
+
+    window.resize(1600, 1000)
+    settle(qtbot)
+    window.view.fit_all()
+    window.resize(1024, 700)
+    settle(qtbot)
+    tree = window.palette.tree
+    for i in range(tree.topLevelItemCount()):
+        group = tree.topLevelItem(i)
+        if group.isHidden():
+            continue
+        shown = QFontMetrics(group.font(0)).horizontalAdvance(group.text(0))
+        assert tree.visualItemRect(group).width() >= shown, group.text(0)
+    view = window.view
+    assert view.visible_scene_rect().contains(view.scene().graph_rect())
+
+
+def test_the_plots_keep_their_share_of_a_growing_window(window, qtbot):
+    window.resize(1024, 700)
+    settle(qtbot)
+    window.resizeDocks([window.plots_dock], [240], Qt.Orientation.Vertical)   # the user's drag
+    settle(qtbot)
+    share = window.plots_dock.height() / window.height()
+    window.resize(1600, 1000)
+    settle(qtbot)
+    # the dock follows once the window's layout has run
+    qtbot.waitUntil(lambda: abs(window.plots_dock.height() / window.height() - share) < 0.03)
+    assert window.plots_dock.height() > 300
