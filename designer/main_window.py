@@ -41,6 +41,7 @@ from .help import install_help
 from .inspector import Inspector
 from .model_io import install_model_io
 from .palette import Palette
+from .backprop import install_backprop_tools
 from .training.actions import install_training
 
 APP_NAME = "NN Designer"
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.training_actions = install_training(self)
         self.model_io = install_model_io(self)
+        self.backprop_tools = install_backprop_tools(self)
         self._restore_layout()
         self._update_title()
         self._update_status()

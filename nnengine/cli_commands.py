@@ -27,7 +27,7 @@ from .cli_inputs import (
     say,
 )
 from .cli_progress import ProgressBar
-from .datasets import BUILTIN
+from .datasets import BUILTIN, is_builtin
 from .datasets.base import check_sample_array
 from .errors import GraphError, Problem, TrainingDiverged
 from .fileio import size_text, write_atomic
@@ -67,7 +67,7 @@ def _check_training_block(loaded: Loaded) -> None:
     classification loss gets a flat output."""
     cfg, a = loaded.config, loaded.analysis
     name = cfg.dataset
-    if name is not None and name not in BUILTIN:
+    if name is not None and not is_builtin(name):
         here = Path(loaded.path).parent / name
         if not here.exists() and not Path(name).exists():
             raise CLIError(f"{loaded.path}: training: dataset '{name}' is not a built-in data "
@@ -137,7 +137,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         test = trainer.evaluate_test() if len(data.y_test) else None
     graph = loaded.graph.copy()
     graph.training = {**graph.training, **changes}
-    if name not in BUILTIN:  # keep out/graph.json pointing at the same data file
+    if not is_builtin(name):  # keep out/graph.json pointing at the same data file
         try:
             graph.training["dataset"] = os.path.relpath(Path(name).resolve(), out.resolve())
         except ValueError:  # another drive (Windows)

@@ -68,6 +68,8 @@ class CanvasView(QGraphicsView):
         self._click_only: NodeItem | None = None
         self._drop_edge: EdgeItem | None = None   # the edge a dragged layer would go into
         self.repair_menu: QMenu | None = None   # the last badge/context menu (for tests)
+        # Tools add their own entries to a node's context menu: hook(menu, node_id).
+        self.node_menu_hooks: list = []
         self._scene.selectionChanged.connect(self._on_selection_changed)
         document.graph_reset.connect(self.fit_all)
         self._hinted = self.empty_hint() is not None
@@ -376,6 +378,8 @@ class CanvasView(QGraphicsView):
         menu.addAction("Duplicate").triggered.connect(
             lambda: self.select_nodes(self.document.duplicate(ids)))
         menu.addAction("Delete").triggered.connect(self.delete_selection)
+        for hook in self.node_menu_hooks:
+            hook(menu, item.node_id)
         self.repair_menu = menu
         menu.popup(event.globalPos())
 
