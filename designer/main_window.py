@@ -41,6 +41,7 @@ from .help import install_help
 from .inspector import Inspector
 from .model_io import install_model_io
 from .palette import Palette
+from .status_progress import install_status_progress
 from .backprop import install_backprop_tools
 from .training.actions import install_training
 
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
         self._create_status_bar()
         self._connect()
         self.training_actions = install_training(self)
+        self.status_progress = install_status_progress(self.statusBar(), self.training)
         self.model_io = install_model_io(self)
         self.backprop_tools = install_backprop_tools(self)
         self._restore_layout()

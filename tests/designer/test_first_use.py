@@ -132,3 +132,29 @@ def test_the_plots_keep_their_share_of_a_growing_window(window, qtbot):
     # the dock follows once the window's layout has run
     qtbot.waitUntil(lambda: abs(window.plots_dock.height() / window.height() - share) < 0.03)
     assert window.plots_dock.height() > 300
+
+
+def test_at_1024x700_train_and_stop_are_in_view(window, qtbot):
+    window.resize(1024, 700)
+    window.training_dock.raise_()
+    settle(qtbot)
+    panel = window.training_panel
+    scroll = window.training_dock.widget()
+    for button in (panel.train_button, panel.stop_button):
+        top_left = button.mapTo(scroll.viewport(), button.rect().topLeft())
+        bottom = top_left.y() + button.height()
+        assert button.isVisible() and 0 <= top_left.y() and bottom <= scroll.viewport().height()
+
+
+def test_training_progress_shows_in_the_status_bar(window, qtbot):
+    from designer.training.states import TrainingState
+
+    status = window.status_progress
+    assert status.isHidden()    # nothing to say before a run
+    c = window.training
+    window.inspector_dock.raise_()
+    c.progress.epochs, c.progress.batches, c.progress.epoch, c.progress.batch = 10, 36, 3, 12
+    c._set_state(TrainingState.PAUSED)
+    assert status.isVisible() and status.label.text() == "Paused · epoch 3/10 · batch 12/36"
+    c._set_state(TrainingState.FINISHED)
+    assert status.label.text().startswith("Trained") and status.bar.value() == 1000
