@@ -30,6 +30,7 @@ from nnengine import Graph
 
 from . import icons
 from .analyze_dialog import AnalyzeDialog
+from .backprop import install_backprop_tools
 from .canvas.export import export_picture
 from .canvas.layout import COLUMN_SPACING, ROW_SPACING, clear_offset
 from .canvas.view import CanvasView
@@ -42,7 +43,6 @@ from .inspector import Inspector
 from .model_io import install_model_io
 from .palette import Palette
 from .status_progress import install_status_progress
-from .backprop import install_backprop_tools
 from .training.actions import install_training
 
 APP_NAME = "NN Designer"
