@@ -42,6 +42,7 @@ from .help import install_help
 from .inspector import Inspector
 from .model_io import install_model_io
 from .palette import Palette
+from .reset_weights import install_reset_weights
 from .status_progress import install_status_progress
 from .training.actions import install_training
 
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.training_actions = install_training(self)
         self.status_progress = install_status_progress(self.statusBar(), self.training)
+        install_reset_weights(self)
         self.model_io = install_model_io(self)
         self.backprop_tools = install_backprop_tools(self)
         self._restore_layout()

@@ -158,3 +158,28 @@ def test_training_progress_shows_in_the_status_bar(window, qtbot):
     assert status.isVisible() and status.label.text() == "Paused · epoch 3/10 · batch 12/36"
     c._set_state(TrainingState.FINISHED)
     assert status.label.text().startswith("Trained") and status.bar.value() == 1000
+
+
+def test_reset_weights_same_seed_or_a_new_one(window, qtbot):
+    import numpy as np
+
+    import nnengine as nn
+    from designer.gallery import TEMPLATES_DIR
+
+    window.files.new(nn.load_graph(TEMPLATES_DIR / "xor.json"))
+    c = window.training
+    assert c.start()
+    assert c.wait(60_000) and c.state == "finished"
+    trained = c.current_weights()
+    fresh = nn.compile_model(window.document.graph, seed=0).get_weights()
+    assert any(not np.array_equal(trained[k], fresh[k]) for k in fresh)
+    window.actions["reset_weights"].trigger()
+    assert not c.has_weights and len(c.metrics) == 0 and not c.metrics.epochs
+    model, current = c.export_model()
+    assert not current
+    assert all(np.array_equal(model.get_weights()[k], fresh[k]) for k in fresh)
+    seed = window.document.graph.training["seed"]
+    window.actions["reset_weights_new_seed"].trigger()
+    assert window.document.graph.training["seed"] != seed
+    window.actions["undo"].trigger()
+    assert window.document.graph.training["seed"] == seed
