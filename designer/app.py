@@ -21,7 +21,7 @@ APPLICATION = "NN Designer"
 
 def configure(app: QApplication) -> None:
     """Application-wide settings; safe to call more than once. (pyqtgraph's options are
-    set once where the plots are defined, designer/plots/base.py.)"""
+    set once where the plots are defined, designer/plots/pyqtgraph_setup.py.)"""
     app.setOrganizationName(ORGANIZATION)
     app.setOrganizationDomain("nn-designer.org")
     app.setApplicationName(APPLICATION)
@@ -80,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         window.open_example()
     window.show()
     QTimer.singleShot(0, window.files.offer_recovery)
+    # A training process imports the engine now, while the user looks at the window: the
+    # first Train press then shows progress at once (and one waits after every run).
+    QTimer.singleShot(0, window.training.warm_up)
     status = app.exec()
     sys.excepthook = sys.__excepthook__  # no dialogs while Qt tears the window down
     release_clipboard(app)

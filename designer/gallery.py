@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from nnengine import Graph, load_graph
 
 from . import style
-from .canvas.layout import layered_positions
+from .layout import layered_positions
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "resources" / "templates"
 EXAMPLE = "digits_cnn.json"  # what a new user sees at first start

@@ -32,7 +32,7 @@ from . import icons
 from .analyze_dialog import AnalyzeDialog
 from .backprop import install_backprop_tools
 from .canvas.export import export_picture
-from .canvas.layout import COLUMN_SPACING, ROW_SPACING, clear_offset
+from .layout import COLUMN_SPACING, ROW_SPACING, clear_offset
 from .canvas.view import CanvasView
 from .dock_share import DockShare
 from .document import GraphDocument

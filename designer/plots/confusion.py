@@ -9,18 +9,11 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
 
+from ..style import BAD_COLOR, GOOD_COLOR, HIGHLIGHT_COLOR, ON_DARK_TEXT, PLOT_MUTED, PLOT_TEXT
 from ..training.summary import Snapshot
-from .base import (
-    BAD,
-    GOOD,
-    MUTED,
-    TEXT,
-    LivePlot,
-    make_plot,
-    sequential_map,
-    set_title,
-    trained_for,
-)
+from .live_plot import LivePlot
+from .pyqtgraph_setup import make_plot, sequential_map, set_title
+from .run_context import trained_for
 
 MAX_TEXT_CLASSES = 15    # above this, cells carry no count labels
 GRID_SAMPLES = 60        # samples shown when no cell is chosen
@@ -67,7 +60,7 @@ class ConfusionPlot(LivePlot):
         self.image.setColorMap(sequential_map())
         self.plot.addItem(self.image)
         self.cell_box = pg.QtWidgets.QGraphicsRectItem(0, 0, 1, 1)
-        self.cell_box.setPen(pg.mkPen("#f59e0b", width=3))
+        self.cell_box.setPen(pg.mkPen(HIGHLIGHT_COLOR, width=3))
         self.cell_box.setVisible(False)
         self.plot.addItem(self.cell_box)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
@@ -80,7 +73,7 @@ class ConfusionPlot(LivePlot):
         col.setContentsMargins(4, 0, 0, 0)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
-        self.summary.setStyleSheet(f"color: {TEXT};")
+        self.summary.setStyleSheet(f"color: {PLOT_TEXT};")
         self.samples = QListWidget()
         self.samples.setViewMode(QListWidget.ViewMode.IconMode)
         self.samples.setIconSize(QSize(ICON, ICON))
@@ -90,7 +83,7 @@ class ConfusionPlot(LivePlot):
         self.samples.setUniformItemSizes(True)
         self.samples.itemClicked.connect(self._sample_clicked)
         hint = QLabel("Click a cell to list its samples; click a sample to inspect it.")
-        hint.setStyleSheet(f"color: {MUTED};")
+        hint.setStyleSheet(f"color: {PLOT_MUTED};")
         hint.setWordWrap(True)
         col.addWidget(self.summary)
         col.addWidget(self.samples, 1)
@@ -111,7 +104,7 @@ class ConfusionPlot(LivePlot):
         ctx = self.context
         for t in self.texts:
             t.setText("")
-        self._cell_shown = [("", TEXT)] * len(self.texts)
+        self._cell_shown = [("", PLOT_TEXT)] * len(self.texts)
         self._icons = {}
         self.snapshot = self.matrix = self.predictions = None
         self.cell = None
@@ -136,8 +129,8 @@ class ConfusionPlot(LivePlot):
             return
         for t in self.texts:
             self.plot.removeItem(t)
-        self.texts = [pg.TextItem("", anchor=(0.5, 0.5), color=TEXT) for _ in range(count)]
-        self._cell_shown = [("", TEXT)] * count
+        self.texts = [pg.TextItem("", anchor=(0.5, 0.5), color=PLOT_TEXT) for _ in range(count)]
+        self._cell_shown = [("", PLOT_TEXT)] * count
         k = round(count ** 0.5)
         for i, t in enumerate(self.texts):
             self.plot.addItem(t)
@@ -166,7 +159,8 @@ class ConfusionPlot(LivePlot):
         self._drawn = snap
         k = ctx.num_classes
         self.predictions = snap.test_predictions
-        self.matrix = confusion_matrix(ctx.test_labels, self.predictions, k)
+        labels = self.labels()
+        self.matrix = confusion_matrix(labels, self.predictions, k)
         rows = self.matrix.sum(axis=1, keepdims=True)
         share = np.divide(self.matrix, rows, out=np.zeros(self.matrix.shape), where=rows > 0)
         self.image.setImage(share.astype(np.float32), autoLevels=False, levels=(0.0, 1.0))
@@ -175,7 +169,7 @@ class ConfusionPlot(LivePlot):
         for i, t in enumerate(self.texts):
             r, c = divmod(i, k)
             shown = (str(self.matrix[r, c]) if self.matrix[r, c] else "",
-                     "#ffffff" if share[r, c] > 0.55 else TEXT)
+                     ON_DARK_TEXT if share[r, c] > 0.55 else PLOT_TEXT)
             if shown != self._cell_shown[i]:   # most cells keep their count between draws
                 self._cell_shown[i] = shown
                 t.setText(shown[0])
@@ -183,8 +177,22 @@ class ConfusionPlot(LivePlot):
         acc = float(np.trace(self.matrix)) / max(int(self.matrix.sum()), 1)
         when = trained_for(snap)
         set_title(self.plot.getPlotItem(),
-                  f"Confusion matrix · test accuracy {acc:.1%}" + (f" · {when}" if when else ""))
+                  f"Confusion matrix · test accuracy {acc:.1%} {self.coverage()}"
+                  + (f" · {when}" if when else ""))
         self._fill_samples()
+
+    def labels(self) -> np.ndarray:
+        """The true classes of the test samples predicted: while training runs the first
+        `watched_test` of them (a fixed part, so watching costs the same whatever the data
+        size), the whole split at the end of the run."""
+        return self.context.test_labels[:len(self.predictions)]
+
+    def coverage(self) -> str:
+        """"on all 360 test samples", or "on the first 1,000 of 10,000 test samples"."""
+        n, total = len(self.predictions), len(self.context.test_labels)
+        if n >= total:
+            return f"on all {total:,} test samples"
+        return f"on the first {n:,} of {total:,} test samples (all at the end)"
 
     def select_cell(self, true: int, predicted: int) -> list[int]:
         """Show the samples of one cell; returns their test indices."""
@@ -200,7 +208,7 @@ class ConfusionPlot(LivePlot):
     def cell_samples(self, true: int, predicted: int) -> list[int]:
         if self.predictions is None or self.context.test_labels is None:
             return []
-        hits = (self.context.test_labels == true) & (self.predictions == predicted)
+        hits = (self.labels() == true) & (self.predictions == predicted)
         return [int(i) for i in np.flatnonzero(hits)]
 
     def _fill_samples(self) -> list[int]:
@@ -239,7 +247,7 @@ class ConfusionPlot(LivePlot):
             if item.text() != text:
                 item.setText(text)
                 item.setToolTip(f"test sample #{i}: true {names[true]}, predicted {names[pred]}")
-                item.setForeground(QColor(GOOD if true == pred else BAD))
+                item.setForeground(QColor(GOOD_COLOR if true == pred else BAD_COLOR))
         return indices
 
     # --- mouse -----------------------------------------------------------------------------

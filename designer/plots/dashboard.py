@@ -15,42 +15,17 @@ from nnengine.diagnostics import ERROR, Alarm
 from ..training.controller import TrainingController
 from ..training.summary import Snapshot
 from .activations import ActivationsPlot
-from .base import LivePlot, RunContext, as_images, image_shape_for
 from .confusion import ConfusionPlot
 from .curves import CurvesPlot
 from .decision_boundary import DecisionBoundaryPlot
 from .feature_maps import FeatureMapsPlot
 from .gradients import GradientsPlot
 from .health import HealthPanel
+from .live_plot import LivePlot
 from .reconstruction import ReconstructionPlot
+from .run_context import RunContext, run_context
 from .scrubber import EpochScrubber
 from .weights import WeightsPlot
-
-
-def run_context(controller: TrainingController) -> RunContext:
-    """What the plots need about the run that just started (or the last one)."""
-    run = controller.run
-    ctx = RunContext(timeline=controller.timeline, metrics=controller.metrics)
-    if run is None:
-        return ctx
-    ctx.epochs = run.epochs
-    ctx.order = list(run.order)
-    ctx.kinds = dict(run.kinds)
-    ctx.weighted = list(run.weighted)
-    ctx.shapes = dict(run.shapes)
-    ctx.input_id = run.input_ids[0] if run.input_ids else None
-    ctx.output_id = run.output_id
-    ctx.classification = run.classification
-    ctx.num_classes = run.num_classes
-    ctx.class_names = list(run.class_names)
-    ctx.autoencoder = run.autoencoder
-    ctx.points, ctx.point_labels, ctx.extent = run.points, run.point_labels, run.extent
-    ctx.test_labels = run.test_labels
-    ctx.watched_test = run.watched_test
-    ctx.image_shape = image_shape_for(run.shapes[ctx.input_id]) if ctx.input_id else None
-    if run.test_inputs is not None and ctx.image_shape is not None:
-        ctx.test_images = as_images(run.test_inputs, ctx.image_shape)
-    return ctx
 
 
 class TrainingDashboard(QWidget):

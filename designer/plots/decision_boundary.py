@@ -8,8 +8,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QWidget
 
+from ..style import BOUNDARY_LINE, POINT_OUTLINE
 from ..training.summary import Boundary, Snapshot
-from .base import LivePlot, class_rgb, make_plot, set_title, trained_for
+from .live_plot import LivePlot
+from .pyqtgraph_setup import class_rgb, make_plot, set_title
+from .run_context import trained_for
 
 
 def boundary_rgb(b: Boundary, n_classes: int) -> np.ndarray:
@@ -29,10 +32,10 @@ class DecisionBoundaryPlot(LivePlot):
         self.plot.getPlotItem().setAspectLocked(True)
         self.image = pg.ImageItem(autoLevels=False)
         self.plot.addItem(self.image)
-        self.points = pg.ScatterPlotItem(size=6, pen=pg.mkPen(255, 255, 255, 220, width=0.8))
+        self.points = pg.ScatterPlotItem(size=6, pen=pg.mkPen(*POINT_OUTLINE, width=0.8))
         self.plot.addItem(self.points)
         self.ring = pg.ScatterPlotItem(size=16, symbol="o", brush=None,
-                                       pen=pg.mkPen("#111827", width=2.2))
+                                       pen=pg.mkPen(BOUNDARY_LINE, width=2.2))
         self.plot.addItem(self.ring)
         self.body.addWidget(self.plot, 1)
         self.snapshot: Snapshot | None = None

@@ -7,20 +7,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
+from ..style import PLOT_MUTED
 from ..training.summary import Snapshot
 from .activations import describe_sample
-from .base import (
-    MUTED,
-    LivePlot,
-    NodePicker,
-    as_image,
-    choose_node,
-    diverging_map,
-    image_view,
-    magnitude_map,
-    steady_levels,
-    tile,
-)
+from .images import as_image, tile
+from .live_plot import LivePlot, NodePicker, choose_node
+from .pyqtgraph_setup import diverging_map, image_view, magnitude_map
+from .ranges import steady_levels
 
 
 class FeatureMapsPlot(LivePlot):
@@ -40,7 +33,7 @@ class FeatureMapsPlot(LivePlot):
         row.addWidget(self.maps_widget, 4)
         self.body.addLayout(row, 1)
         self.caption = QLabel()
-        self.caption.setStyleSheet(f"color: {MUTED};")
+        self.caption.setStyleSheet(f"color: {PLOT_MUTED};")
         self.body.addWidget(self.caption)
         self.snapshot: Snapshot | None = None
         self._levels: dict[str, tuple[float, float]] = {}

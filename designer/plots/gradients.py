@@ -10,20 +10,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QWidget
 
+from ..style import HIST_BRUSH, TRAIN_COLOR
 from ..training.summary import Snapshot
-from .base import (
-    HIST_BRUSH,
-    TRAIN,
-    HistogramRanges,
-    LivePlot,
-    NodePicker,
-    StickyRange,
-    choose_node,
-    color,
-    make_plot,
-    set_title,
-)
 from .legend import LegendList
+from .live_plot import LivePlot, NodePicker, choose_node
+from .pyqtgraph_setup import color, make_plot, set_title
+from .ranges import HistogramRanges, StickyRange
 
 
 class GradientsPlot(LivePlot):
@@ -38,7 +30,7 @@ class GradientsPlot(LivePlot):
         self.legend.chosen.connect(self.set_node)
         self.hist_plot = make_plot("Weight gradients of the layer", "count", "∂L/∂w")
         self.hist = self.hist_plot.plot([], [], stepMode="center", fillLevel=0,
-                                        brush=pg.mkBrush(HIST_BRUSH), pen=pg.mkPen(TRAIN))
+                                        brush=pg.mkBrush(HIST_BRUSH), pen=pg.mkPen(TRAIN_COLOR))
         self.hist_ranges = HistogramRanges(self.hist_plot.getPlotItem())
         norms = QWidget()
         norm_row = QHBoxLayout(norms)

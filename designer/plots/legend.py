@@ -11,7 +11,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QWidget
 
-from .base import TEXT
+from ..style import PLOT_TEXT, SELECTED_ROW
 
 SWATCH = QSize(26, 12)
 
@@ -46,7 +46,7 @@ class LegendRow(QWidget):
         for name, pix in entries:
             icon, text = QLabel(), QLabel(name)
             icon.setPixmap(pix)
-            text.setStyleSheet(f"color: {TEXT};")
+            text.setStyleSheet(f"color: {PLOT_TEXT};")
             row.addWidget(icon)
             row.addWidget(text)
             row.addSpacing(8)
@@ -70,7 +70,7 @@ class LegendList(QListWidget):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSizeAdjustPolicy(QListWidget.SizeAdjustPolicy.AdjustToContents)
         self.setStyleSheet("QListWidget { background: white; } QListWidget::item:selected "
-                           f"{{ background: #dbeafe; color: {TEXT}; }}")
+                           f"{{ background: {SELECTED_ROW}; color: {PLOT_TEXT}; }}")
         self.setToolTip("Click a layer to pick it")
         self.itemClicked.connect(lambda item: self.chosen.emit(item.text()))
 

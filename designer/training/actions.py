@@ -26,7 +26,14 @@ if TYPE_CHECKING:
 MENU = ("train", "train_on", "pause", "resume", "stop", "step", None, "evaluate", "predict",
         None, "export_weights", "export_bundle", "load_weights")
 TOOL_BAR = ("train", "pause", "resume", "stop", "step")
-IDLE_ONLY = ("evaluate", "predict", "export_weights", "load_weights", "train_on")
+# Disabled while a run is active, with the reason as their tooltip. Exports stay enabled:
+# they write the weights the training process last sent, without waiting for it.
+IDLE_ONLY = {
+    "evaluate": "Stop training first: the window evaluates the weights of a finished run",
+    "predict": "Stop training first: the window predicts with the weights of a finished run",
+    "load_weights": "Stop training first: loaded weights would replace the ones it learns",
+    "train_on": "A run is active: stop it first to train on from its weights",
+}
 
 
 class TrainingActions(QObject):
@@ -49,6 +56,7 @@ class TrainingActions(QObject):
         window.tabifyDockWidget(window.inspector_dock, self.training_dock)
         window.inspector_dock.raise_()
         self._create_actions()
+        self._idle_tips = {key: window.actions[key].toolTip() for key in IDLE_ONLY}
         self._create_menu()
         c = self.controller
         c.state_changed.connect(self._state_changed)
@@ -103,8 +111,9 @@ class TrainingActions(QObject):
         actions["stop"].setEnabled(active or state == TrainingState.DIVERGED)
         actions["step"].setEnabled(state not in (TrainingState.STARTING, TrainingState.RUNNING,
                                                  TrainingState.STOPPING))
-        for key in IDLE_ONLY:
+        for key, why in IDLE_ONLY.items():
             actions[key].setEnabled(not active)
+            actions[key].setToolTip(why if active else self._idle_tips[key])
         if state in (TrainingState.STARTING, TrainingState.DIVERGED):
             self.plots_dock.show()
 

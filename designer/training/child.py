@@ -167,12 +167,12 @@ def read_commands(stream: BinaryIO, mailbox: Mailbox, runs: queue.Queue) -> None
 def main(report_fd: int) -> None:
     stream = os.fdopen(report_fd, "wb")
     mailbox = Mailbox()
+    sender = Sender(mailbox, stream)
+    sender.start()           # heartbeats from now on, also while waiting for the job
     runs: queue.Queue = queue.Queue()
     threading.Thread(target=read_commands, args=(sys.stdin.buffer, mailbox, runs),
                      name="nn-designer commands", daemon=True).start()
     run = runs.get()
-    sender = Sender(mailbox, stream)
-    sender.start()
     run.run()
     sender.finish()
     stream.close()

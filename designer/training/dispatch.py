@@ -8,8 +8,9 @@ announces what the records carry), then batches, epochs, weights and the newest 
 then the other events ("finished", "diverged", "failed"), which end or pause the run.
 
 The same tick watches the child: one that has ended without a final report (killed, crashed,
-out of memory) or has said nothing for `stuck_after` seconds (it is then killed) fails the
-run with one sentence; the weights it last sent stay.
+out of memory) or has said nothing for `stuck_after` seconds (it is then killed; it sends a
+heartbeat twice a second however long a batch takes) fails the run with one sentence; the
+weights it last sent stay.
 
 `DispatchMixin` is one side of `TrainingController` (see controller.py), which provides the
 attributes declared below, its signals, and `_set_state`, `_say`, `_fail` and `_end_run`.
@@ -29,6 +30,9 @@ from .states import ACTIVE, TrainingState
 from .summary import Snapshot
 
 PROGRESS_INTERVAL = 0.5   # seconds between progress updates (text, not plots)
+# Seconds a new child may take before its first word: Python's start and the imports of
+# NumPy and nnengine, on a machine that may be busy (it beats twice a second afterwards).
+START_PATIENCE = 60.0
 
 
 class DispatchMixin:
@@ -69,7 +73,8 @@ class DispatchMixin:
         if p is self._process and self.state in ACTIVE:
             if p.ended:
                 self._lost(f"The training process {p.exit_text()}")
-            elif p.quiet_for() > self.stuck_after:
+            elif p.quiet_for() > (self.stuck_after if p.heard else
+                                  max(self.stuck_after, START_PATIENCE)):
                 p.kill()
                 self._lost(f"The training process stopped answering for "
                            f"{self.stuck_after:.0f} s and was ended")

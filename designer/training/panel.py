@@ -35,6 +35,7 @@ from nnengine import TrainingConfig
 from nnengine.catalogue import LOSSES, OPTIMIZERS
 from nnengine.datasets import builtin_names
 
+from ..style import ERROR_TEXT, PLOT_MUTED
 from .controller import TrainingController
 from .metrics import Progress, format_duration
 from .states import ACTIVE, TrainingState
@@ -158,7 +159,7 @@ class TrainingPanel(QWidget):
         self.progress.setTextVisible(True)
         self.progress.setFormat("")
         self.speed = QLabel()
-        self.speed.setStyleSheet("color: #66727f;")
+        self.speed.setStyleSheet(f"color: {PLOT_MUTED};")
         self.status = QLabel("Ready to train.")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -354,4 +355,4 @@ class TrainingPanel(QWidget):
 
     def _message(self, text: str, error: bool = False) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet("color: #b91c1c;" if error else "")
+        self.status.setStyleSheet(f"color: {ERROR_TEXT};" if error else "")

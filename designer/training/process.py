@@ -58,7 +58,7 @@ class TrainingProcess:
         self.reader = FrameReader(read_fd)
         self.started_at = time.monotonic()
         self.last_heard = self.started_at
-        self.has_job = False
+        self.heard = False     # any message yet (the first comes once its imports are done)
 
     @property
     def pid(self) -> int:
@@ -74,8 +74,6 @@ class TrainingProcess:
         return self.reader.eof and self.popen.poll() is not None
 
     def run(self, job: Job) -> None:
-        self.has_job = True
-        self.last_heard = time.monotonic()
         self.send(Command.RUN, job)
 
     def send(self, command: Command, payload: Any = None) -> bool:
@@ -96,10 +94,11 @@ class TrainingProcess:
         messages = self.reader.read()
         if messages:
             self.last_heard = time.monotonic()
+            self.heard = True
         return messages
 
     def quiet_for(self) -> float:
-        """Seconds since the child last sent anything (or was given its job)."""
+        """Seconds since the child last sent anything (or was started)."""
         return time.monotonic() - self.last_heard
 
     def exit_text(self) -> str:

@@ -9,7 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports
 
 import numpy as np
 
-from designer.plots.base import TRAILING, LivePlot
+from designer.plots.live_plot import TRAILING, LivePlot
 from designer.training.mailbox import BatchRecord, Drained, Mailbox, SentWeights
 from designer.training.protocol import FrameReader, encode
 from designer.training.summary import Hist, LayerSummary, Snapshot, histogram
