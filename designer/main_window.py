@@ -32,7 +32,6 @@ from . import icons
 from .analyze_dialog import AnalyzeDialog
 from .backprop import install_backprop_tools
 from .canvas.export import export_picture
-from .layout import COLUMN_SPACING, ROW_SPACING, clear_offset
 from .canvas.view import CanvasView
 from .dock_share import DockShare
 from .document import GraphDocument
@@ -40,6 +39,7 @@ from .files import FileController
 from .gallery import Template, TemplateGallery, example_graph
 from .help import install_help
 from .inspector import Inspector
+from .layout import COLUMN_SPACING, ROW_SPACING, clear_offset
 from .model_io import install_model_io
 from .palette import Palette
 from .reset_weights import install_reset_weights
