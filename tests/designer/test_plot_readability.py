@@ -61,3 +61,34 @@ def test_confusion_counts_fit_their_cells_and_the_title_fits(qtbot, run):  # noq
         title = conf.plot.getPlotItem().titleLabel
         assert title.item.boundingRect().width() <= conf.plot.width()
     assert "test samples" in conf.summary.text()
+
+
+def test_per_channel_scaling_stretches_each_channel():
+    from designer.plots.feature_maps import per_channel
+
+    maps = np.stack([np.full((2, 2), 3.0), np.array([[0.0, 0.5], [1.0, 10.5]]),
+                     np.array([[-2.0, 1.0], [0.0, 0.5]])]).astype(np.float32)
+    signed = per_channel(maps, signed=True)
+    assert np.allclose(np.abs(signed).max(axis=(1, 2)), 1.0)
+    assert np.allclose(signed[2], maps[2] / 2.0)
+    plain = per_channel(maps[:2], signed=False)
+    assert np.all(plain[0] == 0)                 # a flat channel stays flat
+    assert plain[1].min() == 0 and plain[1].max() == 1
+
+
+def test_feature_maps_say_which_scale_they_show(qtbot, run):  # noqa: F811
+    from designer.training.states import TrainingState
+
+    c, dash = run(template("digits_cnn", epochs=1))
+    c.start()
+    assert c.wait(60_000) and c.state == TrainingState.FINISHED
+    dash.show_page("Feature maps")
+    fm = dash.feature_maps
+    fm.refresh()
+    qtbot.wait(50)
+    assert "each channel scaled to its own range" in fm.caption.text()
+    assert fm.maps.levels is not None and max(abs(v) for v in fm.maps.levels) == 1.0
+    fm.scale.setCurrentIndex(fm.scale.findData("whole layer"))
+    fm.refresh()
+    qtbot.wait(50)
+    assert "one colour scale for the layer" in fm.caption.text()
