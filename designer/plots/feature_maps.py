@@ -19,7 +19,6 @@ from .live_plot import LivePlot, NodePicker, choose_node
 from .pyqtgraph_setup import diverging_map, image_view, magnitude_map
 from .ranges import steady_levels
 
-
 EACH_CHANNEL, WHOLE_LAYER = "each channel", "whole layer"
 
 

@@ -92,3 +92,32 @@ def test_feature_maps_say_which_scale_they_show(qtbot, run):  # noqa: F811
     fm.refresh()
     qtbot.wait(50)
     assert "one colour scale for the layer" in fm.caption.text()
+
+
+def test_decision_boundary_keeps_the_planes_shape_and_names_the_classes(qtbot, run):  # noqa: F811
+    from designer.training.states import TrainingState
+
+    c, dash = run(template("xor", epochs=2))
+    c.start()
+    assert c.wait(60_000) and c.state == TrainingState.FINISHED
+    dash.resize(1200, 300)     # a wide, short plot dock
+    dash.show_page("Decision boundary")
+    db = dash.boundary
+    db.refresh()
+    qtbot.wait(100)
+    aspect = db.data_aspect()
+    vb = db.plot.getPlotItem().getViewBox()
+    x0, x1, y0, y1 = db.context.extent
+
+    def spare() -> float:
+        (vx0, vx1), (vy0, vy1) = vb.viewRange()
+        return max((vx1 - vx0) / (x1 - x0), (vy1 - vy0) / (y1 - y0))
+
+    qtbot.waitUntil(lambda: spare() < 1.3, timeout=3000)   # the layout settles
+    (vx0, vx1), (vy0, vy1) = vb.viewRange()
+    assert vx0 <= x0 + 1e-6 and vx1 >= x1 - 1e-6 and vy0 <= y0 + 1e-6 and vy1 >= y1 - 1e-6
+    w, h = vb.width(), vb.height()
+    assert abs((w / h) / ((vx1 - vx0) / (vy1 - vy0)) - 1) < 0.05   # one unit, one length
+    assert aspect is not None
+    assert db.legend.isVisible() and "class" in db.legend.text()
+    assert all(str(n) in db.legend.text() for n in (db.context.class_names or [0, 1]))
