@@ -183,3 +183,38 @@ def test_reset_weights_same_seed_or_a_new_one(window, qtbot):
     assert window.document.graph.training["seed"] != seed
     window.actions["undo"].trigger()
     assert window.document.graph.training["seed"] == seed
+
+
+def test_class_probabilities_recognises_softmax_and_sigmoid_outputs():
+    import numpy as np
+
+    from designer.prediction_view import class_probabilities
+
+    assert np.allclose(class_probabilities(np.array([0.2, 0.8])), [0.2, 0.8])
+    assert np.allclose(class_probabilities(np.array([0.9])), [0.1, 0.9])
+    assert class_probabilities(np.array([2.0, -1.0, 0.5])) is None   # raw scores
+
+
+def test_predict_shows_the_sample_and_a_bar_per_class(window, qtbot):
+    import numpy as np
+
+    import nnengine as nn
+    from designer.gallery import TEMPLATES_DIR
+
+    graph = nn.load_graph(TEMPLATES_DIR / "digits_mlp.json")
+    graph.training["epochs"] = 1
+    window.files.new(graph)
+    c = window.training
+    assert c.start() and c.wait(60_000) and c.state == "finished"
+    c.set_sample(5, "test")
+    window.actions["predict"].trigger()
+    view = window.training_actions.prediction_view
+    assert view.isVisible()
+    result = c.predict(5, "test")
+    assert "test sample #5" in view.heading.text() and "predicted" in view.heading.text()
+    heights = view.bars.opts["height"]
+    assert len(heights) == 10 and abs(float(np.sum(heights)) - 1) < 1e-3
+    assert int(np.argmax(heights)) == result["predicted"]
+    assert view.image_widget.isVisible() and view.image.image.shape == (8, 8)
+    assert "Probability of each class" in view.bars_plot.getPlotItem().titleLabel.text
+    view.close()
