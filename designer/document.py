@@ -24,7 +24,7 @@ from nnengine import Graph, Problem, analyze
 from nnengine.graph import is_valid_id
 
 from . import commands
-from .canvas.layout import COLUMN_SPACING, place_missing
+from .canvas.layout import COLUMN_SPACING, clear_offset, place_missing
 
 NodeEntry = dict[str, Any]   # {"id", "type", "params", "position"}
 OrderSnapshot = tuple[list[str], list[tuple[str, str]]]
@@ -157,8 +157,8 @@ class GraphDocument(QObject):
                  connect_from: str | None = None) -> str | None:
         """Add a node of `type_name`; returns its new id, or None when refused.
 
-        params None gives the catalogue defaults plus a starting value for each required
-        parameter, so a dropped node is valid at once. `connect_from` also connects that
+        The node gets the catalogue defaults plus a starting value for each required
+        parameter, so a dropped node is valid at once; `params` are laid over those. `connect_from` also connects that
         node's output to the new node's first input, in the same undo step.
         """
         if not self._editable():
@@ -173,8 +173,7 @@ class GraphDocument(QObject):
         if position is None:
             position = self._free_spot(connect_from)
         node_id = self.graph.free_id(type_name)
-        if params is None:
-            params = starter_params(spec, self.graph)
+        params = starter_params(spec, self.graph) | dict(params or {})
         edges = [(connect_from, node_id, 0)] if connect_from else []
         entry = {"id": node_id, "type": type_name, "params": dict(params),
                  "position": (float(position[0]), float(position[1]))}
@@ -363,7 +362,12 @@ class GraphDocument(QObject):
             self._refuse("nothing selected to duplicate")
             return []
         text = f"Duplicate {ids[0]}" if len(ids) == 1 else f"Duplicate {len(ids)} nodes"
-        return self.paste(self.fragment(ids), (40.0, 40.0), text)
+        return self.paste(self.fragment(ids), self.clear_offset(ids), text)
+
+    def clear_offset(self, node_ids: Iterable[str]) -> tuple[float, float]:
+        """Where copies of these nodes go: the first rows below them free of other cards."""
+        return clear_offset([self.position(n) for n in self.graph.node_ids()],
+                            [self.position(n) for n in node_ids if n in self.graph])
 
     def apply_repair(self, problem: Problem) -> bool:
         """Apply the first repair offered for `problem` (see designer.repairs)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -114,6 +114,7 @@ class Inspector(QScrollArea):
                                 "digit; unique in the graph. Weight files use it as a key.")
         self.id_edit.textEdited.connect(self._id_edited)
         self.id_edit.editingFinished.connect(self._id_finished)
+        self.id_edit.installEventFilter(self)
         self.id_error = _label()
         self.id_error.setStyleSheet(ERROR_STYLE)
         self.id_error.hide()
@@ -128,6 +129,7 @@ class Inspector(QScrollArea):
             field = make_field(p)
             field.committed.connect(lambda name=p.name: self._commit(name))
             field.edited.connect(lambda name=p.name: self._validate_live(name))
+            field.reverted.connect(self._load_values)
             label = QLabel(p.name.replace("_", " "))
             label.setToolTip(p.help)
             form.addRow(label, field.widget)
@@ -214,6 +216,15 @@ class Inspector(QScrollArea):
                 and not self.document.rename(self.node_id, text):
             reason = getattr(self.document, "last_error", "") or "cannot rename"
         self._show_id_error(reason)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Escape in the id field gives the node's id back."""
+        if watched is self.id_edit and event.type() == QEvent.Type.KeyPress \
+                and event.key() == Qt.Key.Key_Escape and self.node_id is not None:
+            self.id_edit.setText(self.node_id)
+            self._show_id_error(None)
+            return True
+        return super().eventFilter(watched, event)
 
     def _show_id_error(self, reason: str | None) -> None:
         if self.id_edit is None:

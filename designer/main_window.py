@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QDockWidget,
+    QFileDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -24,22 +25,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+import nnengine
 from nnengine import Graph
 
 from . import icons
-from .canvas.layout import COLUMN_SPACING, ROW_SPACING
+from .analyze_dialog import AnalyzeDialog
+from .canvas.export import export_picture
+from .canvas.layout import COLUMN_SPACING, ROW_SPACING, clear_offset
 from .canvas.view import CanvasView
 from .document import GraphDocument
 from .files import FileController
-from .gallery import TemplateGallery, example_graph
+from .gallery import Template, TemplateGallery, example_graph
+from .help import install_help
 from .inspector import Inspector
 from .model_io import install_model_io
 from .palette import Palette
+from .backprop import install_backprop_tools
 from .training.actions import install_training
 
 APP_NAME = "NN Designer"
 FRAGMENT_MIME = "application/x-nnengine-fragment"
-PASTE_STEP = 40.0
 STATUS_TIMEOUT_MS = 6000
 
 
@@ -61,7 +66,7 @@ class MainWindow(QMainWindow):
                                             Qt.DockWidgetArea.RightDockWidgetArea)
         self.files = FileController(self.document, self.settings, self, recovery_dir)
         self.actions: dict[str, QAction] = {}
-        self._paste_count = 0
+        self._paste_in_place = False
         self._create_actions()
         self._create_menus()
         self._create_tool_bar()
@@ -69,6 +74,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.training_actions = install_training(self)
         self.model_io = install_model_io(self)
+        self.backprop_tools = install_backprop_tools(self)
         self._restore_layout()
         self._update_title()
         self._update_status()
@@ -131,6 +137,10 @@ class MainWindow(QMainWindow):
         a("zoom_in", "Zoom &In", lambda: self._zoom(1.25), [K.ZoomIn, "Ctrl+="], "zoom_in",
           "Zoom in")
         a("zoom_out", "Zoom &Out", lambda: self._zoom(0.8), K.ZoomOut, "zoom_out", "Zoom out")
+        a("export_picture", "Export Graph &Picture…", self.export_picture, "Ctrl+Shift+E",
+          None, "Save the graph, or the selected layers, as a PNG or SVG picture")
+        a("analyze", "&Analyze…", self.analyze, "Ctrl+I", None,
+          "A table of every layer: output shape, parameters, multiply-adds, memory")
         a("about", f"&About {APP_NAME}", self.about)
         for action in self.actions.values():
             # Shortcuts work wherever focus is in this window (line edits still take their
@@ -149,6 +159,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.actions["save"])
         file_menu.addAction(self.actions["save_as"])
+        file_menu.addAction(self.actions["export_picture"])
         file_menu.addSeparator()
         file_menu.addAction(self.actions["quit"])
         edit = bar.addMenu("&Edit")
@@ -163,9 +174,11 @@ class MainWindow(QMainWindow):
         for key in ("fit", "zoom_in", "zoom_out"):
             view.addAction(self.actions[key])
         view.addSeparator()
+        view.addAction(self.actions["analyze"])
+        view.addSeparator()
         self.view_menu = view
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.actions["about"])
+        self.help_menu = bar.addMenu("&Help")
+        install_help(self)
 
     def _create_tool_bar(self) -> None:
         bar = QToolBar("Tool bar", self)
@@ -201,6 +214,7 @@ class MainWindow(QMainWindow):
         self.view.status_message.connect(self.show_message)
         self.view.node_activated.connect(self._node_activated)
         self.palette.layer_activated.connect(self.add_layer_after_selection)
+        self.palette.loss_chosen.connect(self.set_loss)
         self.files.opened.connect(lambda: QTimer.singleShot(0, self.view.fit_all))
         self._update_edit_actions()
 
@@ -239,23 +253,44 @@ class MainWindow(QMainWindow):
     def _refused(self, fallback: str) -> None:
         self.show_message(self.document.last_error or fallback)
 
-    def add_layer_after_selection(self, type_name: str) -> str | None:
-        """Add a layer right of the selected node and connect it, as one undo step; with
-        nothing selected, add it unconnected in the middle of the view."""
+    def add_layer_after_selection(self, type_name: str,
+                                  params: dict | None = None) -> str | None:
+        """Add a layer after the selected node, or after the current output when nothing is
+        selected, connected, as one undo step: into its connection when it feeds exactly
+        one layer, else to its right. Selects the new layer and scrolls it into view."""
+        doc = self.document
         selected = self.view.selected_node_ids()
-        anchor = selected[-1] if selected else None
-        if anchor is not None:
-            x, y = self.document.position(anchor)
+        sinks = doc.graph.sinks()
+        anchor = selected[-1] if selected else (doc.analysis.output_id
+                                                or (sinks[-1] if sinks else None))
+        try:
+            is_input = nnengine.layer_spec(type_name).is_input
+        except KeyError:
+            is_input = False
+        after = list(doc.graph.nx.successors(anchor)) if anchor and not is_input else []
+        if len(after) == 1:
+            return self.view.insert_on_edge(type_name, (anchor, after[0]), params)
+        if anchor is not None and not is_input:
+            x, y = doc.position(anchor)
             position = self._free_spot(x + COLUMN_SPACING, y)
         else:
             centre = self.view.mapToScene(self.view.viewport().rect().center())
             position = self._free_spot(centre.x() - 100, centre.y() - 40)
-        node_id = self.document.add_node(type_name, position, connect_from=anchor)
+        node_id = doc.add_node(type_name, position, params,
+                               connect_from=None if is_input else anchor)
         if node_id is None:
             self._refused(f"cannot add {type_name}")
             return None
         self.view.select_nodes([node_id])
+        self.view.reveal([node_id])
         return node_id
+
+    def set_loss(self, loss: str) -> None:
+        """A loss chosen in the palette: train with it (one undo step), shown in Training."""
+        if self.document.set_training({**self.document.graph.training, "loss": loss}):
+            self.training_dock.show()
+            self.training_dock.raise_()
+            self.show_message(f"Training loss set to {loss}")
 
     def _free_spot(self, x: float, y: float) -> tuple[float, float]:
         """(x, y), or the first place below it that no node occupies."""
@@ -282,7 +317,7 @@ class MainWindow(QMainWindow):
         mime.setData(FRAGMENT_MIME, QByteArray(json.dumps(fragment).encode("utf-8")))
         mime.setText(json.dumps(fragment, indent=2))
         QApplication.clipboard().setMimeData(mime)
-        self._paste_count = 0
+        self._paste_in_place = False
         n = len(fragment["nodes"])
         self.show_message(f"Copied {n} layer{'s' if n != 1 else ''}")
         return True
@@ -290,7 +325,7 @@ class MainWindow(QMainWindow):
     def cut(self) -> None:
         if self.copy():
             self.delete_selection()
-            self._paste_count = -1  # the first paste after a cut goes back in place
+            self._paste_in_place = True  # the first paste after a cut goes back in place
 
     def paste(self) -> list[str]:
         mime = QApplication.clipboard().mimeData()
@@ -302,13 +337,16 @@ class MainWindow(QMainWindow):
         except (ValueError, UnicodeDecodeError):
             self.show_message("The clipboard's layers cannot be read")
             return []
-        self._paste_count += 1
-        step = PASTE_STEP * self._paste_count
-        ids = self.document.paste(fragment, (step, step))
+        offset = (0.0, 0.0) if self._paste_in_place else clear_offset(
+            [self.document.position(n) for n in self.document.graph.node_ids()],
+            _fragment_positions(fragment))
+        ids = self.document.paste(fragment, offset)
         if not ids:
             self._refused("nothing to paste")
             return []
+        self._paste_in_place = False
         self.view.select_nodes(ids)
+        self.view.reveal(ids)
         return ids
 
     def duplicate(self) -> list[str]:
@@ -334,6 +372,35 @@ class MainWindow(QMainWindow):
         if gallery.exec() != QDialog.DialogCode.Accepted or gallery.chosen() is None:
             return False
         return self.files.new(gallery.chosen().graph())
+
+    def open_lesson(self, template: Template) -> bool:
+        """Help ▸ Lessons: open a teaching template as a new graph."""
+        return self.files.new(template.graph())
+
+    def analyze(self) -> AnalyzeDialog:
+        dialog = AnalyzeDialog(self.document, self)
+        dialog.show()
+        return dialog
+
+    def export_picture(self, path: str | None = None) -> bool:
+        """The graph, or the selected layers when there are some, as PNG or SVG."""
+        ids = self.view.selected_node_ids()
+        what = "the selected layers" if ids else "the graph"
+        if path is None:
+            path, chosen = QFileDialog.getSaveFileName(
+                self, f"Export {what} as a picture", self.document.graph.name,
+                "PNG image (*.png);;SVG drawing (*.svg)")
+            if path and not path.lower().endswith((".png", ".svg")):
+                path += ".svg" if "svg" in chosen else ".png"
+        if not path:
+            return False
+        try:
+            written = export_picture(self.view.scene(), path, ids or None)
+        except (OSError, ValueError) as e:
+            self.show_message(f"Could not export the picture: {e}")
+            return False
+        self.show_message(f"Saved {what} to {written}")
+        return True
 
     def open_example(self) -> None:
         """Show the built-in example (first start without a file)."""
@@ -395,6 +462,18 @@ class MainWindow(QMainWindow):
         # No selection left to announce while the scene's items are destroyed with the window.
         self.view.scene().clearSelection()
         event.accept()
+
+
+def _fragment_positions(fragment: object) -> list[tuple[float, float]]:
+    """The positions in a clipboard fragment, skipping any that cannot be read."""
+    out = []
+    for node in fragment.get("nodes", []) if isinstance(fragment, dict) else []:
+        try:
+            x, y = node.get("position") or (0.0, 0.0)
+            out.append((float(x), float(y)))
+        except (AttributeError, TypeError, ValueError):
+            continue
+    return out
 
 
 def _short_dir(path: Path) -> str:

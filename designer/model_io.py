@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 import nnengine
 from nnengine import NNEngineError
 
-from .training.controller import STOPPING
+from .training.states import TrainingState
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -125,7 +125,7 @@ class ModelIO(QObject):
 
     def _export(self, title: str, filt: str, suffix: str, write: Callable[[Path], object]
                 ) -> bool:
-        if self.window.training.state == STOPPING:
+        if self.window.training.state == TrainingState.STOPPING:
             self.window.show_message("Wait until training has stopped, then export")
             return False
         start = str(self._folder() / f"{_stem(self.window.document.graph.name)}{suffix}")

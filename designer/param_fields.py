@@ -1,7 +1,8 @@
 """Editors for layer parameters, made by a small factory keyed by `ParamSpec.kind`.
 
 Each field turns what the user typed into a value (`read`), shows a value (`show`), marks
-itself red with a reason (`set_error`) and emits `committed` when the user finishes an edit.
+itself red with a reason (`set_error`) and emits `committed` when the user finishes an edit,
+`reverted` when Escape asks for the value it had.
 Checking the value against the spec and applying it is the inspector's job.
 """
 from __future__ import annotations
@@ -10,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -38,6 +39,7 @@ class ParamField(QObject):
 
     committed = Signal()
     edited = Signal()  # text changed but not yet committed (live validation)
+    reverted = Signal()  # Escape: show the node's value again, not what was typed
 
     def __init__(self, spec: ParamSpec, editor: QWidget):
         super().__init__(editor)
@@ -54,6 +56,13 @@ class ParamField(QObject):
         layout.addWidget(editor)
         layout.addWidget(self.error_label)
         editor.setToolTip(spec.help)
+        editor.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape:
+            self.reverted.emit()
+            return True
+        return False
 
     def show(self, value: Any) -> None:
         self.editor.blockSignals(True)
@@ -169,6 +178,7 @@ class ChoiceField(ParamField):
         super().__init__(spec, box)
         if editable:
             box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+            box.lineEdit().installEventFilter(self)
             box.lineEdit().editingFinished.connect(self.committed)
             box.lineEdit().textEdited.connect(self.edited)
             box.activated.connect(self.committed)
@@ -211,12 +221,16 @@ def format_float(value: Any) -> str:
     return repr(float(value)) if isinstance(value, (int, float)) else str(value)
 
 
+SHAPE_TEXT = re.compile(r"-?\d+(?:\s*[,×x*]\s*-?\d+|\s+-?\d+)*")
+
+
 def parse_shape(text: str) -> list[int]:
-    parts = [p for p in re.split(r"[,\s×x*]+", text.strip("[]() ")) if p]
-    try:
-        return [int(p) for p in parts]
-    except ValueError:
-        raise ParseError("must be whole numbers separated by commas, like 1, 8, 8") from None
+    """"1, 8, 8", "[1, 8, 8]", "1 8 8" or "8x8"; anything else (a stray letter, an empty
+    place between commas) is refused rather than read as the numbers around it."""
+    inner = text.strip().strip("[]()").strip()
+    if not SHAPE_TEXT.fullmatch(inner):
+        raise ParseError("must be whole numbers separated by commas, like 1, 8, 8")
+    return [int(p) for p in re.findall(r"-?\d+", inner)]
 
 
 def format_shape(value: Any) -> str:

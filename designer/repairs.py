@@ -2,8 +2,10 @@
 
 `repairs_for(document, problem)` plans each candidate fix on a copy of the graph, keeps it
 only if analysis of the copy shows the problem gone (and no more problems than before), and
-returns it as a `Repair` whose `description` says what it will do. `Repair.apply()` pushes
-the whole fix as one undo step.
+returns it as a `Repair` whose `description` says what it will do, but only when the copy has
+fewer problems than the graph: a repair that trades one error for another is no repair.
+`Repair.apply()` pushes the whole fix as one undo step. `insert_layer` uses the same planning
+to put a new layer on an edge (a palette drop on an edge, or adding after a node).
 
 Repairs: insert a Flatten before a layer that needs flat input (needs_flatten); insert a
 Reshape where sizes agree but shapes do not (needs_reshape, needs_sequence, and merge inputs
@@ -23,7 +25,7 @@ import nnengine
 from nnengine import Graph, NNEngineError, Problem, ShapeError, analyze
 
 from . import commands
-from .canvas.layout import COLUMN_SPACING
+from .canvas.layout import COLUMN_SPACING, ROW_SPACING
 from .style import GRID, format_shape
 
 if TYPE_CHECKING:
@@ -137,15 +139,19 @@ class _Plan:
 
     def insert_between(self, source: str, target: str, port: int, type_name: str,
                        params: dict[str, Any]) -> str:
-        """Put a new node on the edge source -> target, making room to its right."""
+        """Put a new node on the edge source -> target, making room to its right: the target
+        and what follows it on the target's row move one column right (other rows, such as
+        a template's next row, stay where they are)."""
         (sx, sy), (tx, ty) = self.pos(source), self.pos(target)
         self.disconnect(source, target)
         if tx - sx >= 2 * COLUMN_SPACING - 2 * GRID:
             at = ((sx + tx) / 2, (sy + ty) / 2)
-        elif tx > sx:  # shift everything from the target's column one column right
+        elif tx > sx:
             at = (tx, ty)
+            downstream = nx.descendants(self.graph.nx, target) | {target}
             self.move({n: (x + COLUMN_SPACING, y) for n in self.graph.node_ids()
-                       for x, y in [self.pos(n)] if x >= tx - GRID and n != source})
+                       if n in downstream for x, y in [self.pos(n)]
+                       if x >= tx - GRID and abs(y - ty) < ROW_SPACING / 2})
         else:
             at = ((sx + tx) / 2, (sy + ty) / 2 + 5 * GRID)
         new = self.add(type_name, params, at)
@@ -163,15 +169,55 @@ def repairs_for(document: GraphDocument, problem: Problem) -> list[Repair]:
     builder = _BUILDERS.get(problem.code)
     if builder is None:
         return []
-    before = document.analysis
-    out: list[Repair] = []
-    for description, plan in builder(document, problem):
-        after = analyze(plan.graph)
-        fixed = not any(p.code == problem.code and p.node_id == problem.node_id
-                        for p in after.problems)
-        if fixed and len(after.problems) <= len(before.problems):
-            out.append(Repair(description, document, plan.steps))
-    return out
+    return [Repair(description, document, plan.steps)
+            for description, plan in builder(document, problem)
+            if _improves(document, problem, plan)]
+
+
+def _improves(document: GraphDocument, problem: Problem, plan: _Plan) -> bool:
+    """Whether the planned graph is rid of `problem` and has fewer problems in all."""
+    after = analyze(plan.graph)
+    fixed = not any(p.code == problem.code and p.node_id == problem.node_id
+                    for p in after.problems)
+    return fixed and len(after.problems) < len(document.analysis.problems)
+
+
+def insert_layer(document: GraphDocument, source: str, target: str, type_name: str,
+                 params: dict[str, Any] | None = None) -> str | None:
+    """Put a new `type_name` layer on the edge source -> target as one undo step; returns its
+    id, or None when refused (the reason in `document.last_error`). `params` are added to
+    the starting values a dropped layer gets."""
+    from .document import starter_params
+
+    g = document.graph
+    if not g.nx.has_edge(source, target):
+        document._refuse(f"{source} does not feed {target}")
+        return None
+    try:
+        spec = nnengine.layer_spec(type_name)
+    except KeyError:
+        document._refuse(f"unknown layer type '{type_name}'")
+        return None
+    if spec.is_input or spec.min_inputs != 1:
+        document._refuse(f"{type_name} cannot go on a connection: it takes "
+                         f"{'no' if spec.is_input else spec.min_inputs} inputs")
+        return None
+    plan = _Plan(g)
+    new = plan.insert_between(source, target, g.edge_port(source, target), type_name,
+                              starter_params(spec, g) | dict(params or {}))
+    text = f"Insert {type_name} between {source} and {target}"
+    return new if Repair(text, document, plan.steps).apply() else None
+
+
+def repair_node_ids(repair: Repair) -> list[str]:
+    """The nodes a repair adds or moves (what the canvas keeps in view after it)."""
+    ids: list[str] = []
+    for step in repair.steps:
+        if step[0] == "add":
+            ids.append(step[1]["id"])
+        elif step[0] == "move":
+            ids += list(step[1])
+    return ids
 
 
 def repairs_for_node(document: GraphDocument, node_id: str) -> list[Repair]:
@@ -228,8 +274,9 @@ def _reshape(doc: GraphDocument, problem: Problem) -> Candidates:
         if candidate != tuple(shape) and _accepts(layer, [candidate]):
             plan = _Plan(doc.graph)
             plan.insert_between(source, node, port, "Reshape", {"shape": list(candidate)})
-            return [((f"Insert a Reshape between {source} and {node}: {format_shape(shape)} "
-                     f"becomes {format_shape(candidate)}"), plan)]
+            if _improves(doc, problem, plan):   # the first shape that works all the way down
+                return [((f"Insert a Reshape between {source} and {node}: "
+                          f"{format_shape(shape)} becomes {format_shape(candidate)}"), plan)]
     return []
 
 

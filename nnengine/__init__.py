@@ -26,6 +26,7 @@ from .errors import (
 from .graph import Graph
 from .model import Model, compile_model
 from .serialization import graph_from_json, graph_to_json, load_graph, save_graph
+from .tools import gradient_check, init_report, lr_find, probe_batch
 from .trainer import Callback, History, Trainer, TrainingControl, evaluate, fit
 from .training_config import TrainingConfig
 from .validation import Analysis, analyze
@@ -36,6 +37,7 @@ __all__ = [
     "FileFormatError", "Graph", "GraphError", "History", "Model", "NNEngineError", "Problem",
     "ShapeError", "Trainer", "TrainingConfig", "TrainingControl", "TrainingDiverged",
     "WeightsError", "analyze", "apply_weights", "compile_model", "evaluate", "fit",
-    "graph_from_json", "graph_to_json", "layer_spec", "layer_specs", "load_bundle",
+    "gradient_check", "graph_from_json", "graph_to_json", "init_report", "lr_find",
+    "probe_batch", "layer_spec", "layer_specs", "load_bundle",
     "load_dataset", "load_graph", "load_weights", "save_bundle", "save_graph", "save_weights",
 ]

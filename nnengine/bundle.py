@@ -16,10 +16,11 @@ from typing import IO, Any, NamedTuple
 
 import numpy as np
 
+from .arrays_io import check_zip_members
 from .errors import FileFormatError
 from .fileio import read_file_bytes, write_atomic
 from .graph import Graph
-from .serialization import MAX_GRAPH_BYTES, decode_graph_text, graph_from_json, graph_to_json
+from .serialization import decode_graph_text, graph_from_json, graph_to_json
 from .weights_io import weight_arrays, weights_from_bytes
 
 BUNDLE_MEMBERS = ("graph.json", "weights.npz", "metrics.json")
@@ -58,15 +59,14 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as z:
             names = z.namelist()
-            extra = [n for n in names if n not in BUNDLE_MEMBERS]
+            extra = [n for n in names if n not in BUNDLE_MEMBERS and not _project_member(n)]
             if extra:
                 raise FileFormatError(f"{source}: unexpected file '{extra[0]}' in the bundle "
                                       f"(a bundle holds {', '.join(BUNDLE_MEMBERS)})")
             missing = [n for n in BUNDLE_MEMBERS[:2] if n not in names]
             if missing:
                 raise FileFormatError(f"{source}: the bundle has no {missing[0]}")
-            if z.getinfo("graph.json").file_size > MAX_GRAPH_BYTES:
-                raise FileFormatError(f"{source}: its graph.json is too big")
+            check_zip_members(z, source, FileFormatError, small=("graph.json", "metrics.json"))
             graph_text = decode_graph_text(z.read("graph.json"), f"{source}/graph.json")
             weights_raw = z.read("weights.npz")
             metrics_raw = z.read("metrics.json") if "metrics.json" in names else b"null"
@@ -81,8 +81,16 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
     return Bundle(graph, weights, metrics)
 
 
+def _project_member(name: str) -> bool:
+    """A project file (project.py) is a bundle with an index and its runs beside it."""
+    return name == "project.json" or name.startswith("runs/")
+
+
 def is_bundle(path: str | os.PathLike) -> bool:
-    """Whether `path` is a zip holding a graph.json (a bundle, not a weight file)."""
+    """Whether `path` is a zip holding a graph.json (a bundle, not a weight file). Only a
+    regular file can be one (a device such as /dev/zero is left to the graph reader)."""
+    if not os.path.isfile(path):
+        return False
     try:
         with zipfile.ZipFile(path) as z:
             return "graph.json" in z.namelist()

@@ -109,13 +109,71 @@ class ParamSpec:
         return None
 
 
+Dim = int | str
+"""One entry of a weight's shape: a number, or a name looked up in the layer's config and its
+`dims` ("units", "in"), optionally with a factor ("4·units")."""
+
+Initializer = Callable[[Any, tuple[int, ...], dict[str, Any]], Any]
+"""(rng, shape, config) -> array of that shape; see `nnengine.initializers`."""
+
+
 @dataclass(frozen=True)
-class WeightSpec:
-    """A named weight of a layer. Non-trainable ones (running statistics) are saved too."""
+class Weight:
+    """A weight of a layer, declared once; shapes, initial values, parameter counts, weight
+    file checks, the l2 penalty and the catalogue's docs are all derived from it.
+
+    `shape` is a tuple of Dims, resolved against the layer's config and `Layer.dims`; a name
+    whose value is a list (Input's `shape`) contributes all of its entries. `init` draws the
+    first value. `when` names a bool parameter the weight depends on ("use_bias", or
+    "not shared"); two declarations may share a name when their `when`s exclude each other.
+    `optional` weights are never initialised: something else stores them (Input's mean and
+    std come from the `standardize` training option), and they count only once present.
+    """
 
     name: str
+    shape: tuple[Dim, ...]
+    init: Initializer | None = None
     trainable: bool = True
     regularized: bool = False  # counted by the `l2` training option
+    when: str | None = None
+    optional: bool = False
+
+    def applies(self, config: dict[str, Any]) -> bool:
+        if self.when is None:
+            return True
+        negate, _, name = self.when.rpartition(" ")
+        return bool(config.get(name)) != (negate == "not")
+
+    def resolve(self, dims: dict[str, Any]) -> tuple[int, ...]:
+        """The concrete shape, given every name a Dim may use."""
+        out: list[int] = []
+        for entry in self.shape:
+            if isinstance(entry, int):
+                out.append(entry)
+                continue
+            factor, _, name = entry.rpartition("·")
+            value = dims[name]
+            if isinstance(value, (list, tuple)):
+                out.extend(int(v) for v in value)
+            else:
+                out.append(int(factor or 1) * int(value))
+        return tuple(out)
+
+    def doc(self) -> str:
+        """What the weight is, e.g. "W (in, units)", "b (units) if use_bias"."""
+        return f"{self.name} ({', '.join(map(str, self.shape))}){self._notes()}"
+
+    def count_doc(self) -> str:
+        """How many numbers it holds, e.g. "W in·units", "b units if use_bias"."""
+        return f"{self.name} {'·'.join(map(str, self.shape))}{self._notes()}"
+
+    def _notes(self) -> str:
+        notes = [] if self.trainable else ["not trained"]
+        if self.when:
+            notes.append(f"if {self.when}")
+        if self.optional:
+            notes.append("stored only when set")
+        return f" ({', '.join(notes)})" if notes else ""
 
 
 @dataclass(frozen=True)
@@ -123,7 +181,8 @@ class LayerSpec:
     """A layer type as the whole program sees it.
 
     `min_inputs`/`max_inputs` give the input port count (`max_inputs=None`: any number
-    from min_inputs). `key_params` are the parameters a canvas node shows.
+    from min_inputs). `key_params` are the parameters a canvas node shows. `weights` are the
+    layer's weight declarations (see Weight).
     """
 
     type: str
@@ -132,11 +191,10 @@ class LayerSpec:
     formula: str
     params: tuple[ParamSpec, ...]
     layer_class: type
-    weights: tuple[WeightSpec, ...] = ()
+    weights: tuple[Weight, ...] = ()
     min_inputs: int = 1
     max_inputs: int | None = 1
     key_params: tuple[str, ...] = ()
-    param_count_help: str = "no weights"
 
     def param(self, name: str) -> ParamSpec | None:
         for p in self.params:
@@ -150,6 +208,25 @@ class LayerSpec:
     @property
     def is_input(self) -> bool:
         return self.max_inputs == 0
+
+    @property
+    def weight_names(self) -> tuple[str, ...]:
+        """Every weight name the layer can have, in declaration order, each once."""
+        return tuple(dict.fromkeys(w.name for w in self.weights))
+
+    @property
+    def param_count_help(self) -> str:
+        """How the parameters are counted, from the weight declarations."""
+        if not self.weights:
+            return "no weights"
+        alternatives = {name: " or ".join(w.count_doc() for w in self.weights if w.name == name)
+                        for name in self.weight_names}  # same name: `when`s exclude each other
+        return " + ".join(alternatives.values())
+
+    @property
+    def weight_docs(self) -> str:
+        """The weights as the catalogue lists them: "W (in, units), b (units) (if use_bias)"."""
+        return ", ".join(w.doc() for w in self.weights)
 
     def resolve(self, params: dict[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
         """Fill defaults and check each value; returns (config, list of problems)."""

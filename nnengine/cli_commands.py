@@ -27,10 +27,11 @@ from .cli_inputs import (
     say,
 )
 from .cli_progress import ProgressBar
-from .datasets import BUILTIN
+from .datasets import BUILTIN, is_builtin
 from .datasets.base import check_sample_array
 from .errors import GraphError, Problem, TrainingDiverged
 from .fileio import size_text, write_atomic
+from .layer_table import aligned
 from .serialization import save_graph
 from .trainer import Trainer, TrainingControl, evaluate
 from .weights_io import save_weights
@@ -48,12 +49,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         rows.append((node_id, graph.type_of(node_id), str(list(a.shapes[node_id])),
                      f"{a.param_count(node_id):,}"))
     rows.append(("total", "", "", f"{a.total_params:,}"))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    for i, row in enumerate(rows):
-        if i == len(rows) - 1:
-            print("  ".join("-" * w for w in widths))
-        cells = [row[c].ljust(widths[c]) for c in range(3)] + [row[3].rjust(widths[3])]
-        print("  ".join(cells).rstrip())
+    print(aligned(rows, numeric_from=3))
     cfg = loaded.config
     opt = dict(cfg.optimizer)
     opt_text = opt.pop("type", "adam")
@@ -71,7 +67,7 @@ def _check_training_block(loaded: Loaded) -> None:
     classification loss gets a flat output."""
     cfg, a = loaded.config, loaded.analysis
     name = cfg.dataset
-    if name is not None and name not in BUILTIN:
+    if name is not None and not is_builtin(name):
         here = Path(loaded.path).parent / name
         if not here.exists() and not Path(name).exists():
             raise CLIError(f"{loaded.path}: training: dataset '{name}' is not a built-in data "
@@ -141,7 +137,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         test = trainer.evaluate_test() if len(data.y_test) else None
     graph = loaded.graph.copy()
     graph.training = {**graph.training, **changes}
-    if name not in BUILTIN:  # keep out/graph.json pointing at the same data file
+    if not is_builtin(name):  # keep out/graph.json pointing at the same data file
         try:
             graph.training["dataset"] = os.path.relpath(Path(name).resolve(), out.resolve())
         except ValueError:  # another drive (Windows)

@@ -22,8 +22,9 @@ import numpy as np
 
 from .bundle import is_bundle, load_bundle
 from .datasets import BUILTIN, Dataset, load_dataset
-from .errors import GraphError, NNEngineError
-from .fileio import size_text
+from .errors import DatasetError, GraphError, NNEngineError
+from .arrays_io import read_arrays
+from .fileio import read_file_bytes, size_text
 from .graph import Graph
 from .model import Model, compile_model
 from .serialization import load_graph
@@ -170,32 +171,30 @@ def get_dataset(loaded: Loaded, option: str | None, status_if_missing: int = 2
                        "in the file's training block", status_if_missing)
     shapes = {i: loaded.analysis.shapes[i] for i in loaded.analysis.input_ids}
     with reading(name):
-        if base is not None and name not in BUILTIN and not Path(name).is_absolute():
-            name = str(base / name) if (base / name).exists() else name
-        return name, load_dataset(name, shapes)
+        if base is not None and name not in BUILTIN and not Path(name).is_absolute() \
+                and (base / name).exists():
+            name, base = str(base / name), None
+        return name, load_dataset(name, shapes, base)
 
 
 def read_inputs(path: str, model: Model) -> np.ndarray | dict[str, np.ndarray]:
     """A .npy array (one Input) or a .npz keyed by Input id."""
-    with reading(path), open(path, "rb") as f:
-        head = f.read(6)
-        f.seek(0)
-        if head.startswith(b"PK"):
-            with np.load(f, allow_pickle=False) as z:
-                arrays = {k: z[k] for k in z.files}
-            if len(model.input_ids) == 1 and model.input_ids[0] not in arrays:
-                if len(arrays) != 1:
-                    raise CLIError(f"{path}: has arrays {', '.join(sorted(arrays))}; name the "
-                                   f"array for the input '{model.input_ids[0]}' after it")
-                return next(iter(arrays.values()))
-            missing = [i for i in model.input_ids if i not in arrays]
-            if missing:
-                raise CLIError(f"{path}: has no array '{missing[0]}' for the model's input "
-                               f"'{missing[0]}' (found {', '.join(sorted(arrays)) or 'none'})")
-            return {i: arrays[i] for i in model.input_ids}
-        if head != b"\x93NUMPY":
-            raise CLIError(f"{path}: is not a .npy or .npz file")
-        x = np.load(f, allow_pickle=False)
+    with reading(path):
+        found = read_arrays(read_file_bytes(path, "input file", error=DatasetError), path,
+                            DatasetError)
+    if isinstance(found, dict):
+        arrays = found
+        if len(model.input_ids) == 1 and model.input_ids[0] not in arrays:
+            if len(arrays) != 1:
+                raise CLIError(f"{path}: has arrays {', '.join(sorted(arrays))}; name the "
+                               f"array for the input '{model.input_ids[0]}' after it")
+            return next(iter(arrays.values()))
+        missing = [i for i in model.input_ids if i not in arrays]
+        if missing:
+            raise CLIError(f"{path}: has no array '{missing[0]}' for the model's input "
+                           f"'{missing[0]}' (found {', '.join(sorted(arrays)) or 'none'})")
+        return {i: arrays[i] for i in model.input_ids}
+    x = found
     if len(model.input_ids) != 1:
         raise CLIError(f"{path}: the model has {len(model.input_ids)} inputs "
                        f"({', '.join(model.input_ids)}); give a .npz with one array per input")

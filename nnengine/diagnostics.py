@@ -120,6 +120,26 @@ def saturated_fraction(activation: np.ndarray, function: str,
     return float((near.mean(axis=(0, 2)) >= share).mean())
 
 
+def output_side(snapshot: Mapping[str, Mapping[str, Any]],
+                kinds: Mapping[str, tuple[str, str | None]],
+                sources: Mapping[str, str] | None) -> set[str]:
+    """The model's output node and the weightless layers just before it (a sigmoid output
+    behind a Reshape, say). Their confident outputs are the goal of training, not a problem.
+
+    The output is the last node of the plan (the graph's only sink); walking back through
+    first inputs stops at the first layer that has weights in the snapshot."""
+    if not kinds:
+        return set()
+    node_id: str | None = list(kinds)[-1]
+    side: set[str] = set()
+    while node_id is not None and node_id not in side:
+        side.add(node_id)
+        if (snapshot.get(node_id) or {}).get("weights"):
+            break
+        node_id = (sources or {}).get(node_id)
+    return side
+
+
 def _source_of(node_id: str, kinds: Mapping[str, tuple[str, str | None]],
                sources: Mapping[str, str] | None) -> str:
     src = (sources or {}).get(node_id)
@@ -130,8 +150,10 @@ def _source_of(node_id: str, kinds: Mapping[str, tuple[str, str | None]],
 def unit_alarms(snapshot: Mapping[str, Mapping[str, Any]],
                 kinds: Mapping[str, tuple[str, str | None]],
                 sources: Mapping[str, str] | None = None) -> list[Alarm]:
-    """Dead ReLU units and saturated sigmoid/tanh units, one alarm per affected layer."""
+    """Dead ReLU units and saturated sigmoid/tanh units, one alarm per affected hidden layer
+    (an output layer near 0 and 1 is a confident classifier, see `output_side`)."""
     alarms = []
+    outputs = output_side(snapshot, kinds, sources)
     for node_id, (type_name, fn) in kinds.items():
         entry = snapshot.get(node_id)
         if entry is None or type_name != "Activation" or entry.get("activation") is None:
@@ -147,7 +169,7 @@ def unit_alarms(snapshot: Mapping[str, Mapping[str, Any]],
                     "for every probe sample, so they no longer learn. Try a lower learning "
                     "rate, He initialization, leaky_relu, or BatchNorm before the ReLU.",
                     "dead_relu"))
-        elif fn in ("sigmoid", "tanh"):
+        elif fn in ("sigmoid", "tanh") and node_id not in outputs:
             share = saturated_fraction(act, fn)
             if share >= SATURATED_WARNING:
                 alarms.append(Alarm(

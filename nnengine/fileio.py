@@ -8,10 +8,12 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from . import limits
 from .errors import FileFormatError, NNEngineError
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
@@ -19,18 +21,28 @@ ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
 
 def read_file_bytes(path: str | os.PathLike, what: str, limit: int | None = None,
-                    error: type[NNEngineError] = FileFormatError) -> bytes:
-    """A file's bytes; a missing file, a folder or a file over `limit` bytes raises `error`
-    with a message that starts with the path (`what` names the kind of file expected)."""
+                    error: type[NNEngineError] = FileFormatError,
+                    budget: str = "file_bytes") -> bytes:
+    """A file's bytes, at most `limit` of them (default: the `budget` in `limits`); a
+    missing file, a folder or a file over the limit raises `error` with a message that
+    starts with the path (`what` names the kind of file expected). The limit holds for
+    devices and pipes too, whose size reads as 0 (`/dev/zero`): never more than `limit` + 1
+    bytes are read."""
+    if limit is None:
+        limit = limits.limit(budget)
     try:
         info = os.stat(path)
         if stat.S_ISDIR(info.st_mode):
             raise error(f"{path}: is a folder, not a {what}")
-        if limit is not None and info.st_size > limit:
-            raise error(f"{path}: is {size_text(info.st_size, binary=True)}, too big for a "
-                        f"{what} (the limit is {size_text(limit, binary=True)})")
+        if info.st_size > limit:
+            raise error(over_budget(path, f"is {size_text(info.st_size, binary=True)}",
+                                    limit, budget, what))
         with open(path, "rb") as f:
-            return f.read()
+            data = f.read(limit + 1)
+        if len(data) > limit:
+            raise error(over_budget(path, f"holds more than {size_text(limit, binary=True)}",
+                                    limit, budget, what))
+        return data
     except FileNotFoundError:
         raise error(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -39,6 +51,41 @@ def read_file_bytes(path: str | os.PathLike, what: str, limit: int | None = None
         raise error(f"{path}: permission denied") from None
     except OSError as e:
         raise error(f"{path}: cannot be read ({e.strerror or e})") from None
+
+
+def over_budget(source: object, what_is: str, limit: int, budget: str, kind: str = "file",
+                unit: str = "bytes") -> str:
+    """The one sentence of a refusal: "<source>: <what_is>, too big for a <kind> (the limit
+    is <limit>; NNENGINE_MAX_<BUDGET> changes it)"."""
+    amount = size_text(limit, binary=True) if unit == "bytes" else f"{limit:,} {unit}"
+    article = "an" if kind[:1] in "aeiou" else "a"
+    return (f"{source}: {what_is}, too big for {article} {kind} (the limit is {amount}; "
+            f"NNENGINE_MAX_{budget.upper()} changes it)")
+
+
+def gunzip_limited(raw: bytes, source: object, error: type[NNEngineError]) -> bytes:
+    """The inflated bytes of gzip data, refused (before more is inflated) when they would
+    pass the `inflated_bytes` budget."""
+    limit = limits.limit("inflated_bytes")
+    out = bytearray()
+    rest = raw
+    try:
+        while rest:
+            inflater = zlib.decompressobj(wbits=31)  # one gzip member (a file may hold several)
+            chunk = rest
+            while chunk:
+                out += inflater.decompress(chunk, limit + 1 - len(out))
+                if len(out) > limit:
+                    raise error(over_budget(source, "inflates to more than "
+                                            f"{size_text(limit, binary=True)}", limit,
+                                            "inflated_bytes", "gzip file"))
+                chunk = inflater.unconsumed_tail
+            if not inflater.eof:
+                raise error(f"{source}: is not a valid gzip file (it is cut short)")
+            rest = inflater.unused_data.lstrip(b"\0")
+    except zlib.error as e:
+        raise error(f"{source}: is not a valid gzip file ({e})") from None
+    return bytes(out)
 
 
 _DECIMAL_UNITS = ("bytes", "KB", "MB", "GB", "TB", "PB", "EB")
@@ -95,4 +142,5 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
-__all__ = ["ZIP_MAGIC", "read_file_bytes", "size_text", "write_atomic"]
+__all__ = ["ZIP_MAGIC", "gunzip_limited", "over_budget", "read_file_bytes", "size_text",
+           "write_atomic"]

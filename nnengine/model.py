@@ -2,12 +2,14 @@
 forward and backward passes over the plan (micrograd's rule: the order is the plan).
 
 Steps hold references to the weight arrays; optimizers update them in place, so a forward
-pass does no per-call bookkeeping beyond gathering each step's inputs.
+pass does no per-call bookkeeping beyond gathering each step's inputs. Each step owns a
+Workspace that training steps reuse (see layers/base.py), and knows whether anything needs
+the gradient of its inputs (not when they all come straight from Input nodes).
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -15,7 +17,7 @@ import numpy as np
 from .catalogue import LOSSES
 from .errors import ConfigError, DatasetError, GraphError, WeightsError
 from .graph import Graph
-from .layers.base import Layer, Shape
+from .layers.base import FRESH, Layer, Shape, Workspace
 from .losses import fused_sigmoid_binary_cross_entropy, fused_softmax_cross_entropy
 from .validation import Analysis, analyze
 
@@ -30,6 +32,8 @@ class Step:
     weights: dict[str, np.ndarray]  # name -> array, shared with Model.weights
     keys: dict[str, str]  # weight name -> "node/name"
     input_index: int = -1  # for Input steps: which model input feeds it
+    need_dx: bool = True  # False when every input comes straight from an Input node
+    workspace: Workspace = field(default_factory=Workspace)
 
 
 @dataclass
@@ -38,6 +42,7 @@ class Tape:
 
     values: list[np.ndarray]
     contexts: list[Any]
+    reused: bool = False  # the arrays belong to the steps' workspaces
 
 
 class Model:
@@ -54,22 +59,25 @@ class Model:
         index: dict[str, int] = {}
         for node_id in analysis.order:
             layer = analysis.layers[node_id]
-            names = [ws.name for ws in layer.spec.weights]
-            keys = {n: f"{node_id}/{n}" for n in names}
-            step = Step(node_id, layer, [index[s] for _, s in graph.inputs_of(node_id)],
-                        {n: weights[k] for n, k in keys.items() if k in weights},
-                        {n: k for n, k in keys.items()})
+            keys = {n: f"{node_id}/{n}" for n in layer.spec.weight_names}
+            sources = [index[s] for _, s in graph.inputs_of(node_id)]
+            step = Step(node_id, layer, sources,
+                        {n: weights[k] for n, k in keys.items() if k in weights}, keys)
             if layer.spec.is_input:
                 step.input_index = self.input_ids.index(node_id)
+            step.need_dx = not all(self.steps[i].input_index >= 0 for i in sources)
             index[node_id] = len(self.steps)
             self.steps.append(step)
         self.step_index = index
-        self.trainable_keys = [
-            f"{s.node_id}/{ws.name}" for s in self.steps for ws in s.layer.spec.weights
-            if ws.trainable and f"{s.node_id}/{ws.name}" in weights]
-        self.regularized_keys = [
-            f"{s.node_id}/{ws.name}" for s in self.steps for ws in s.layer.spec.weights
-            if ws.regularized and f"{s.node_id}/{ws.name}" in weights]
+        self.trainable_keys = self._keys_where(lambda d: d.trainable)
+        self.regularized_keys = self._keys_where(lambda d: d.regularized)
+        self._loss_steps = [i for i, s in enumerate(self.steps) if s.layer.adds_loss]
+        self._grad_sums = Workspace()  # for nodes whose output feeds several others
+
+    def _keys_where(self, wanted) -> list[str]:
+        """Keys of the weights present whose declaration passes `wanted`, in plan order."""
+        return [s.keys[d.name] for s in self.steps for d in s.layer.declared_weights()
+                if wanted(d) and s.keys[d.name] in self.weights]
 
     # --- running -------------------------------------------------------------------------
     @property
@@ -110,29 +118,36 @@ class Model:
         return out
 
     def forward(self, x: Inputs, training: bool = False,
-                rng: np.random.Generator | None = None, prepared: bool = False
-                ) -> tuple[np.ndarray, Tape]:
+                rng: np.random.Generator | None = None, prepared: bool = False,
+                reuse: bool = False) -> tuple[np.ndarray, Tape]:
         """Run the plan. `prepared`: `x` is already the list `as_inputs` returns (the
-        trainer's hot path skips re-checking every batch)."""
+        trainer's hot path skips re-checking every batch). `reuse`: take arrays from the
+        steps' workspaces, so the outputs and the tape live only until the next reusing
+        call (training steps); otherwise every array is new."""
         xs = x if prepared else self.as_inputs(x)
         values: list[np.ndarray] = []
         contexts: list[Any] = []
         for step in self.steps:
-            if step.input_index >= 0:
-                y, ctx = step.layer.forward(step.weights, [xs[step.input_index]], training, rng)
-            else:
-                y, ctx = step.layer.forward(step.weights, [values[i] for i in step.sources],
-                                            training, rng)
+            ws = step.workspace if reuse else FRESH
+            ins = [xs[step.input_index]] if step.input_index >= 0 else \
+                [values[i] for i in step.sources]
+            y, ctx = step.layer.forward(step.weights, ins, training, rng, ws)
             values.append(y)
             contexts.append(ctx)
-        return values[-1], Tape(values, contexts)
+        return values[-1], Tape(values, contexts, reuse)
+
+    def added_loss(self, tape: Tape) -> float:
+        """The loss terms layers add themselves (activity regularisers), summed."""
+        return float(sum(self.steps[i].layer.added_loss(tape.contexts[i])
+                         for i in self._loss_steps))
 
     def backward(self, tape: Tape, dy: np.ndarray, skip_output: bool = False,
                  keep_node_grads: bool = False) -> tuple[dict[str, np.ndarray], dict]:
         """Gradients of every trainable weight, given dL/d(output).
 
         With `skip_output`, `dy` is the gradient w.r.t. the output step's *input* (fused
-        softmax + cross entropy). Returns (weight grads, node-output grads if kept)."""
+        softmax + cross entropy). Returns (weight grads, node-output grads if kept). The
+        arrays come from the workspaces when the tape does."""
         n = len(self.steps)
         grads_of: list[np.ndarray | None] = [None] * n
         last = n - 1
@@ -151,14 +166,21 @@ class Model:
                 continue
             if keep_node_grads:
                 node_grads[step.node_id] = g
-            dxs, dws = step.layer.backward(step.weights, tape.contexts[i], g)
+            ws = step.workspace if tape.reused else FRESH
+            dxs, dws = step.layer.backward(step.weights, tape.contexts[i], g, ws,
+                                           step.need_dx)
             for name, dw in dws.items():
                 weight_grads[step.keys[name]] = dw
             for src, dx in zip(step.sources, dxs):
-                if dx is None:
+                if dx is None or self.steps[src].input_index >= 0:
                     continue
                 prev = grads_of[src]
-                grads_of[src] = dx if prev is None else prev + dx
+                if prev is None:
+                    grads_of[src] = dx
+                else:  # a fan-out: sum into a buffer of its own, never into a layer's
+                    sums = self._grad_sums if tape.reused else FRESH
+                    grads_of[src] = np.add(prev, dx, out=sums.empty(str(src), dx.shape,
+                                                                    dx.dtype))
         return weight_grads, node_grads
 
     def fused_loss(self, loss_name: str) -> bool:
@@ -182,17 +204,22 @@ class Model:
         return loss, g, False
 
     def train_step_grads(self, x: Inputs, t: np.ndarray, loss_name: str, l2: float = 0.0,
-                         rng: np.random.Generator | None = None, prepared: bool = False
+                         rng: np.random.Generator | None = None, prepared: bool = False,
+                         reuse: bool = False
                          ) -> tuple[float, np.ndarray, dict[str, np.ndarray]]:
-        """Forward in training mode, loss, backward: (loss incl. l2, output, weight grads)."""
-        y, tape = self.forward(x, training=True, rng=rng, prepared=prepared)
+        """Forward in training mode, loss, backward: (loss incl. l2, output, weight grads).
+
+        `reuse` (the trainer's steps): the output and gradients are the workspaces' arrays,
+        valid until the next reusing step; otherwise they are new arrays."""
+        y, tape = self.forward(x, training=True, rng=rng, prepared=prepared, reuse=reuse)
         loss, g, skip = self.loss_and_grad(y, t, loss_name)
+        loss += self.added_loss(tape)
         grads, _ = self.backward(tape, g, skip_output=skip)
         if l2:
             for key in self.regularized_keys:
                 w = self.weights[key]
                 loss += l2 * float(np.vdot(w, w))
-                grads[key] = grads[key] + (2.0 * l2) * w
+                grads[key] += (2.0 * l2) * w
         return loss, y, grads
 
     def predict(self, x: Inputs, batch_size: int = 512) -> np.ndarray:
@@ -236,6 +263,12 @@ class Model:
             }
         return out
 
+    def trace(self, x: Inputs, t: np.ndarray, loss_name: str) -> list:
+        """Forward, loss and backward events node by node (see `nnengine.tools.stepping`)."""
+        from .tools.stepping import trace
+
+        return trace(self, x, t, loss_name)
+
     def first_nonfinite_node(self, x: Inputs) -> str | None:
         """The first node, in plan order, whose weights or output are NaN or infinite."""
         xs = self.as_inputs(x)
@@ -261,22 +294,16 @@ class Model:
         """Replace weights in place after checking every key and shape; all mismatches are
         named in one WeightsError. Input nodes may carry 'mean'/'std' (standardization)."""
         problems = []
-        extra_ok = {f"{i}/{n}" for i in self.input_ids for n in ("mean", "std")}
-        for key in self.weights:
-            if key not in new:
+        declared = self.declared_shapes()
+        for key, (_, optional) in declared.items():
+            if key not in new and (key in self.weights or not optional):
                 problems.append(f"missing '{key}'")
         for key, value in new.items():
-            if key in self.weights:
-                if tuple(np.shape(value)) != self.weights[key].shape:
-                    problems.append(f"'{key}' has shape {list(np.shape(value))}, the graph "
-                                    f"needs {list(self.weights[key].shape)}")
-            elif key in extra_ok:
-                node = key.split("/")[0]
-                if tuple(np.shape(value)) != self.shapes[node]:
-                    problems.append(f"'{key}' has shape {list(np.shape(value))}, the input "
-                                    f"needs {list(self.shapes[node])}")
-            else:
+            if key not in declared:
                 problems.append(f"unexpected '{key}' (no such node or weight in the graph)")
+            elif tuple(np.shape(value)) != declared[key][0]:
+                problems.append(f"'{key}' has shape {list(np.shape(value))}, the graph "
+                                f"needs {list(declared[key][0])}")
         if problems:
             shown = "; ".join(problems[:6])
             more = f"; and {len(problems) - 6} more" if len(problems) > 6 else ""
@@ -286,6 +313,16 @@ class Model:
                 self.weights[key][...] = value
             else:
                 self.set_input_scaling(key.split("/")[0], **{key.split("/")[1]: value})
+
+    def declared_shapes(self) -> dict[str, tuple[Shape, bool]]:
+        """key -> (shape, optional) of every weight the graph declares, present or not."""
+        out: dict[str, tuple[Shape, bool]] = {}
+        for step in self.steps:
+            ins = [self.shapes[self.steps[i].node_id] for i in step.sources]
+            shapes = step.layer.weight_shapes(ins, optional=True)
+            for d in step.layer.declared_weights():
+                out[step.keys[d.name]] = (shapes[d.name], d.optional)
+        return out
 
     def set_input_scaling(self, input_id: str, mean: np.ndarray | None = None,
                           std: np.ndarray | None = None) -> None:

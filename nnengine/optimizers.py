@@ -2,6 +2,7 @@
 
 Update rules follow PyTorch: SGD momentum v = μ·v + g, w -= lr·v (Nesterov: w -= lr·(g + μ·v));
 Adam with bias correction; RMSprop s = ρ·s + (1 − ρ)·g², w -= lr·g / (√s + ε).
+`perceptron` is Rosenblatt's rule, which needs the model (see `Perceptron.gradients`).
 In-place updates keep the arrays' identity, so compiled steps can hold references to them.
 """
 from __future__ import annotations
@@ -89,6 +90,42 @@ class RMSprop(Optimizer):
         w -= self.learning_rate * g / (np.sqrt(s) + self.epsilon)
 
 
+class Perceptron(Optimizer):
+    """Rosenblatt's perceptron rule, for one Dense layer followed by a step activation:
+    w += lr·xᵀ(t − y), b += lr·Σ(t − y), summed over the batch (batch size 1 is the classic
+    online rule). The step's derivative is zero almost everywhere, so backpropagation cannot
+    train this network; the rule uses the output's error directly as the Dense layer's."""
+
+    def check_model(self, model: Any) -> None:
+        kinds = [(s.layer.spec.type, s.layer.config.get("function")) for s in model.steps]
+        if [k for k, _ in kinds] != ["Input", "Dense", "Activation"] or kinds[2][1] != "step":
+            raise ConfigError(
+                "the perceptron rule trains one Dense layer followed by a step activation "
+                "(Input → Dense → step); this graph has "
+                + " → ".join(fn or kind for kind, fn in kinds)
+                + "; use sgd or adam for other networks")
+
+    def gradients(self, model: Any, xs: list[np.ndarray], t: np.ndarray, loss_name: str,
+                  l2: float, rng: np.random.Generator | None
+                  ) -> tuple[float, np.ndarray, dict[str, np.ndarray]]:
+        """(loss, output, the rule's step direction) in place of backpropagation's."""
+        y, tape = model.forward(xs, training=True, rng=rng, prepared=True)
+        if t.shape != y.shape:
+            raise ConfigError(
+                f"the perceptron rule needs targets shaped like the output {list(y.shape[1:])}: "
+                "one output unit with 0/1 labels (binary_cross_entropy or mse), or target "
+                "one_hot")
+        loss, _, _ = model.loss_and_grad(y, t, loss_name)
+        # skip_output: (y − t) goes straight to the Dense layer, as if the step were identity.
+        grads, _ = model.backward(tape, (y - t).astype(y.dtype, copy=False), skip_output=True)
+        for key in model.regularized_keys if l2 else ():
+            grads[key] = grads[key] + (2.0 * l2) * model.weights[key]
+        return loss, y, grads
+
+    def update(self, key, w, g):
+        w -= self.learning_rate * g
+
+
 def _unit(name: str, default: float, help: str) -> ParamSpec:
     return ParamSpec(name, "float", default, help, minimum=0, maximum=1)
 
@@ -110,6 +147,11 @@ OPTIMIZERS.add("rmsprop", OptimizerSpec(
      _unit("rho", 0.99, "Decay of the squared gradient's running mean"),
      ParamSpec("epsilon", "float", 1e-8, "Keeps the step finite", minimum=0,
                exclusive_minimum=True)), RMSprop))
+OPTIMIZERS.add("perceptron", OptimizerSpec(
+    "perceptron", "Rosenblatt's rule for Input → Dense → step: w += lr·x·(target − output).",
+    (ParamSpec("learning_rate", "float", 1.0, "Step size (with zero-free random weights "
+               "it only sets how far the first mistakes move the line)", minimum=0,
+               exclusive_minimum=True),), Perceptron))
 
 
 def make_optimizer(config: dict[str, Any]) -> Optimizer:

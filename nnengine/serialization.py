@@ -28,7 +28,6 @@ from .training_config import TrainingConfig
 
 FORMAT = "nnengine.graph"
 VERSION = 1
-MAX_GRAPH_BYTES = 64 * 2**20
 MAX_DEPTH = 64
 TOP_KEYS = ("format", "version", "name", "nodes", "edges", "training")
 NODE_KEYS = ("id", "type", "params", "position")
@@ -51,7 +50,7 @@ def register_migration(from_version: int) -> Callable[[Migration], Migration]:
 
 def load_graph(path: str | os.PathLike) -> Graph:
     """Read a graph file; raises FileFormatError, GraphError or ConfigError naming the file."""
-    raw = read_file_bytes(path, "graph file", MAX_GRAPH_BYTES)
+    raw = read_file_bytes(path, "graph file", budget="graph_bytes")
     return graph_from_json(decode_graph_text(raw, str(path)), str(path))
 
 
@@ -284,6 +283,6 @@ def save_graph(graph: Graph, path: str | os.PathLike) -> None:
 
 
 
-__all__ = ["FORMAT", "MAX_GRAPH_BYTES", "MIGRATIONS", "VERSION", "decode_graph_text",
+__all__ = ["FORMAT", "MIGRATIONS", "VERSION", "decode_graph_text",
            "graph_from_json", "graph_to_json", "load_graph", "migrate", "register_migration",
            "save_graph"]

@@ -137,6 +137,8 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.control = control or TrainingControl()
         self.optimizer = make_optimizer(config.optimizer)
+        if hasattr(self.optimizer, "check_model"):  # a rule for one kind of network only
+            self.optimizer.check_model(model)
         self.history = History()
         self.batches_per_epoch = 0
         self.epoch = 0
@@ -166,10 +168,25 @@ class Trainer:
                     m.set_input_scaling(input_id, a.mean(axis=0), np.where(std > 0, std, 1.0))
 
     def targets(self, x: Features, y: np.ndarray) -> np.ndarray:
-        """What the model learns to output: the labels, or (autoencoders) the input itself."""
+        """What the model learns to output: the labels, the labels as one-hot vectors (for
+        mse on classes), or (autoencoders) the input itself."""
         if self.config.target == "inputs":
             return self.model.as_inputs(x)[0]
+        if self.config.target == "one_hot":
+            classes = int(np.prod(self.model.output_shape))
+            y = np.asarray(y)
+            if y.ndim != 1 or not np.all(np.mod(y, 1) == 0) or len(y) and (
+                    y.min() < 0 or y.max() >= classes):
+                raise DatasetError(f"target one_hot needs class labels from 0 to {classes - 1}"
+                                   f" (one per output unit of '{self.model.output_id}')")
+            return np.eye(classes, dtype=self.model.dtype)[y.astype(np.int64)]
         return y
+
+    def accuracy(self, y: np.ndarray, t: np.ndarray) -> float | None:
+        """Share of correct predictions, or None when the targets are not classes."""
+        if self.config.target == "one_hot":
+            return float(np.mean(np.argmax(y, axis=1) == np.argmax(t, axis=1)))
+        return accuracy(y, t, self.config.loss)
 
     def prepare_targets(self, y: np.ndarray, where: str) -> np.ndarray:
         """Labels as int64 (N,) for cross_entropy/hinge; float targets shaped like the
@@ -239,7 +256,7 @@ class Trainer:
             if seen == 0:
                 break
             logs = {"epoch": epoch, "loss": total_loss / seen}
-            if LOSSES.get(cfg.loss).classification:
+            if LOSSES.get(cfg.loss).classification or cfg.target == "one_hot":
                 logs["accuracy"] = total_correct / seen
             if len(self.y_val):
                 val = self.evaluate(self.x_val, self.y_val, prepared=True)
@@ -261,8 +278,13 @@ class Trainer:
                     epoch: int = 0, batch: int = 0) -> tuple[float, np.ndarray, float | None]:
         """One optimizer step; returns (loss, outputs, accuracy or None)."""
         cfg, m = self.config, self.model
+        rule = getattr(self.optimizer, "gradients", None)  # perceptron: its own rule
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            loss, y, grads = m.train_step_grads(xb, yb, cfg.loss, cfg.l2, rng, prepared=True)
+            if rule is not None:
+                loss, y, grads = rule(m, xb, yb, cfg.loss, cfg.l2, rng)
+            else:
+                loss, y, grads = m.train_step_grads(xb, yb, cfg.loss, cfg.l2, rng,
+                                                    prepared=True, reuse=True)
             self.grad_squares = {k: float(np.vdot(g, g)) for k, g in grads.items()}
             sq = sum(self.grad_squares.values())
         if not (np.isfinite(loss) and np.isfinite(sq)):
@@ -271,7 +293,7 @@ class Trainer:
             scale = cfg.clip_norm / np.sqrt(sq)
             grads = {k: g * scale for k, g in grads.items()}
         self.optimizer.step(m.weights, grads)
-        return loss, y, accuracy(y, yb, cfg.loss)
+        return loss, y, self.accuracy(y, yb)
 
     def _diverged(self, xb, grads, loss, epoch, batch) -> None:
         m = self.model
@@ -298,7 +320,7 @@ class Trainer:
                 loss += cfg.l2 * sum(float(np.vdot(m.weights[k], m.weights[k]))
                                      for k in m.regularized_keys)
         out = {"loss": float(loss)}
-        acc = accuracy(pred, y, cfg.loss)
+        acc = self.accuracy(pred, y)
         if acc is not None:
             out["accuracy"] = acc
         return out

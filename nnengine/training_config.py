@@ -22,7 +22,7 @@ class TrainingConfig:
     standardize: bool = False
     l2: float = 0.0
     clip_norm: float | None = None
-    target: str = "labels"  # "inputs": learn to reproduce the input (autoencoders)
+    target: str = "labels"  # "one_hot": labels as one-hot vectors; "inputs": autoencoders
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, where: str = "training") -> TrainingConfig:
@@ -85,7 +85,8 @@ class TrainingConfig:
             raise bad("seed", "must be a whole number >= 0")
         if not is_num(self.l2) or self.l2 < 0:
             raise bad("l2", "must be a number >= 0")
-        if self.target not in ("labels", "inputs"):
-            raise bad("target", "must be \"labels\" or \"inputs\" (for autoencoders)")
+        if self.target not in ("labels", "one_hot", "inputs"):
+            raise bad("target", "must be \"labels\", \"one_hot\" (labels as one-hot vectors, "
+                                "for mse on classes) or \"inputs\" (for autoencoders)")
         if self.clip_norm is not None and (not is_num(self.clip_norm) or self.clip_norm <= 0):
             raise bad("clip_norm", "must be a number > 0, or null for no clipping")

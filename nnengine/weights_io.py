@@ -5,16 +5,14 @@ Keys and shapes are checked against a graph by `apply_weights` / `Model.set_weig
 """
 from __future__ import annotations
 
-import io
 import os
-import zipfile
-import zlib
 from typing import Any
 
 import numpy as np
 
 from .errors import FileFormatError
-from .fileio import ZIP_MAGIC, read_file_bytes, write_atomic
+from .arrays_io import read_npz
+from .fileio import read_file_bytes, write_atomic
 
 
 def weight_arrays(model_or_weights: Any) -> dict[str, np.ndarray]:
@@ -43,17 +41,7 @@ def load_weights(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
 def weights_from_bytes(raw: bytes, source: str) -> dict[str, np.ndarray]:
     """The arrays of weight-file bytes; `source` names the file in error messages."""
-    if not raw.startswith(ZIP_MAGIC):
-        raise FileFormatError(f"{source}: is not a weight file (.npz, a zip archive of arrays)")
-    try:
-        with np.load(io.BytesIO(raw), allow_pickle=False) as z:
-            weights = {k: z[k] for k in z.files}
-    except ValueError as e:
-        why = "it holds Python objects, which are not loaded for safety" if "pickle" in str(e) \
-            else str(e)
-        raise FileFormatError(f"{source}: is not a valid weight file ({why})") from None
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError, zlib.error) as e:
-        raise FileFormatError(f"{source}: is not a valid weight file ({e})") from None
+    weights = read_npz(raw, source, FileFormatError, "weight file")
     for key, value in weights.items():
         if value.dtype.kind not in "fiu":
             raise FileFormatError(f"{source}: weight '{key}' must hold real numbers, found "

@@ -407,11 +407,17 @@ class EdgeItem(Hoverable, QGraphicsItem):
         self.setAcceptHoverEvents(True)
         self._path = QPainterPath()
         self._label_rect = QRectF()
+        self.drop_target = False   # a layer dragged from the palette would go in here
         self.update_path()
 
     @property
     def key(self) -> tuple[str, str]:
         return self.source.node_id, self.target.node_id
+
+    def set_drop_target(self, on: bool) -> None:
+        if on != self.drop_target:
+            self.drop_target = on
+            self.update()
 
     def set_label(self, text: str) -> None:
         if text != self.label:
@@ -462,9 +468,11 @@ class EdgeItem(Hoverable, QGraphicsItem):
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        color = style.ACCENT if self.isSelected() else (
+        lit = self.isSelected() or self.drop_target
+        color = style.ACCENT if lit else (
             style.EDGE.darker(130) if self._hover else style.EDGE)
-        painter.setPen(QPen(color, 2.4 if self.isSelected() else 1.7))
+        painter.setPen(QPen(color, 2.4 if lit else 1.7,
+                            Qt.PenStyle.DashLine if self.drop_target else Qt.PenStyle.SolidLine))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
         if self.label:

@@ -58,3 +58,20 @@ def place_missing(graph: Graph) -> dict[str, tuple[float, float]]:
     below = max(y for _, y in placed) + ROW_SPACING
     left = min(x for x, _ in placed)
     return {n: (layout[n][0] + left, layout[n][1] - top + below) for n in missing}
+
+
+CARD_WIDTH = 200   # a node card's width (style.NODE_WIDTH; this module stays free of Qt)
+
+
+def clear_offset(placed: list[tuple[float, float]], moving: list[tuple[float, float]]
+                 ) -> tuple[float, float]:
+    """How far down to put copies of the cards at `moving` so that none covers a card at
+    `placed`: whole rows down, the first that is free (pasted and duplicated nodes must not
+    land on their originals)."""
+    def covers(a: tuple[float, float], b: tuple[float, float]) -> bool:
+        return abs(a[0] - b[0]) < CARD_WIDTH + 20 and abs(a[1] - b[1]) < ROW_SPACING * 0.7
+
+    dy = float(ROW_SPACING)
+    while any(covers((x, y + dy), p) for x, y in moving for p in placed):
+        dy += ROW_SPACING
+    return (0.0, dy)

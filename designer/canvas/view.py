@@ -1,8 +1,8 @@
 """CanvasView: the node editor widget on a GraphDocument.
 
 Grid background, zoom on the wheel around the cursor, pan (middle button or space + drag),
-rubber-band selection, fit to view (F), drops of palette items, Delete, and the problem
-badges' repair menu. Mouse gestures are delegated to the objects in `interactions`.
+rubber-band selection, fit to view (F), drops of palette items (on an edge: inserted into
+it), Delete, and the problem badges' repair menu. Mouse gestures are delegated to the objects in `interactions`.
 """
 from __future__ import annotations
 
@@ -25,14 +25,18 @@ from PySide6.QtWidgets import QGraphicsView, QLabel, QMenu, QWidget, QWidgetActi
 
 from .. import style
 from ..document import GraphDocument
-from ..repairs import Repair, repairs_for_node
+from ..palette import dropped_layer
+from ..repairs import Repair, insert_layer, repair_node_ids, repairs_for_node
 from ..style import GRID, HEADER_HEIGHT, NODE_WIDTH
 from .interactions import ConnectInteraction, Interaction, MoveInteraction, PanInteraction, snap
 from .items import BadgeItem, EdgeItem, NodeItem, PortItem
 from .scene import CanvasScene
 
-LAYER_MIME = "application/x-nnengine-layer"
 MIN_ZOOM, MAX_ZOOM, MAX_FIT_ZOOM = 0.1, 3.0, 1.0
+EMPTY_HINT = ("Drag a layer from the palette on the left and drop it here,\n"
+              "or double-click one: start with an Input.\n\n"
+              "File ▸ New from Template opens a ready-made network;\n"
+              "Help ▸ Lessons walks through them. F1 lists the shortcuts.")
 PORT_GRAB_PX = 9  # a port can be grabbed this close to its centre (view pixels), at any zoom
 
 
@@ -62,9 +66,14 @@ class CanvasView(QGraphicsView):
         self._space = False
         self._fitted_once = False
         self._click_only: NodeItem | None = None
+        self._drop_edge: EdgeItem | None = None   # the edge a dragged layer would go into
         self.repair_menu: QMenu | None = None   # the last badge/context menu (for tests)
+        # Tools add their own entries to a node's context menu: hook(menu, node_id).
+        self.node_menu_hooks: list = []
         self._scene.selectionChanged.connect(self._on_selection_changed)
         document.graph_reset.connect(self.fit_all)
+        self._hinted = self.empty_hint() is not None
+        document.analysis_changed.connect(self._hint_changed)
 
     def _on_selection_changed(self) -> None:
         if shiboken6.isValid(self._scene):  # the scene clears its selection as it is deleted
@@ -133,16 +142,40 @@ class CanvasView(QGraphicsView):
             self.setTransform(QTransform.fromScale(s, s))
             self.centerOn(rect.center())
 
-    def add_node_at(self, type_name: str, scene_pos: QPointF) -> str | None:
+    def visible_scene_rect(self) -> QRectF:
+        return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    def reveal(self, node_ids: list[str]) -> None:
+        """Scroll so that these nodes are in view (the zoom stays)."""
+        rect = QRectF()
+        for n in node_ids:
+            item = self.node_item(n)
+            if item is not None:
+                rect = rect.united(item.sceneBoundingRect())
+        if not rect.isEmpty() and not self.visible_scene_rect().contains(rect):
+            self.ensureVisible(rect, 40, 40)
+
+    def add_node_at(self, type_name: str, scene_pos: QPointF,
+                    params: dict | None = None) -> str | None:
         """Add a node centred on `scene_pos` (snapped to the grid) and select it."""
         top_left = (snap(scene_pos.x() - NODE_WIDTH / 2), snap(scene_pos.y() - HEADER_HEIGHT / 2))
-        node_id = self.document.add_node(type_name, top_left)
+        node_id = self.document.add_node(type_name, top_left, params)
+        return self._added(node_id, f"Added {node_id}")
+
+    def insert_on_edge(self, type_name: str, edge: tuple[str, str],
+                       params: dict | None = None) -> str | None:
+        """Put a new layer into the connection `edge` (source, target) and select it."""
+        node_id = insert_layer(self.document, *edge, type_name, params)
+        return self._added(node_id, f"Inserted {node_id} between {edge[0]} and {edge[1]}")
+
+    def _added(self, node_id: str | None, message: str) -> str | None:
         if node_id is None:
             self.status_message.emit(self.document.last_error)
             return None
         self.select_nodes([node_id])
+        self.reveal([node_id])
         self.setFocus()
-        self.status_message.emit(f"Added {node_id}")
+        self.status_message.emit(message)
         return node_id
 
     def delete_selection(self) -> bool:
@@ -186,6 +219,12 @@ class CanvasView(QGraphicsView):
     def _apply_repair(self, repair: Repair) -> None:
         if repair.apply():
             self.status_message.emit(f"Repaired: {repair.description}")
+            moved = [n for n in repair_node_ids(repair) if n in self.document.graph]
+            rect = QRectF()
+            for n in moved:
+                rect = rect.united(self.node_item(n).sceneBoundingRect())
+            if not self.visible_scene_rect().contains(rect):
+                self.fit_all()  # the repair moved cards out of sight: show the whole graph
         else:
             self.status_message.emit(self.document.last_error)
 
@@ -203,6 +242,30 @@ class CanvasView(QGraphicsView):
         self._draw_dots(painter, rect, step, style.GRID_DOT, 1.6)
         if step == GRID:
             self._draw_dots(painter, rect, GRID * 5, style.GRID_MAJOR, 2.4)
+
+    def empty_hint(self) -> str | None:
+        """The first-run hint drawn on an empty canvas (None once there is a node)."""
+        return EMPTY_HINT if not len(self.document.graph) else None
+
+    def _hint_changed(self) -> None:
+        hinted = self.empty_hint() is not None
+        if hinted != self._hinted:
+            self._hinted = hinted
+            self.viewport().update()   # the hint spans the view, not one item's rect
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        hint = self.empty_hint()
+        if hint is None:
+            return
+        painter.save()
+        painter.resetTransform()   # view pixels: the hint does not zoom
+        area = QRectF(self.viewport().rect()).adjusted(24, 24, -24, -24)
+        font = painter.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        painter.setFont(font)
+        painter.setPen(style.TEXT_MUTED)
+        painter.drawText(area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, hint)
+        painter.restore()
 
     @staticmethod
     def _draw_dots(painter: QPainter, rect: QRectF, step: int, color: QColor,
@@ -313,6 +376,8 @@ class CanvasView(QGraphicsView):
         menu.addAction("Duplicate").triggered.connect(
             lambda: self.select_nodes(self.document.duplicate(ids)))
         menu.addAction("Delete").triggered.connect(self.delete_selection)
+        for hook in self.node_menu_hooks:
+            hook(menu, item.node_id)
         self.repair_menu = menu
         menu.popup(event.globalPos())
 
@@ -352,25 +417,49 @@ class CanvasView(QGraphicsView):
         super().focusOutEvent(event)
 
     # --- drops from the palette ----------------------------------------------------------------
+    def _edge_under(self, pos: QPoint) -> EdgeItem | None:
+        """The connection right under `pos` (view pixels), unless a card covers it."""
+        item = self.itemAt(pos)
+        return item if isinstance(item, EdgeItem) else None
+
+    def _mark_drop_edge(self, edge: EdgeItem | None) -> None:
+        if self._drop_edge is not None and self._drop_edge is not edge \
+                and shiboken6.isValid(self._drop_edge):
+            self._drop_edge.set_drop_target(False)
+        self._drop_edge = edge
+        if edge is not None:
+            edge.set_drop_target(True)
+
     def dragEnterEvent(self, event) -> None:
-        if event.mimeData().hasFormat(LAYER_MIME):
+        if dropped_layer(event.mimeData()) is not None:
             event.acceptProposedAction()
         else:
             super().dragEnterEvent(event)
 
     def dragMoveEvent(self, event) -> None:
-        if event.mimeData().hasFormat(LAYER_MIME):
+        if dropped_layer(event.mimeData()) is not None:
+            self._mark_drop_edge(self._edge_under(event.position().toPoint()))
             event.acceptProposedAction()
         else:
             super().dragMoveEvent(event)
 
+    def dragLeaveEvent(self, event) -> None:
+        self._mark_drop_edge(None)
+        super().dragLeaveEvent(event)
+
     def dropEvent(self, event) -> None:
-        data = event.mimeData()
-        if not data.hasFormat(LAYER_MIME):
+        layer = dropped_layer(event.mimeData())
+        if layer is None:
             super().dropEvent(event)
             return
-        type_name = bytes(data.data(LAYER_MIME)).decode("utf-8").strip()
-        self.add_node_at(type_name, self.mapToScene(event.position().toPoint()))
+        type_name, params = layer
+        pos = event.position().toPoint()
+        edge = self._edge_under(pos)
+        self._mark_drop_edge(None)
+        if edge is not None:
+            self.insert_on_edge(type_name, edge.key, params)
+        else:
+            self.add_node_at(type_name, self.mapToScene(pos), params)
         event.acceptProposedAction()
 
     # --- first show ----------------------------------------------------------------------------

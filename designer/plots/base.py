@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import math
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -45,11 +44,10 @@ BAD = "#dc2626"
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 HIST_BRUSH = (37, 99, 235, 110)
-# Redraws per second of one plot at most. While training, the controller's drain (11 Hz)
-# sets the pace: this is well above it, so each drain's new data is drawn at once, inside the
-# drain's turn (see training/turns.py), never later from a timer of the plot's own.
-MAX_FPS = 20.0
-TRAILING = 0.15    # seconds: longer than the drain's interval (see `LivePlot.request`)
+# Redraws per second of one plot at most: above the controller's 30 Hz, so each tick's new
+# data is drawn at once; a second request within one tick waits for the next.
+MAX_FPS = 40.0
+TRAILING = 0.1     # seconds: longer than the controller's tick (see `LivePlot.request`)
 
 
 def trained_for(snap: Any) -> str:
@@ -106,8 +104,7 @@ def style_plot(item: pg.PlotItem, title: str = "", left: str = "", bottom: str =
         ax.setStyle(maxTickLevel=0)
     for axis in ("left", "bottom", "top", "right"):
         # The axes (with their grid lines and tick labels) change only when the range does;
-        # cached as pixmaps they are not re-painted with every new batch (painting holds the
-        # interpreter lock, which the training thread needs).
+        # cached as pixmaps they are not re-painted with every new batch.
         item.getAxis(axis).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
@@ -197,11 +194,10 @@ class RunContext:
     point_labels: np.ndarray | None = None
     test_labels: np.ndarray | None = None
     test_images: np.ndarray | None = None
-    test_inputs: np.ndarray | None = None
+    watched_test: int = 0      # test samples predicted while training runs (the first ones)
     image_shape: tuple[int, ...] | None = None
     timeline: Any = None
     metrics: Any = None
-    turns: Any = None      # training.turns.Turns of the run: draws take a turn with training
     epochs: int = 0
     extent: tuple[float, float, float, float] | None = None
     weighted: list[str] = field(default_factory=list)   # nodes with trainable weights
@@ -229,6 +225,14 @@ def as_image(sample: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if len(shape) == 3:
         return np.moveaxis(a.reshape(3, shape[0], shape[1]), 0, -1)
     return a.reshape(shape)
+
+
+def as_images(samples: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Many samples (n, ...) at once, as `as_image` shows each: (n, *shape)."""
+    a = np.asarray(samples, dtype=np.float32)
+    if len(shape) == 3:
+        return np.moveaxis(a.reshape(len(a), 3, shape[0], shape[1]), 1, -1)
+    return a.reshape(len(a), *shape)
 
 
 class LivePlot(QWidget):
@@ -315,28 +319,17 @@ class LivePlot(QWidget):
 
     def _throttled(self) -> None:
         if self._dirty and self.isVisible():
-            turns = self.context.turns
-            with turns.taken() if turns is not None else nullcontext():
-                self.refresh()
+            self.refresh()
 
     def refresh(self) -> None:
         self._dirty = False
         self._last_draw = time.monotonic()
         self.draws += 1
+        self._views()
         self.draw()
-        self.paint_now()
-
-    def paint_now(self) -> None:
-        """Repaint what `draw` changed now, in this one call, instead of in the many small
-        steps the event loop would take (each plot item's bounds, each view's paint): each
-        such step from the event loop takes the interpreter lock from the training thread
-        once more, and that hand-over, not the drawing, is most of what watching costs."""
-        for view in self._views():
-            QCoreApplication.sendPostedEvents(view.scene(), QEvent.Type.MetaCall)
-        QCoreApplication.sendPostedEvents(self.window(), QEvent.Type.UpdateRequest)
 
     def _views(self) -> list[QGraphicsView]:
-        """This plot's pyqtgraph views (made once the plot is built). A plot has a few dozen
+        """This plot's pyqtgraph views, set up once the plot is built. A plot has a few dozen
         items and most change every frame, so the scene keeps no spatial index and the view
         repaints whole: working out which parts changed asks every item for its bounds, in
         Python, and cost more than painting it all."""

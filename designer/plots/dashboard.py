@@ -7,7 +7,6 @@ the tab that suits it (feature maps for conv and pool, weights for dense layers,
 """
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
@@ -16,7 +15,7 @@ from nnengine.diagnostics import ERROR, Alarm
 from ..training.controller import TrainingController
 from ..training.summary import Snapshot
 from .activations import ActivationsPlot
-from .base import LivePlot, RunContext, as_image, image_shape_for
+from .base import LivePlot, RunContext, as_images, image_shape_for
 from .confusion import ConfusionPlot
 from .curves import CurvesPlot
 from .decision_boundary import DecisionBoundaryPlot
@@ -27,48 +26,30 @@ from .reconstruction import ReconstructionPlot
 from .scrubber import EpochScrubber
 from .weights import WeightsPlot
 
-MAX_POINTS = 1000   # training points drawn under a decision boundary
-
 
 def run_context(controller: TrainingController) -> RunContext:
     """What the plots need about the run that just started (or the last one)."""
-    probe = controller.probe
-    ctx = RunContext(timeline=controller.timeline, metrics=controller.metrics,
-                     turns=controller.turns)
-    if probe is None:
+    run = controller.run
+    ctx = RunContext(timeline=controller.timeline, metrics=controller.metrics)
+    if run is None:
         return ctx
-    model, ds = probe.model, probe.dataset
-    ctx.epochs = controller.progress.epochs
-    ctx.order = list(probe.order)
-    ctx.kinds = dict(probe.kinds)
-    trained = {key.split("/")[0] for key in model.trainable_keys}
-    ctx.weighted = [n for n in ctx.order if n in trained]
-    ctx.shapes = dict(model.shapes)
-    ctx.input_id = model.input_ids[0] if model.input_ids else None
-    ctx.output_id = model.output_id
-    ctx.classification = probe.classification
-    out = model.output_shape
-    ctx.num_classes = (2 if out == (1,) else int(out[0])) if ctx.classification else 0
-    names = list(ds.class_names or [])
-    ctx.class_names = names if len(names) >= ctx.num_classes else \
-        [str(i) for i in range(ctx.num_classes)]
-    ctx.autoencoder = probe.trainer.config.target == "inputs"
-    if probe.extent is not None:
-        x = np.asarray(ds.x_train, dtype=np.float32)
-        step = max(1, len(x) // MAX_POINTS)
-        ctx.points = x[::step]
-        ctx.point_labels = np.asarray(ds.y_train)[::step]
-        ctx.extent = probe.extent
-    if probe.test_x is not None:
-        if ctx.classification:
-            ctx.test_labels = np.asarray(probe.test_t).astype(int)
-        ctx.test_inputs = probe.test_x[0]
-        shape = image_shape_for(model.shapes[ctx.input_id]) if ctx.input_id else None
-        ctx.image_shape = shape
-        if shape is not None:
-            ctx.test_images = np.stack([as_image(s, shape) for s in probe.test_x[0]])
-    elif ctx.input_id:
-        ctx.image_shape = image_shape_for(model.shapes[ctx.input_id])
+    ctx.epochs = run.epochs
+    ctx.order = list(run.order)
+    ctx.kinds = dict(run.kinds)
+    ctx.weighted = list(run.weighted)
+    ctx.shapes = dict(run.shapes)
+    ctx.input_id = run.input_ids[0] if run.input_ids else None
+    ctx.output_id = run.output_id
+    ctx.classification = run.classification
+    ctx.num_classes = run.num_classes
+    ctx.class_names = list(run.class_names)
+    ctx.autoencoder = run.autoencoder
+    ctx.points, ctx.point_labels, ctx.extent = run.points, run.point_labels, run.extent
+    ctx.test_labels = run.test_labels
+    ctx.watched_test = run.watched_test
+    ctx.image_shape = image_shape_for(run.shapes[ctx.input_id]) if ctx.input_id else None
+    if run.test_inputs is not None and ctx.image_shape is not None:
+        ctx.test_images = as_images(run.test_inputs, ctx.image_shape)
     return ctx
 
 

@@ -1,2 +1,2 @@
-"""Training in the designer: a controller on the GUI thread, a worker on a QThread running the
-engine's Trainer, and a bounded mailbox between them (see controller.py)."""
+"""Training in the designer: a controller in the window, the engine's Trainer in a process of
+its own, and messages only between them (see controller.py, process.py and child.py)."""

@@ -16,9 +16,9 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QScrollArea, QStyle
 
 from ..plots.dashboard import TrainingDashboard
-from . import controller as states
 from .controller import TrainingController
 from .panel import TrainingPanel
+from .states import ACTIVE, TrainingState
 
 if TYPE_CHECKING:
     from ..main_window import MainWindow
@@ -96,16 +96,16 @@ class TrainingActions(QObject):
 
     def _state_changed(self, state: str) -> None:
         actions = self.window.actions
-        active = state in states.ACTIVE
+        active = state in ACTIVE
         actions["train"].setEnabled(not active)
-        actions["pause"].setEnabled(state in (states.STARTING, states.RUNNING))
-        actions["resume"].setEnabled(state in (states.PAUSED, states.DIVERGED))
-        actions["stop"].setEnabled(active or state == states.DIVERGED)
-        actions["step"].setEnabled(state not in (states.STARTING, states.RUNNING,
-                                                 states.STOPPING))
+        actions["pause"].setEnabled(state in (TrainingState.STARTING, TrainingState.RUNNING))
+        actions["resume"].setEnabled(state in (TrainingState.PAUSED, TrainingState.DIVERGED))
+        actions["stop"].setEnabled(active or state == TrainingState.DIVERGED)
+        actions["step"].setEnabled(state not in (TrainingState.STARTING, TrainingState.RUNNING,
+                                                 TrainingState.STOPPING))
         for key in IDLE_ONLY:
             actions[key].setEnabled(not active)
-        if state in (states.STARTING, states.DIVERGED):
+        if state in (TrainingState.STARTING, TrainingState.DIVERGED):
             self.plots_dock.show()
 
     # --- slots ---------------------------------------------------------------------------

@@ -1,90 +1,83 @@
-"""TrainingController: the GUI thread's side of training.
+"""TrainingController: the window's side of training.
 
-It starts a `TrainingWorker` on a QThread, and a QTimer (11 Hz) drains the mailbox and
-turns what arrived into Qt signals for the plots and the panel: so the plots refresh at a
-bounded rate however fast training runs, and the GUI never waits on the trainer. The plots
-may redraw a little faster than the timer ticks (plots.base.MAX_FPS), so each tick's data is
-drawn and painted within that tick: every separate wake-up of the GUI thread takes the
-interpreter lock from the training thread once more. It also offers what comes after
-training: evaluate on the test split, export and load weights, export the bundle, predict
-one sample.
+Training runs in a process of its own (process.py, child.py); everything between the two is
+a message. The controller sends the run as a `Job` and commands (pause, resume, stop, step,
+snapshot another sample); a QTimer (30 Hz) reads whatever reports have arrived, without ever
+waiting, and turns them into Qt signals for the plots and the panel (dispatch.py). So the
+plots refresh at a bounded rate however fast training runs, and the window never waits on
+the trainer. The window holds plain data only: a `RunDescription`, the metrics, snapshots,
+and the weights the child last sent (at every epoch's end, when it pauses, and at the end).
 
-States (states.py): idle → starting → running ⇄ paused → finished | stopped; diverged (a
-pause after NaN/inf: resume continues from the last good weights, e.g. with a lower learning
-rate); failed. While a run is active the document is locked against structural edits.
+States (states.py): idle → starting → running ⇄ paused → finished | stopped; diverged (the
+child ended after NaN/inf, sending the last finite weights: resume trains on from them in a
+new process, e.g. with a lower learning rate); failed (an error, or the child died or
+stopped answering: the weights it last sent are kept). While a run is active the document is
+locked against structural edits.
 
 A run starts from fresh weights drawn from the seed, or (`start(keep_weights=True)`) trains
 on from the current ones: those of the last run, or weights loaded from a file or imported
 with a model. Loaded weights are never thrown away by a plain Train: the next run trains on
 from them.
 
-This module owns the run's life cycle (commands, thread, state); two mixins hold the rest:
-`WeightsMixin` (weights.py: where the weights come from, export, load, import) and
-`DispatchMixin` (dispatch.py: draining the mailbox into state and signals).
+This module owns the run's life cycle (commands, process, state); two mixins hold the rest:
+`WeightsMixin` (weights.py: the weights, export, load, evaluate and predict after a run) and
+`DispatchMixin` (dispatch.py: reports into state and signals).
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEventLoop, QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 
 import nnengine
-from nnengine import Graph, NNEngineError, TrainingConfig, TrainingControl, analyze
+from nnengine import Graph, NNEngineError, TrainingConfig, analyze
 
-from .dispatch import PROGRESS_INTERVAL, DispatchMixin
-from .mailbox import EpochHistory, Mailbox
-from .metrics import MetricsStore, Progress, SpeedMeter, Timeline
+from .dispatch import DispatchMixin
+from .mailbox import EpochHistory, SentWeights
+from .metrics import MetricsStore, Progress, SnapshotTimeline, SpeedMeter
 from .probe import Probe
-from .states import (
-    ACTIVE,
-    DIVERGED,
-    FAILED,
-    FINISHED,
-    IDLE,
-    PAUSED,
-    RUNNING,
-    STARTING,
-    STOPPED,
-    STOPPING,
-    TRAINED,
-)
+from .process import TrainingProcess
+from .protocol import Command, Job
+from .run_description import RunDescription
+from .states import ACTIVE, TRAINED, TrainingState
 from .summary import Snapshot
-from .turns import Turns
 from .weights import WeightsMixin, structure
-from .worker import RatePolicy, TrainingWorker
 
-# Re-exported: callers compare states as `controller.FINISHED` etc.
-__all__ = ["ACTIVE", "DIVERGED", "FAILED", "FINISHED", "IDLE", "PAUSED", "PROGRESS_INTERVAL",
-           "RUNNING", "STARTING", "STOPPED", "STOPPING", "TRAINED", "TrainingController"]
+STUCK_AFTER = 20.0   # seconds without a word from a working child before it is ended
 
 
 class TrainingController(WeightsMixin, DispatchMixin, QObject):
-    state_changed = Signal(str)
+    state_changed = Signal(str)            # a TrainingState
     progress_changed = Signal(object)      # Progress
     metrics_changed = Signal(object)       # MetricsStore
     snapshot_changed = Signal(object)      # Snapshot (the newest, or a chosen sample's)
     epoch_recorded = Signal(object)        # mailbox.EpochRecord
     alarms_changed = Signal(list)          # list[nnengine.diagnostics.Alarm]
     sample_changed = Signal(str, int)      # split, index
-    run_started = Signal()                 # model, dataset and probe are now set
+    run_started = Signal()                 # `run` (a RunDescription) is now set
     diverged = Signal(str, str)            # message, node id
     finished = Signal(dict)                # {"stopped", "test": {...} | None, "step"}
     failed = Signal(str)
     message = Signal(str)                  # one line for the status bar
-    _run_ended = Signal()                  # the current run's thread has ended
+    run_ended = Signal()                   # the current run is over (any outcome)
 
     def __init__(self, document: Any = None, graph: Graph | None = None,
-                 parent: QObject | None = None, refresh_hz: float = 11.0,
-                 snapshot_hz: float = 4.0, snapshot_share: float = 0.03):
+                 parent: QObject | None = None, refresh_hz: float = 30.0,
+                 snapshot_hz: float = 5.0, snapshot_share: float = 0.03,
+                 stuck_after: float = STUCK_AFTER):
         super().__init__(parent)
         self.document = document
         self._graph = graph
         self.snapshot_hz = snapshot_hz
         self.snapshot_share = snapshot_share
-        self.state = IDLE
+        self.stuck_after = stuck_after
+        self.state = TrainingState.IDLE
         self.config: TrainingConfig | None = None
+        self.run: RunDescription | None = None
+        self.weights: SentWeights | None = None
+        # Built in this process only after a run, around `weights` (evaluate, predict, a
+        # chosen sample's snapshot); never shared with a training process.
         self.model: nnengine.Model | None = None
         self.dataset: nnengine.Dataset | None = None
         self.probe: Probe | None = None
@@ -93,19 +86,19 @@ class TrainingController(WeightsMixin, DispatchMixin, QObject):
         self.test_metrics: dict | None = None
         self.last_message = ""
         self.sample: tuple[str, int] | None = None
-        # Where the model's weights come from: None (drawn from the seed), TRAINED, or the
-        # name of the file they were loaded from.
+        # Where the weights come from: None (drawn from the seed), TRAINED, or the name of
+        # the file they were loaded from.
         self.weights_source: str | None = None
+        self.keep_warm = False
         self.metrics = MetricsStore()
         self.epoch_history = EpochHistory()
-        self.timeline = Timeline()
+        self.timeline = SnapshotTimeline()
         self.progress = Progress()
         self.speed = SpeedMeter()
-        self._mailbox = Mailbox()
-        self._control = TrainingControl()
-        self._worker: TrainingWorker | None = None
-        self._thread: QThread | None = None     # the current run's thread
-        self._threads: dict[QThread, TrainingWorker] = {}   # every thread not yet ended
+        self._process: TrainingProcess | None = None     # the current run's
+        self._spare: TrainingProcess | None = None       # a warm one for the next run
+        self._retired: list[TrainingProcess] = []        # done, not yet exited
+        self._start_paused = False
         self._run_graph: str | None = None
         self._step = 0
         self._started_at = 0.0
@@ -131,15 +124,19 @@ class TrainingController(WeightsMixin, DispatchMixin, QObject):
         return Path(path).parent if path else None
 
     @property
-    def turns(self) -> Turns:
-        """The current run's turn-taking with the training thread (see turns.py): a plot
-        drawing on its own timer takes a turn too."""
-        return self._mailbox.turns
+    def is_active(self) -> bool:
+        """A training process is working on a run: structure is locked."""
+        return self.state in ACTIVE
 
     @property
-    def is_active(self) -> bool:
-        """A run exists (its thread is alive): structure is locked."""
-        return self.state in ACTIVE
+    def child_pid(self) -> int | None:
+        """The process id of the current run's training process (None between runs)."""
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def process_ids(self) -> list[int]:
+        """Every training process this controller has started and not yet seen end."""
+        return [p.pid for p in (self._process, self._spare, *self._retired) if p is not None]
 
     def training_settings(self) -> dict[str, Any]:
         return dict(self.graph.training)
@@ -165,23 +162,16 @@ class TrainingController(WeightsMixin, DispatchMixin, QObject):
             return self._fail(str(e))
         if keep_weights is None:
             keep_weights = self.weights_loaded
-        model = self.model if keep_weights and self.has_weights else None
-        if keep_weights and model is None:
+        if keep_weights and not self.has_weights:
             return self._fail("there are no weights to train on from yet: press Train to "
                               "start from fresh ones")
-        dataset = self.dataset if model is not None and self.config is not None and \
-            self.config.dataset == config.dataset else None
+        weights = self.current_weights() if keep_weights else None
         source = self.weights_source
         self._reset_run()
-        self.config = config
-        if model is not None:
+        if weights is not None:
             self._say(f"training on from the {'learned' if source == TRAINED else 'loaded'} "
                       "weights")
-        # A new control: the last run's may have been stopped (its stop must not end this one).
-        self._mailbox, self._control = Mailbox(), TrainingControl()
-        self._launch(TrainingWorker(self.graph.copy(), config, self._mailbox, self._control,
-                                    self.base_dir, self.sample, self._policy(), model,
-                                    dataset), paused)
+        self._launch(config, paused, weights)
         return True
 
     def train_on(self, training: dict[str, Any] | None = None, paused: bool = False) -> bool:
@@ -189,82 +179,85 @@ class TrainingController(WeightsMixin, DispatchMixin, QObject):
         return self.start(training, paused, keep_weights=True)
 
     def pause(self) -> None:
-        if self.state in (STARTING, RUNNING):
-            self._control.pause()
-            self._set_state(PAUSED)
+        if self.state in (TrainingState.STARTING, TrainingState.RUNNING):
+            self._command(Command.PAUSE)
+            self._start_paused = True
+            self._set_state(TrainingState.PAUSED)
 
     def resume(self) -> None:
-        if self.state == PAUSED:
-            self._control.resume()
-            self._set_state(RUNNING)
-        elif self.state == DIVERGED:
+        if self.state == TrainingState.PAUSED:
+            self._command(Command.RESUME)
+            self._start_paused = False
+            self._set_state(TrainingState.RUNNING)
+        elif self.state == TrainingState.DIVERGED:
             self._continue()
 
     def step(self) -> None:
         """Run exactly one batch, then pause (starting a paused run if none is active)."""
-        if self.state == DIVERGED:
+        if self.state == TrainingState.DIVERGED:
             self._continue(paused=True)
         elif not self.is_active and not self.start(paused=True):
             return
-        self._control.step(1)
-        if self.state != STARTING:
-            self._set_state(PAUSED)
+        self._command(Command.STEP, 1)
+        self._start_paused = True
+        if self.state != TrainingState.STARTING:
+            self._set_state(TrainingState.PAUSED)
 
     def stop(self) -> None:
         """Stop after the current batch; the weights learned so far are kept."""
         if self.is_active:
-            self._control.stop()
-            self._set_state(STOPPING)
-        elif self.state == DIVERGED:
-            self._set_state(STOPPED)
+            self._command(Command.STOP)
+            self._set_state(TrainingState.STOPPING)
+        elif self.state == TrainingState.DIVERGED:
+            self._set_state(TrainingState.STOPPED)
 
     def wait(self, timeout_ms: int = 60_000) -> bool:
         """Run the event loop until the current run has ended (for scripts and tests);
         False on timeout."""
-        if self._thread is None and not self.is_active:
+        if not self.is_active:
             return True
         loop = QEventLoop()
-        self._run_ended.connect(loop.quit)
+        self.run_ended.connect(loop.quit)
         QTimer.singleShot(timeout_ms, loop.quit)
         loop.exec()
-        self._run_ended.disconnect(loop.quit)
-        return self._thread is None and not self.is_active
+        self.run_ended.disconnect(loop.quit)
+        return not self.is_active
+
+    def warm_up(self) -> None:
+        """Start a training process now, to wait for the next Train press (its imports are
+        then done), and keep one waiting after every run."""
+        self.keep_warm = True
+        if self._spare is None or not self._spare.alive:
+            self._spare = TrainingProcess()
 
     def shutdown(self) -> None:
-        """Stop and join every training thread (call before the window closes)."""
-        self._control.stop()
-        for thread, worker in list(self._threads.items()):
-            worker.control.stop()
-            thread.quit()
-            thread.wait()
-            self._thread_ended(thread)
+        """End every training process (the window is closing): none outlives it."""
+        self._timer.stop()
+        for p in (self._process, self._spare, *self._retired):
+            if p is not None:
+                p.close()
+        self._process = self._spare = None
+        self._retired = []
+        if self.is_active:
+            self._set_state(TrainingState.STOPPED)
+            self._end_run()
 
     def set_sample(self, index: int, split: str | None = None) -> None:
         """Make a sample the one under inspection; the plots follow at once, also after
-        training (the snapshot is taken on the training thread while a run is alive)."""
-        split = split or (self.probe.default_split() if self.probe else
+        training (taken by the training process while a run is alive, else here)."""
+        split = split or (self.run.default_split if self.run else
                           (self.sample[0] if self.sample else "test"))
         self.sample = (split, int(index))
         self.sample_changed.emit(split, int(index))
-        if self._worker is not None and self._thread is not None:
-            self._worker.request_snapshot(self.sample)
-        elif self.probe is not None:
+        if self.is_active:
+            self._command(Command.SAMPLE, self.sample)
+        elif self.run is not None or self.has_weights:
             self._publish_snapshot(self._local_snapshot(test=False))
 
-    # --- after training -----------------------------------------------------------------
-    def evaluate(self) -> dict[str, float] | None:
-        """Loss and accuracy on the data set's test split (None when it has none)."""
-        probe = self._ready_probe()
-        self.test_metrics = probe.evaluate_test()
-        return self.test_metrics
-
-    def predict(self, index: int, split: str = "test") -> dict[str, Any]:
-        """{"output", "target", and for classification "predicted", "label"}."""
-        return self._ready_probe().predict(split, index)
-
     # --- internals ------------------------------------------------------------------------
-    def _policy(self) -> RatePolicy:
-        return RatePolicy(self.snapshot_hz, self.snapshot_share)
+    def _command(self, command: Command, payload: Any = None) -> None:
+        if self._process is not None:
+            self._process.send(command, payload)
 
     def _reset_run(self) -> None:
         self.metrics.clear()
@@ -275,38 +268,36 @@ class TrainingController(WeightsMixin, DispatchMixin, QObject):
         self.snapshot = None
         self.alarms = []
         self.test_metrics = None
+        self.run = None
+        self.weights = None
         self.model = self.dataset = self.probe = None
         self.weights_source = None
         self.sample = None
 
-    def _launch(self, worker: TrainingWorker, paused: bool) -> None:
-        self._mailbox = worker.mailbox
-        self._control = worker.control
-        if paused:
-            self._control.pause()
-        self._worker = worker
-        thread = QThread()
-        thread.setObjectName("nn-designer training")
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        worker.done.connect(thread.quit)
-        # A method of this GUI-thread object: queued, so it runs on the GUI thread.
-        thread.finished.connect(self._on_thread_finished)
-        self._thread = thread
-        self._threads[thread] = worker
+    def _launch(self, config: TrainingConfig, paused: bool,
+                weights: dict | None, step_offset: int = 0, epoch_offset: int = 0) -> None:
+        self.config = config
+        base = self.base_dir
+        job = Job(self.graph.copy(), config, str(base) if base else None, self.sample,
+                  self.snapshot_hz, self.snapshot_share, weights, step_offset, epoch_offset,
+                  list(self.metrics.epochs), paused)
+        process = self._spare if self._spare is not None and self._spare.alive else None
+        self._spare = None
+        self._process = process or TrainingProcess()
+        self._process.run(job)
+        self._start_paused = paused
         self._run_graph = structure(self.graph)
         self.weights_source = TRAINED
-        self._started_at = time.monotonic()
-        self._set_state(STARTING)
+        self._started_at = self._process.last_heard
+        self._set_state(TrainingState.STARTING)
         if self.document is not None:
             self.document.locked = True
         self._timer.start()
-        self._thread.start()
 
     def _continue(self, paused: bool = False) -> None:
-        """After a divergence: train the remaining epochs from the last good weights, with
+        """After a divergence: train the remaining epochs from the last finite weights, with
         the graph's current training settings (e.g. a lower learning rate)."""
-        if self.model is None or self.dataset is None or self.config is None:
+        if not self.has_weights or self.config is None:
             self.start(paused=paused)
             return
         if structure(self.graph) != self._run_graph:
@@ -320,40 +311,21 @@ class TrainingController(WeightsMixin, DispatchMixin, QObject):
             return
         done = self.metrics.epochs[-1]["epoch"] if self.metrics.epochs else 0
         config = config.replace(epochs=max(1, config.epochs - done))
-        self.config = config
-        self._mailbox, self._control = Mailbox(), TrainingControl()
-        worker = TrainingWorker(self.graph.copy(), config, self._mailbox, self._control,
-                                self.base_dir, self.sample, self._policy(), self.model,
-                                self.dataset, self._step, done, list(self.metrics.epochs))
-        self._launch(worker, paused)
+        self._launch(config, paused, self.current_weights(), self._step, done)
 
-    @Slot()
-    def _on_thread_finished(self) -> None:
-        thread = self.sender()
-        if isinstance(thread, QThread):
-            self._thread_ended(thread)
-
-    def _thread_ended(self, thread: QThread) -> None:
-        """Clean up one run's thread; only the current run's end changes the state (an
-        older run may end after a new one started, e.g. right after a divergence)."""
-        worker = self._threads.pop(thread, None)
-        if worker is None:
-            return
-        worker.deleteLater()
-        thread.deleteLater()
-        if thread is not self._thread:
-            return
-        self.poll()   # the final events
-        self._worker = None
-        self._thread = None
-        self._timer.stop()
-        if self.state in ACTIVE:   # ended without an event (should not happen)
-            self._set_state(STOPPED)
+    def _end_run(self) -> None:
+        """The current run is over: its process is left to exit (and reaped by the timer)."""
+        p = self._process
+        self._process = None
+        if p is not None:
+            self._retired.append(p)
         if self.document is not None:
             self.document.locked = False
-        self._run_ended.emit()
+        if self.keep_warm and self._spare is None:
+            self._spare = TrainingProcess()
+        self.run_ended.emit()
 
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: TrainingState) -> None:
         if state != self.state:
             self.state = state
             self.state_changed.emit(state)
@@ -365,8 +337,7 @@ class TrainingController(WeightsMixin, DispatchMixin, QObject):
 
     def _fail(self, text: str) -> bool:
         self._say(text)
-        if self.state in ACTIVE or self.state == IDLE or self.state == FAILED:
-            self._set_state(FAILED)
+        if self.state in ACTIVE or self.state in (TrainingState.IDLE, TrainingState.FAILED):
+            self._set_state(TrainingState.FAILED)
         self.failed.emit(text)
         return False
-

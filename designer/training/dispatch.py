@@ -1,34 +1,41 @@
-"""Draining the mailbox: what the training thread posted becomes the controller's state and
-Qt signals, on the GUI thread.
+"""Reading the training process's reports: they become the controller's state and Qt
+signals, on the GUI thread.
 
-`poll` is the controller's timer slot (11 Hz), so the plots refresh at a bounded rate
-however fast training runs. Order matters within one drain: the "ready" event first (it
-announces what the records carry), then batches, epochs and the newest snapshot, then the
-other events ("finished", "diverged", "failed"), which end or pause the run.
+`poll` is the controller's timer slot (30 Hz). It reads what has arrived without waiting,
+merges it into one `Drained`, and dispatches it, so the plots refresh at a bounded rate
+however fast training runs. Order matters within one dispatch: the "ready" event first (it
+announces what the records carry), then batches, epochs, weights and the newest snapshot,
+then the other events ("finished", "diverged", "failed"), which end or pause the run.
+
+The same tick watches the child: one that has ended without a final report (killed, crashed,
+out of memory) or has said nothing for `stuck_after` seconds (it is then killed) fails the
+run with one sentence; the weights it last sent stay.
 
 `DispatchMixin` is one side of `TrainingController` (see controller.py), which provides the
-attributes declared below, its signals, and `_set_state`, `_say` and `_fail`.
+attributes declared below, its signals, and `_set_state`, `_say`, `_fail` and `_end_run`.
 """
 from __future__ import annotations
 
 import time
-from contextlib import nullcontext
 from typing import Any
 
-from nnengine import TrainingControl
-
-from .mailbox import Drained, EpochHistory, Mailbox
-from .metrics import MetricsStore, Progress, SpeedMeter, Timeline
+from .mailbox import Drained, EpochHistory, SentWeights
+from .metrics import MetricsStore, Progress, SnapshotTimeline, SpeedMeter
 from .probe import Probe
-from .states import DIVERGED, FINISHED, PAUSED, RUNNING, STARTING, STOPPED
+from .process import TrainingProcess
+from .protocol import Report
+from .run_description import RunDescription
+from .states import ACTIVE, TrainingState
 from .summary import Snapshot
 
 PROGRESS_INTERVAL = 0.5   # seconds between progress updates (text, not plots)
 
 
 class DispatchMixin:
-    """Turns drained mailbox contents into state and signals."""
+    """Turns the training process's reports into state and signals."""
 
+    run: RunDescription | None
+    weights: SentWeights | None
     probe: Probe | None
     snapshot: Snapshot | None
     alarms: list
@@ -36,23 +43,57 @@ class DispatchMixin:
     sample: tuple[str, int] | None
     metrics: MetricsStore
     epoch_history: EpochHistory
-    timeline: Timeline
+    timeline: SnapshotTimeline
     progress: Progress
     speed: SpeedMeter
-    _mailbox: Mailbox
-    _control: TrainingControl
+    stuck_after: float
+    _process: TrainingProcess | None
+    _retired: list[TrainingProcess]
+    _start_paused: bool
     _step: int
     _started_at: float
     _progress_at: float
 
     def poll(self) -> Drained:
-        """Take everything the worker posted and emit signals for it (the timer's slot).
-        While training runs, the plots draw what arrived in a turn of their own, with the
-        training thread parked between two batches (see turns.py)."""
-        d = self._mailbox.drain()
-        with self._mailbox.turns.taken() if d.batches else nullcontext():
+        """Dispatch every report that has arrived, and watch the child (the timer's slot)."""
+        self._reap()
+        p = self._process
+        d = Drained()
+        if p is None:
+            return d
+        for kind, payload in p.receive():
+            if kind == Report.UPDATE:
+                d.merge(payload)
+        if d:
             self._dispatch(d)
+        if p is self._process and self.state in ACTIVE:
+            if p.ended:
+                self._lost(f"The training process {p.exit_text()}")
+            elif p.quiet_for() > self.stuck_after:
+                p.kill()
+                self._lost(f"The training process stopped answering for "
+                           f"{self.stuck_after:.0f} s and was ended")
         return d
+
+    def _reap(self) -> None:
+        """Forget processes that have exited after their run; kill one that lingers."""
+        for p in list(self._retired):
+            p.receive()   # anything left: its run is over
+            if not p.alive or p.quiet_for() > self.stuck_after:
+                p.kill()
+                self._retired.remove(p)
+        if not self._retired and self._process is None:
+            self._timer.stop()
+
+    def _lost(self, what: str) -> None:
+        """The child is gone without a final report."""
+        kept = self.weights
+        if kept is not None:
+            kept_text = f"the weights after {kept.step} steps (epoch {kept.epoch}) are kept"
+        else:
+            kept_text = "no weights had arrived yet"
+        self._fail(f"{what} during epoch {max(self.progress.epoch, 1)}; {kept_text}.")
+        self._end_run()
 
     def _dispatch(self, d: Drained) -> None:
         for event in d.events:   # "ready" first: it announces what the records carry
@@ -68,6 +109,8 @@ class DispatchMixin:
         for record in d.epochs:
             self.metrics.add_epoch(record.logs)
             self.epoch_history.add(record)
+        if d.weights is not None:
+            self.weights = d.weights
         if d.snapshot is not None:
             self._publish_snapshot(d.snapshot)
         for record in d.epochs:
@@ -85,32 +128,36 @@ class DispatchMixin:
 
     def _handle(self, kind: str, payload: Any) -> None:
         if kind == "ready":
-            self.probe = payload["probe"]
-            self.model, self.dataset = self.probe.model, self.probe.dataset
-            self.progress.batches = payload["batches_per_epoch"]
-            self.progress.epochs = payload["epochs"]
-            self.metrics.set_grad_nodes(payload.get("grad_nodes", []))
+            self.run = payload
+            self.progress.batches = payload.batches_per_epoch
+            self.progress.epochs = payload.epochs
+            self.metrics.set_grad_nodes(payload.grad_nodes)
             if self.sample is None:
-                self.sample = (self.probe.default_split(), 0)
-            if self.state == STARTING:
-                self._set_state(PAUSED if self._control.paused else RUNNING)
+                self.sample = (payload.default_split, 0)
+            if self.state == TrainingState.STARTING:
+                self._set_state(TrainingState.PAUSED if self._start_paused
+                                else TrainingState.RUNNING)
             self.run_started.emit()
         elif kind == "finished":
             self._update_progress()
             self.progress_changed.emit(self.progress)
             self.test_metrics = payload.get("test")
-            self._set_state(STOPPED if payload.get("stopped") else FINISHED)
+            stopped = payload.get("stopped")
+            self._set_state(TrainingState.STOPPED if stopped else TrainingState.FINISHED)
             test = self.test_metrics or {}
             shown = ", ".join(f"{k} {v:.4g}" for k, v in test.items())
-            self._say(("training stopped" if payload.get("stopped") else "training finished")
+            self._say(("training stopped" if stopped else "training finished")
                       + (f"; test {shown}" if shown else ""))
+            self._end_run()
             self.finished.emit(payload)
         elif kind == "diverged":
-            self._set_state(DIVERGED)
+            self._set_state(TrainingState.DIVERGED)
             self._say(payload["message"])
+            self._end_run()
             self.diverged.emit(payload["message"], payload.get("node_id") or "")
         elif kind == "failed":
             self._fail(str(payload))
+            self._end_run()
 
     def _publish_snapshot(self, snap: Snapshot) -> None:
         self.snapshot = snap
@@ -121,14 +168,16 @@ class DispatchMixin:
             self.alarms_changed.emit(self.alarms)
 
     def _local_snapshot(self, test: bool) -> Snapshot:
-        """A snapshot taken here on the GUI thread (no run alive), e.g. of a chosen sample
-        after training or of loaded weights; it keeps the last one's position in the run."""
+        """A snapshot taken here, around the weights this window holds (no run alive), e.g.
+        of a chosen sample after training or of loaded weights; it keeps the last one's
+        position in the run. `test`: with predictions on the whole test split."""
+        probe = self._ready_probe()
         last = self.snapshot
         step, epoch, batch, x = (last.step, last.epoch, last.batch, last.x) if last else \
             (0, 0, 0, 0.0)
-        sample = self.sample or (self.probe.default_split(), 0)
-        return self.probe.snapshot(sample, step, epoch, batch, x, self.metrics.epochs,
-                                   test=test)
+        sample = self.sample or (probe.default_split(), 0)
+        return probe.snapshot(sample, step, epoch, batch, x, self.metrics.epochs,
+                              test=probe.split_size("test") if test else 0)
 
     def _update_progress(self) -> None:
         p = self.progress
@@ -136,7 +185,7 @@ class DispatchMixin:
         p.elapsed = time.monotonic() - self._started_at
         total = p.epochs * p.batches
         done = (p.epoch - 1) * p.batches + p.batch if p.epoch else 0
-        train_size = len(self.probe.trainer.y_train) if self.probe else 0
+        train_size = self.run.train_size if self.run else 0
         if p.samples_per_second > 0 and total and train_size:
             per_batch = train_size / max(p.batches, 1)
             p.seconds_left = (total - done) * per_batch / p.samples_per_second

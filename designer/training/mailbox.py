@@ -1,11 +1,14 @@
-"""The bounded, thread-safe hand-over between the training thread and the GUI.
+"""The bounded, thread-safe hand-over inside the training process, from the training thread
+to the thread that sends reports to the window.
 
-The worker appends per-batch and per-epoch metrics to bounded buffers, overwrites a
-latest-only snapshot slot, and posts a few events (ready, finished, diverged, failed). The
-GUI's timer calls `drain()` about 11 times a second and takes everything at once. Nothing
-here blocks for long: each call holds the lock for a few appends. No Qt.
+The trainer's callback appends per-batch and per-epoch metrics to bounded buffers,
+overwrites a latest-only snapshot slot and a latest-only weights slot, and posts a few
+events (ready, finished, diverged, failed). The sender takes everything at once about 30
+times a second and sends it as one message (`Drained`); the window merges what arrived
+between two of its ticks (`Drained.merge`). Nothing here blocks for long: each call holds
+the lock for a few appends. No Qt.
 
-`EpochHistory` is the GUI-side, bounded record of past epochs for the epoch scrubber.
+`EpochHistory` is the window's, bounded record of past epochs for the epoch scrubber.
 """
 from __future__ import annotations
 
@@ -17,7 +20,6 @@ from typing import Any
 import numpy as np
 
 from .summary import Snapshot
-from .turns import Turns
 
 
 @dataclass(frozen=True)
@@ -53,21 +55,42 @@ class Event:
 
 
 @dataclass
+class SentWeights:
+    """A copy of the model's weights (keyed "node/weight") after `step` optimizer steps;
+    `epoch`: the last completed epoch then."""
+
+    weights: dict[str, np.ndarray]
+    step: int
+    epoch: int
+
+
+@dataclass
 class Drained:
     batches: list[BatchRecord] = field(default_factory=list)
     epochs: list[EpochRecord] = field(default_factory=list)
     snapshot: Snapshot | None = None
     events: list[Event] = field(default_factory=list)
     dropped: int = 0
+    weights: SentWeights | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.batches or self.epochs or self.snapshot is not None or self.events)
+        return bool(self.batches or self.epochs or self.snapshot is not None or self.events
+                    or self.weights is not None)
+
+    def merge(self, later: Drained) -> None:
+        """Add what was drained after this (the newest snapshot and weights win)."""
+        self.batches += later.batches
+        self.epochs += later.epochs
+        self.events += later.events
+        self.dropped += later.dropped
+        self.snapshot = later.snapshot if later.snapshot is not None else self.snapshot
+        self.weights = later.weights if later.weights is not None else self.weights
 
 
 class Mailbox:
     """Bounded buffers: at most `max_batches` batch records and `max_epochs` epoch records
-    wait between drains (the oldest are dropped and counted); one snapshot slot; and the
-    `turns` the two threads take while the GUI draws (see turns.py)."""
+    wait between drains (the oldest are dropped and counted); one snapshot slot and one
+    weights slot."""
 
     def __init__(self, max_batches: int = 50_000, max_epochs: int = 1000):
         self._lock = threading.Lock()
@@ -76,7 +99,7 @@ class Mailbox:
         self._snapshot: Snapshot | None = None
         self._events: list[Event] = []
         self._dropped = 0
-        self.turns = Turns()
+        self._weights: SentWeights | None = None
 
     def put_batch(self, record: BatchRecord) -> None:
         with self._lock:
@@ -93,6 +116,10 @@ class Mailbox:
         with self._lock:
             self._snapshot = snapshot
 
+    def put_weights(self, weights: SentWeights) -> None:
+        with self._lock:
+            self._weights = weights
+
     def put_event(self, kind: str, payload: Any = None) -> None:
         with self._lock:
             self._events.append(Event(kind, payload))
@@ -100,10 +127,10 @@ class Mailbox:
     def drain(self) -> Drained:
         with self._lock:
             out = Drained(list(self._batches), list(self._epochs), self._snapshot,
-                          self._events, self._dropped)
+                          self._events, self._dropped, self._weights)
             self._batches.clear()
             self._epochs.clear()
-            self._snapshot = None
+            self._snapshot = self._weights = None
             self._events = []
             self._dropped = 0
         return out

@@ -1,5 +1,6 @@
-"""GUI-side stores fed from the mailbox: the metric curves, a bounded timeline of snapshot
-summaries (histograms and gradient norms over time) and the progress figures. No Qt."""
+"""The window's stores fed from the training process's reports: the metric curves, a bounded
+timeline of snapshot summaries (histograms and gradient norms over time) and the progress
+figures. No Qt."""
 from __future__ import annotations
 
 import math
@@ -96,7 +97,7 @@ class MetricsStore:
         return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
 
-class Timeline:
+class SnapshotTimeline:
     """Snapshot summaries over time (without per-sample detail), at most `capacity`; when
     full every other older entry is dropped, keeping an even spread over the run."""
 

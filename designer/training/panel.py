@@ -35,12 +35,13 @@ from nnengine import TrainingConfig
 from nnengine.catalogue import LOSSES, OPTIMIZERS
 from nnengine.datasets import builtin_names
 
-from . import controller as states
 from .controller import TrainingController
 from .metrics import Progress, format_duration
+from .states import ACTIVE, TrainingState
 
 FILE_ITEM = "File…"
-TARGETS = [("labels", "labels"), ("inputs", "the input (autoencoder)")]
+TARGETS = [("labels", "labels"), ("one_hot", "labels as one-hot vectors"),
+           ("inputs", "the input (autoencoder)")]
 
 
 def _double(lo: float, hi: float, decimals: int, tip: str) -> QDoubleSpinBox:
@@ -319,27 +320,27 @@ class TrainingPanel(QWidget):
     def step(self) -> None:
         """One batch; a new run (paused) with these settings when none is active."""
         c = self.controller
-        if not c.is_active and c.state != states.DIVERGED and \
+        if not c.is_active and c.state != TrainingState.DIVERGED and \
                 not c.start(self.settings(), paused=True):
             return
         c.step()
 
     def _state_changed(self, state: str) -> None:
-        running = state in (states.STARTING, states.RUNNING)
-        active = state in states.ACTIVE
+        running = state in (TrainingState.STARTING, TrainingState.RUNNING)
+        active = state in ACTIVE
         self.train_button.setEnabled(not active)
         self.train_on_button.setEnabled(not active)
         self.pause_button.setEnabled(running)
-        self.resume_button.setEnabled(state in (states.PAUSED, states.DIVERGED))
-        self.stop_button.setEnabled(active or state == states.DIVERGED)
-        self.step_button.setEnabled(state not in (states.STARTING, states.RUNNING,
-                                                  states.STOPPING))
-        words = {states.IDLE: "Ready to train.", states.STARTING: "Preparing the data…",
-                 states.RUNNING: "Training…", states.PAUSED: "Paused.",
-                 states.STOPPING: "Stopping after this batch…"}
+        self.resume_button.setEnabled(state in (TrainingState.PAUSED, TrainingState.DIVERGED))
+        self.stop_button.setEnabled(active or state == TrainingState.DIVERGED)
+        self.step_button.setEnabled(state not in (TrainingState.STARTING, TrainingState.RUNNING,
+                                                  TrainingState.STOPPING))
+        words = {TrainingState.IDLE: "Ready to train.", TrainingState.STARTING: "Preparing the data…",
+                 TrainingState.RUNNING: "Training…", TrainingState.PAUSED: "Paused.",
+                 TrainingState.STOPPING: "Stopping after this batch…"}
         if state in words:
             self._message(words[state])
-        if state == states.FINISHED:
+        if state == TrainingState.FINISHED:
             self.progress.setValue(1000)
 
     def show_progress(self, p: Progress) -> None:

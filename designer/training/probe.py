@@ -2,8 +2,8 @@
 is the sample under inspection and whose other rows are a fixed sample of training data,
 summarized (`summary.summarize`) and diagnosed (`nnengine.diagnostics`).
 
-It runs on the training thread between batches (and on the GUI thread once training has
-ended). It only reads the model, in inference mode: no random generator is drawn from and
+It runs in the training process between batches (and in the window, around weights it
+holds once training has ended). It only reads the model, in inference mode: no random generator is drawn from and
 no weight or running statistic changes, so watching never changes what is learned. No Qt.
 """
 from __future__ import annotations
@@ -17,10 +17,16 @@ from nnengine import NNEngineError, Trainer
 from nnengine.catalogue import LOSSES
 from nnengine.diagnostics import PROBE_SIZE, diagnose, first_sources, layer_kinds
 
+from .run_description import MAX_POINTS, WATCHED_TEST, RunDescription
 from .summary import Snapshot, boundary, plane_extent, predicted_classes, summarize
 
 PROBE_SEED = 7919   # the probe rows' own generator; the trainer's are never touched
 PREDICT_BATCH = 128  # small enough to stay in cache; faster than larger batches here
+
+
+def class_labels(t: np.ndarray) -> np.ndarray:
+    """Class labels (N,) from prepared targets: labels, or one-hot rows (the one_hot target)."""
+    return t.argmax(axis=1) if t.ndim == 2 else t
 
 
 class Probe:
@@ -52,9 +58,10 @@ class Probe:
             except NNEngineError:
                 self.test_x = self.test_t = None
         cfg = trainer.config
-        self.classification = (LOSSES.get(cfg.loss).classification or (
-            cfg.loss == "binary_cross_entropy" and model.output_shape == (1,))) \
-            and cfg.target == "labels" and ds.is_classification \
+        self.classification = (LOSSES.get(cfg.loss).classification or cfg.target == "one_hot"
+                               or (cfg.loss == "binary_cross_entropy"
+                                   and model.output_shape == (1,))) \
+            and cfg.target != "inputs" and ds.is_classification \
             and len(model.output_shape) == 1
         self.extent = None
         if ds.is_2d and self.classification and len(model.input_ids) == 1 \
@@ -81,9 +88,10 @@ class Probe:
 
     # --- snapshots -------------------------------------------------------------------------
     def snapshot(self, sample: tuple[str, int], step: int = 0, epoch: int = 0, batch: int = 0,
-                 x: float = 0.0, epochs: list[dict] | None = None, test: bool = False,
+                 x: float = 0.0, epochs: list[dict] | None = None, test: int = 0,
                  with_boundary: bool = True) -> Snapshot:
-        """A copied, downsampled snapshot; `test` adds predictions on the test split."""
+        """A copied, downsampled snapshot; `test` adds predictions on the first `test` samples
+        of the test split (all of them when it is at least the split's size)."""
         m = self.model
         sx, st = self.sample(*sample)
         xs = [np.concatenate([a, p]) for a, p in zip(sx, self.probe_x)]
@@ -106,9 +114,39 @@ class Probe:
                 snap.boundary = boundary(lambda p: m.predict(p, PREDICT_BATCH), self.extent,
                                          self.resolution)
             if test and self.classification and self.test_x is not None:
-                snap.test_predictions = predicted_classes(m.predict(self.test_x,
-                                                                    PREDICT_BATCH))
+                rows = [a[:test] for a in self.test_x]
+                snap.test_predictions = predicted_classes(m.predict(rows, PREDICT_BATCH))
         return snap
+
+    def describe(self, epochs: int, grad_nodes: list[str]) -> RunDescription:
+        """The run as plain data for the window; `epochs`: of the whole run."""
+        model, ds, trainer = self.model, self.dataset, self.trainer
+        out = model.output_shape
+        k = (2 if out == (1,) else int(out[0])) if self.classification else 0
+        names = [str(n) for n in (ds.class_names or [])]
+        trained = {key.split("/")[0] for key in model.trainable_keys}
+        points = labels = None
+        if self.extent is not None:
+            step = max(1, len(ds.x_train) // MAX_POINTS)
+            points = np.asarray(ds.x_train, dtype=np.float32)[::step]
+            labels = np.asarray(ds.y_train)[::step]
+        test_labels = class_labels(np.asarray(self.test_t)).astype(int) \
+            if self.classification and self.test_t is not None else None
+        return RunDescription(
+            config=trainer.config.to_dict(), epochs=epochs,
+            batches_per_epoch=max(trainer.batches_per_epoch, 1),
+            train_size=len(trainer.y_train), order=list(self.order), kinds=dict(self.kinds),
+            shapes=dict(model.shapes), input_ids=list(model.input_ids),
+            output_id=model.output_id, output_shape=tuple(out),
+            weighted=[n for n in self.order if n in trained], grad_nodes=list(grad_nodes),
+            classification=self.classification, num_classes=k,
+            class_names=names if len(names) >= k else [str(i) for i in range(k)],
+            autoencoder=trainer.config.target == "inputs",
+            split_sizes={s: self.split_size(s) for s in ("train", "test")},
+            default_split=self.default_split(), extent=self.extent, points=points,
+            point_labels=labels, test_labels=test_labels,
+            test_inputs=self.test_x[0] if self.test_x is not None else None,
+            watched_test=WATCHED_TEST)
 
     def evaluate_test(self) -> dict[str, float] | None:
         if self.test_t is None:
@@ -122,5 +160,5 @@ class Probe:
         result: dict[str, Any] = {"output": out, "target": st[0]}
         if self.classification:
             result["predicted"] = int(predicted_classes(out[None])[0])
-            result["label"] = int(st[0])
+            result["label"] = int(class_labels(st)[0])
         return result

@@ -1,10 +1,14 @@
-"""The controller's weights: where they come from, and exporting, loading and importing them.
+"""The controller's weights: where they come from; exporting, loading and importing them;
+and what uses them in this window once a run is over (evaluate, predict, snapshots).
 
-`weights_source` says where the model's weights come from: None (drawn from the seed),
-`TRAINED` (learned by a run), or the name of the file they were loaded from. Weights belong
-to the graph structure they were made for (`structure`): after a structural edit they no
-longer fit, and exports fall back to fresh weights drawn from the seed. Loaded weights are
-never thrown away by a plain Train: the next run trains on from them.
+`weights` holds the weights the training process last sent (at every epoch's end, when it
+pauses, and at the end of the run), or weights loaded from a file: plain arrays, never a
+model another process is changing. So an export during a run answers at once, with the
+weights of the last completed epoch, and one right after it with the final weights; it
+never waits for the trainer. `weights_source` says where they come from: None (drawn from
+the seed), `TRAINED` (learned by a run), or the name of the file they were loaded from.
+Weights belong to the graph structure they were made for (`structure`): after a structural
+edit they no longer fit, and exports fall back to fresh weights drawn from the seed.
 
 `WeightsMixin` is one side of `TrainingController` (see controller.py), which provides the
 attributes declared below and `graph`, `base_dir`, `is_active`, `_say` and `run_started`.
@@ -13,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +27,12 @@ from nnengine import Graph, NNEngineError, Trainer, TrainingConfig
 from nnengine.bundle import is_bundle
 from nnengine.errors import WeightsError
 
-from .metrics import MetricsStore
+from .mailbox import SentWeights
+from .metrics import MetricsStore, Progress
 from .probe import Probe
+from .run_description import RunDescription
+from .run_setup import keep_scaling, load_run_data, prepare_run
 from .states import TRAINED
-from .worker import keep_scaling, load_run_data, prepare_run
 
 
 def structure(graph: Graph) -> str:
@@ -38,21 +43,25 @@ def structure(graph: Graph) -> str:
 
 
 class WeightsMixin:
-    """Current weights of the controller's model: query, export, load, import."""
+    """The controller's current weights: query, export, load, import, and use."""
 
     config: TrainingConfig | None
+    run: RunDescription | None
+    weights: SentWeights | None
     model: nnengine.Model | None
     dataset: nnengine.Dataset | None
     probe: Probe | None
     metrics: MetricsStore
+    progress: Progress
     test_metrics: dict | None
     weights_source: str | None
-    _run_graph: str | None      # `structure` of the graph the current model was built from
+    _run_graph: str | None      # `structure` of the graph the weights were made for
+    _probe_made_for: tuple | None = None   # (weights, structure) of `probe`
 
     @property
     def has_weights(self) -> bool:
         """The controller holds weights that fit the current graph (trained or loaded)."""
-        return self.model is not None and self._fits()
+        return self.weights is not None and self._fits()
 
     @property
     def weights_loaded(self) -> bool:
@@ -60,32 +69,24 @@ class WeightsMixin:
         return self.has_weights and self.weights_source not in (None, TRAINED)
 
     def current_weights(self) -> dict[str, np.ndarray]:
-        """A copy of the model's weights; while a run is alive the copy is made on the
-        training thread between two batches."""
-        if self.model is None:
-            raise WeightsError("there are no weights yet: train the network first")
-        if self._thread is None:
-            return self.model.get_weights()
-        box: dict[str, Any] = {}
-        done = threading.Event()
-
-        def task() -> None:
-            box["w"] = self.model.get_weights()
-            done.set()
-
-        self._control.post(task)
-        if not done.wait(30):
-            raise WeightsError("the training thread did not answer; try again when paused")
-        return box["w"]
+        """The weights this window holds (keyed "node/weight"); during a run, those of the
+        last completed epoch (or of the pause). Never waits for the training process."""
+        if self.weights is None:
+            raise WeightsError(self._no_weights_text())
+        return dict(self.weights.weights)
 
     def export_model(self) -> tuple[nnengine.Model, bool]:
         """A model of the current graph holding the weights to export, and True when they
         are the current (trained or loaded) weights; False: nothing fits the graph yet (no
-        run, or the graph changed since), so they are fresh ones drawn from its seed."""
+        run, or the graph changed since), so they are fresh ones drawn from its seed. During
+        a run before its first epoch has ended there is nothing to export yet: WeightsError
+        says so at once."""
         model = nnengine.compile_model(self.graph.copy(), seed=self._seed())
         if not self.has_weights:
+            if self.is_active:
+                raise WeightsError(self._no_weights_text())
             return model, False
-        model.set_weights(self.current_weights(), source="the current weights")
+        model.set_weights(self.weights.weights, source="the current weights")
         return model, True
 
     def fresh_note(self) -> str:
@@ -93,13 +94,22 @@ class WeightsMixin:
         return (f" with freshly initialised weights (seed {self._seed()}): the network has "
                 "not been trained yet")
 
+    def current_note(self) -> str:
+        """What to add to an export's message when `export_model` gave the current weights:
+        during a run, which of them they are."""
+        w = self.weights
+        if not self.is_active or w is None:
+            return ""
+        return f" (the weights after {w.step} steps, epoch {w.epoch}: training goes on)"
+
     def export_weights(self, path: str | os.PathLike) -> Path:
         """Write the weights as `.npz` keyed "node/weight" (SPEC section 4), atomically:
         the current ones, or fresh ones from the seed before any training."""
         path = Path(path)
         model, current = self.export_model()
         nnengine.save_weights(model, path)
-        self._say(f"weights saved to {path}" + ("" if current else self.fresh_note()))
+        self._say(f"weights saved to {path}" +
+                  (self.current_note() if current else self.fresh_note()))
         return path
 
     def export_bundle(self, path: str | os.PathLike) -> Path:
@@ -117,7 +127,8 @@ class WeightsMixin:
         if self.test_metrics and trained:
             metrics["test"] = self.test_metrics
         nnengine.save_bundle(path, graph, model.get_weights(), metrics)
-        self._say(f"model bundle saved to {path}" + ("" if current else self.fresh_note()))
+        self._say(f"model bundle saved to {path}" +
+                  (self.current_note() if current else self.fresh_note()))
         return path
 
     def load_weights(self, path: str | os.PathLike) -> None:
@@ -134,17 +145,16 @@ class WeightsMixin:
         self.set_weights(weights, source=path.name)
 
     def set_weights(self, weights: dict[str, np.ndarray], source: str = "weights") -> None:
-        """Make `weights` (keyed "node/weight") the current weights of the graph's model, e.g.
-        those of an imported model: evaluate, predict and export use them, and the next run
-        trains on from them. Raises WeightsError naming every mismatch (nothing changes)."""
+        """Make `weights` (keyed "node/weight") the current weights of the graph, e.g. those
+        of an imported model: evaluate, predict and export use them, and the next run trains
+        on from them. Raises WeightsError naming every mismatch (nothing changes)."""
         if self.is_active:
             raise WeightsError("stop training before loading weights")
-        model = self.model if self.has_weights else \
-            nnengine.compile_model(self.graph.copy(), seed=self._seed())
+        model = nnengine.compile_model(self.graph.copy(), seed=self._seed())
         model.set_weights(weights, source=source)
-        if model is not self.model:
-            self.model, self.probe, self.dataset = model, None, None
-            self._run_graph = structure(self.graph)
+        self.weights = SentWeights(model.get_weights(), 0, 0)
+        self.model = self.probe = self.dataset = self.run = None
+        self._run_graph = structure(self.graph)
         self.weights_source = source
         self._say(f"weights loaded from {source}")
         try:
@@ -153,27 +163,53 @@ class WeightsMixin:
             return   # no usable data set yet: the plots wait for one
         self._publish_snapshot(self._local_snapshot(test=True))
 
-    # --- internals ------------------------------------------------------------------------
+    # --- after training: this window's own model around the weights -----------------------
+    def evaluate(self) -> dict[str, float] | None:
+        """Loss and accuracy on the data set's test split (None when it has none)."""
+        probe = self._ready_probe()
+        self.test_metrics = probe.evaluate_test()
+        return self.test_metrics
+
+    def predict(self, index: int, split: str = "test") -> dict[str, Any]:
+        """{"output", "target", and for classification "predicted", "label"}."""
+        return self._ready_probe().predict(split, index)
+
     def _ready_probe(self) -> Probe:
-        """The probe of the last run, or a fresh one around the current weights (when they
-        fit the graph) or an untrained model of the current graph."""
+        """A probe in this window around the current weights (when they fit the graph) or an
+        untrained model of the current graph; made once per set of weights."""
         if self.is_active:
-            raise WeightsError("stop training first")
-        if self.probe is not None and self.probe.model is self.model and self._fits():
+            raise WeightsError("stop training first: the window evaluates and predicts with "
+                               "the weights of a finished run")
+        fits = self._fits()
+        made_for = (self.weights if self.has_weights else None, structure(self.graph))
+        old = self._probe_made_for
+        if self.probe is not None and old is not None and old[0] is made_for[0] and \
+                old[1] == made_for[1]:
             return self.probe
         config = TrainingConfig.from_dict(self.graph.training)
         if self.has_weights:
-            model = self.model
+            model = nnengine.compile_model(self.graph.copy(), seed=config.seed)
+            model.set_weights(self.weights.weights, source="the current weights")
             dataset = load_run_data(model, config, self.base_dir)
         else:
             model, dataset, config = prepare_run(self.graph, config, self.base_dir)
             self.weights_source = None
         trainer = Trainer(model, dataset, keep_scaling(model, config))
-        self.config, self.model, self.dataset = config, model, dataset
+        self.model, self.dataset = model, dataset
         self.probe = Probe(trainer)
-        self._run_graph = structure(self.graph)
-        self.run_started.emit()   # the plots follow this model and data set now
+        self._probe_made_for = made_for
+        if self.run is None or not fits:
+            self.config = config
+            self._run_graph = structure(self.graph)
+            self.run = self.probe.describe(self.progress.epochs, [])
+            self.run_started.emit()   # the plots follow this model and data set now
         return self.probe
+
+    def _no_weights_text(self) -> str:
+        if self.is_active:
+            return ("no weights yet: the training process sends them at the end of each "
+                    "epoch; try again after the first one")
+        return "there are no weights yet: train the network first"
 
     def _fits(self) -> bool:
         return self._run_graph is not None and structure(self.graph) == self._run_graph

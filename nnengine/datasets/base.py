@@ -2,15 +2,16 @@
 the loaders share (seeded splits, reading a possibly gzipped file)."""
 from __future__ import annotations
 
-import gzip
-import zlib
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DatasetError
-from ..fileio import read_file_bytes
+from .. import limits
+from ..fileio import gunzip_limited, over_budget, read_file_bytes
 
 Features = np.ndarray | list[np.ndarray] | dict[str, np.ndarray]
 
@@ -113,13 +114,31 @@ def check_sample_array(source: object, key: str, a: np.ndarray) -> None:
 
 
 def read_bytes(path: Path) -> bytes:
-    """The file's bytes, gunzipped when it ends in .gz; errors name the file."""
-    raw = read_file_bytes(path, "file", error=DatasetError)
+    """The file's bytes, gunzipped when it ends in .gz, both within the reading budgets
+    (`limits`); errors name the file."""
+    raw = read_file_bytes(path, "data file", error=DatasetError)
     if not path.name.lower().endswith(".gz"):
         return raw
-    try:
-        return gzip.decompress(raw)
-    except (gzip.BadGzipFile, EOFError, zlib.error) as e:
-        raise DatasetError(f"{path}: is not a valid gzip file ({e})") from None
-    except OSError as e:
-        raise DatasetError(f"{path}: cannot be read ({e.strerror or e})") from None
+    return gunzip_limited(raw, path, DatasetError)
+
+
+def check_classes(source: object, largest_label: float) -> int:
+    """The number of classes labels up to `largest_label` need (it + 1), refused before any
+    per-class work when it passes the `classes` budget."""
+    budget = limits.limit("classes")
+    if largest_label + 1 > budget:
+        label = int(largest_label) if np.isfinite(largest_label) else largest_label
+        raise DatasetError(over_budget(source, f"the largest label is {label:,}, which means "
+                                       f"{label + 1:,} classes", budget, "classes",
+                                       "data set", "classes"))
+    return int(largest_label) + 1
+
+
+def check_elements(source: object, what: str, shape: Sequence[int]) -> None:
+    """Refuse an array of `shape` past the `array_elements` budget before it is built."""
+    count = math.prod(shape)
+    budget = limits.limit("array_elements")
+    if count > budget:
+        raise DatasetError(over_budget(source, f"{what} of shape {list(shape)} would hold "
+                                       f"{count:,} elements", budget, "array_elements",
+                                       "data set", "elements"))

@@ -8,17 +8,21 @@ error is a `DatasetError` whose message starts with the file and says what was f
 from __future__ import annotations
 
 import csv
-import io
-import zipfile
-import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DatasetError
-from ..fileio import ZIP_MAGIC
-from .base import Dataset, Features, check_sample_array, read_bytes, split_features
+from .. import arrays_io
+from .base import (
+    Dataset,
+    Features,
+    check_classes,
+    check_sample_array,
+    read_bytes,
+    split_features,
+)
 from .images import is_idx_file, load_idx, load_image_folder
 
 SEED = 1234
@@ -66,8 +70,8 @@ def _labels(path: Path, y: np.ndarray, what: str = "y") -> tuple[np.ndarray, str
             raise DatasetError(f"{path}: '{what}' contains NaN or infinite values")
         if not np.all(np.mod(y, 1) == 0):
             return y.astype(np.float32), "regression", None
-    y = y.astype(np.int64)
-    return y, "classification", (int(y.max()) + 1 if y.size else 0)
+    k = check_classes(path, y.max()) if y.size else 0
+    return y.astype(np.int64), "classification", k
 
 
 # --- CSV ---------------------------------------------------------------------------------
@@ -215,11 +219,11 @@ def load_npz(path: str | Path, input_ids: list[str] | None = None) -> Dataset:
     y, task, k = _labels(path, y)
     if has_test:
         xte, yte = features(test_keys, "y_test")
-        yte = _labels(path, yte, "y_test")[0]
+        yte, _, k_test = _labels(path, yte, "y_test")
         if task == "classification" and yte.dtype.kind == "f":
             task, k, y = "regression", None, y.astype(np.float32)
-        if task == "classification" and yte.size:
-            k = max(k or 0, int(yte.max()) + 1)
+        if task == "classification":
+            k = max(k or 0, k_test or 0)
         xtr, ytr = x, y
     else:
         xtr, ytr, xte, yte = split_features(x, y, TEST_FRACTION, SEED)
@@ -232,17 +236,6 @@ def load_npz(path: str | Path, input_ids: list[str] | None = None) -> Dataset:
 
 
 def read_npz(path: Path, what: str) -> dict[str, np.ndarray]:
-    """Every array of a .npz file, with errors that name the file (never a pickle)."""
-    raw = read_bytes(path)
-    if not raw.startswith(ZIP_MAGIC):
-        raise DatasetError(f"{path}: is not a .npz {what} (not a zip archive)")
-    try:
-        with np.load(io.BytesIO(raw), allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
-    except ValueError as e:
-        if "pickle" in str(e):
-            raise DatasetError(f"{path}: holds Python objects, which are not loaded for "
-                               "safety; save plain numeric arrays") from None
-        raise DatasetError(f"{path}: is not a valid .npz {what} ({e})") from None
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError, zlib.error) as e:
-        raise DatasetError(f"{path}: is not a valid .npz {what} ({e})") from None
+    """Every array of a .npz file, within the reading budgets, with errors that name the
+    file (never a pickle)."""
+    return arrays_io.read_npz(read_bytes(path), str(path), DatasetError, f".npz {what}")

@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DatasetError
-from .base import Dataset, read_bytes, split_features
+from .. import limits
+from ..fileio import over_budget
+from .base import Dataset, check_classes, check_elements, read_bytes, split_features
 
 SEED = 1234
 TEST_FRACTION = 0.2
@@ -53,6 +55,7 @@ def read_idx(path: Path) -> np.ndarray:
     if len(raw) < start:
         raise DatasetError(f"{path}: is cut short inside its IDX header")
     dims = struct.unpack(f">{ndim}I", raw[4:start])
+    check_elements(path, "its header declares an array", dims)
     dtype = np.dtype(IDX_TYPES[raw[2]]).newbyteorder(">")
     need = math.prod(dims) * dtype.itemsize
     if len(raw) - start != need:
@@ -85,7 +88,7 @@ def load_idx(path: str | Path) -> Dataset:
         xtr, ytr = x, y
     else:
         xtr, ytr, xte, yte = split_features(x, y, TEST_FRACTION, SEED)
-    k = int(max(ytr.max(initial=0), yte.max(initial=0))) + 1
+    k = check_classes(path, max(ytr.max(initial=0), yte.max(initial=0)))
     name = re.sub(r"[-_.]?(train|t10k)[-_.]?|[-_.]?images.*$", "", path.name) or "idx"
     return Dataset(name, xtr, ytr, xte, yte, "classification", k, [str(i) for i in range(k)],
                    source=str(path))
@@ -171,8 +174,9 @@ def _read_classes(root: Path, classes: list[str], channels: int, height: int, wi
     if not classes:
         raise DatasetError(f"{root}: has no class sub-folders; put the images of each class "
                            "in a folder of its own (for example cats/ and dogs/)")
+    check_classes(root, len(classes) - 1)
     mode = "L" if channels == 1 else "RGB"
-    images, labels = [], []
+    found = []
     for label, name in enumerate(classes):
         folder = root / name
         files = sorted(p for p in folder.iterdir() if p.is_file()
@@ -180,16 +184,22 @@ def _read_classes(root: Path, classes: list[str], channels: int, height: int, wi
         if not files and not allow_missing:
             raise DatasetError(f"{folder}: class folder '{name}' has no images "
                                f"({', '.join(IMAGE_SUFFIXES[:4])}, ...)")
-        for file in files:
-            try:
-                with Image.open(file) as im:
-                    im = im.convert(mode).resize((width, height), Image.Resampling.BILINEAR)
-                    a = np.asarray(im, dtype=np.float32) / 255.0
-            except (OSError, UnidentifiedImageError, ValueError, SyntaxError,
-                    Image.DecompressionBombError) as e:
-                raise DatasetError(f"{file}: cannot be read as an image ({e})") from None
-            images.append(a[None] if channels == 1 else a.transpose(2, 0, 1))
-            labels.append(label)
-    if not images:
-        return (np.zeros((0, channels, height, width), np.float32), np.zeros(0, np.int64))
-    return np.stack(images), np.array(labels, dtype=np.int64)
+        found += [(file, label) for file in files]
+    check_elements(root, "its images, resized to the Input, make an array",
+                   (len(found), channels, height, width))
+    x = np.zeros((len(found), channels, height, width), np.float32)
+    pixels = limits.limit("image_pixels")
+    for i, (file, _) in enumerate(found):
+        try:
+            with Image.open(file) as im:
+                if im.width * im.height > pixels:
+                    raise DatasetError(over_budget(
+                        file, f"is {im.width} x {im.height} pixels", pixels, "image_pixels",
+                        "image", "pixels"))
+                im = im.convert(mode).resize((width, height), Image.Resampling.BILINEAR)
+                a = np.asarray(im, dtype=np.float32) / 255.0
+        except (OSError, UnidentifiedImageError, ValueError, SyntaxError,
+                Image.DecompressionBombError) as e:
+            raise DatasetError(f"{file}: cannot be read as an image ({e})") from None
+        x[i] = a[None] if channels == 1 else a.transpose(2, 0, 1)
+    return x, np.array([label for _, label in found], dtype=np.int64)

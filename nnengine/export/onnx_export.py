@@ -142,16 +142,16 @@ def _linear(e: Emitter, n: NodeView, x: str) -> None:
 
 
 def _step(e: Emitter, n: NodeView, x: str) -> None:
-    above = e.op("Greater", [x, e.const("threshold", n.config["threshold"])])
+    above = e.op("GreaterOrEqual", [x, e.const("threshold", n.config["threshold"])])
     e.op("Cast", [above], e.out, to=e.elem)
 
 
 def _stair(e: Emitter, n: NodeView, x: str) -> None:
-    # clip(floor(x·levels), 0, levels − 1) / (levels − 1), as the engine computes it.
+    # clip(floor(x·levels) / levels, 0, 1), as the engine computes it.
     levels = n.config["levels"]
     y = e.op("Floor", [e.op("Mul", [x, e.const("levels", levels)])])
-    y = e.op("Clip", [y, e.const("low", 0), e.const("high", levels - 1)])
-    e.op("Div", [y, e.const("steps", levels - 1)], e.out)
+    y = e.op("Div", [y, e.const("steps", levels)])
+    e.op("Clip", [y, e.const("low", 0), e.const("high", 1)], e.out)
 
 
 def _leaky_relu(e: Emitter, n: NodeView, x: str) -> None:

@@ -17,27 +17,26 @@ class Affine(nn.Module):
 ''',
     "Step": '''
 class Step(nn.Module):
-    """y = 1 where x > threshold, else 0. Its gradient is zero almost everywhere."""
+    """y = 1 where x >= threshold, else 0. Its gradient is zero almost everywhere."""
 
     def __init__(self, threshold: float):
         super().__init__()
         self.threshold = threshold
 
     def forward(self, x):
-        return (x > self.threshold).to(x.dtype)
+        return (x >= self.threshold).to(x.dtype)
 ''',
     "Stair": '''
 class Stair(nn.Module):
-    """y = clip(floor(x·levels), 0, levels − 1) / (levels − 1): `levels` equal steps on
-    [0, 1). Its gradient is zero almost everywhere."""
+    """y = clip(floor(x·levels) / levels, 0, 1): steps of 1/levels on [0, 1], 1 from x = 1.
+    Its gradient is zero almost everywhere."""
 
     def __init__(self, levels: int):
         super().__init__()
         self.levels = levels
 
     def forward(self, x):
-        steps = torch.clamp(torch.floor(x * self.levels), 0, self.levels - 1)
-        return steps / (self.levels - 1)
+        return torch.clamp(torch.floor(x * self.levels) / self.levels, 0, 1)
 ''',
     "GaussianNoise": '''
 class GaussianNoise(nn.Module):

@@ -10,9 +10,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..catalogue import LayerSpec, ParamSpec, WeightSpec, register_layer
+from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
-from .base import Layer
+from ..initializers import constant_from
+from .base import FRESH, Layer
 
 ALPHA_DEFAULTS = {"leaky_relu": 0.01, "elu": 1.0}
 """alpha used when the config leaves it as None ("the function's default")."""
@@ -69,12 +70,12 @@ def _linear_grad(dy, saved, cfg):
 
 
 def _step(x, cfg):
-    return (x > cfg["threshold"]).astype(x.dtype), None
+    return (x >= cfg["threshold"]).astype(x.dtype), None
 
 
 def _stair(x, cfg):
     levels = cfg["levels"]
-    return np.clip(np.floor(x * levels), 0, levels - 1) / (levels - 1), None
+    return np.clip(np.floor(x * levels) / levels, 0, 1).astype(x.dtype, copy=False), None
 
 
 def _relu(x, cfg):
@@ -145,8 +146,8 @@ def _softmax_grad(dy, y, cfg):
 FUNCTIONS: dict[str, Fn] = {
     "identity": Fn(_identity, _pass_grad, "y = x"),
     "linear": Fn(_linear, _linear_grad, "y = slope·x + intercept"),
-    "step": Fn(_step, _zero_grad, "y = 1 if x > threshold else 0"),
-    "stair": Fn(_stair, _zero_grad, "y = clip(floor(x·levels), 0, levels−1) / (levels−1)"),
+    "step": Fn(_step, _zero_grad, "y = 1 if x ≥ threshold else 0"),
+    "stair": Fn(_stair, _zero_grad, "y = clip(floor(levels·x) / levels, 0, 1)"),
     "relu": Fn(_relu, _relu_grad, "y = max(0, x)"),
     "leaky_relu": Fn(_leaky_relu, _leaky_relu_grad, "y = x if x > 0 else alpha·x"),
     "elu": Fn(_elu, _elu_grad, "y = x if x > 0 else alpha·(eˣ − 1)"),
@@ -169,11 +170,16 @@ class Activation(Layer):
             raise ShapeError("softmax needs at least one feature axis, received shape []")
         return tuple(shape)
 
-    def forward(self, w, xs, training, rng):
+    def forward(self, w, xs, training, rng, ws=FRESH):
         return FUNCTIONS[self.config["function"]].forward(xs[0], self.config)
 
-    def backward(self, w, saved, dy):
+    def backward(self, w, saved, dy, ws=FRESH, need_dx=True):
         return [FUNCTIONS[self.config["function"]].backward(dy, saved, self.config)], {}
+
+
+class PReLUContext(NamedTuple):
+    x: np.ndarray
+    positive: np.ndarray  # x > 0
 
 
 class PReLU(Layer):
@@ -189,25 +195,21 @@ class PReLU(Layer):
                              "received shape []; set shared to true")
         return tuple(shape)
 
-    def weight_shapes(self, input_shapes):
-        return {"alpha": (1,) if self.config["shared"] else (input_shapes[0][0],)}
-
-    def init_weights(self, input_shapes, rng, dtype):
-        shape = self.weight_shapes(input_shapes)["alpha"]
-        return {"alpha": np.full(shape, self.config["init_alpha"], dtype=dtype)}
+    def dims(self, input_shapes):
+        return {"features": input_shapes[0][0]} if input_shapes[0] else {}
 
     @staticmethod
     def _broadcast(alpha: np.ndarray, ndim: int) -> np.ndarray:
         # (C,) -> (1, C, 1, ...) so it lines up with axis 1 of the batch.
         return alpha.reshape((1, -1) + (1,) * (ndim - 2)) if ndim >= 2 else alpha
 
-    def forward(self, w, xs, training, rng):
+    def forward(self, w, xs, training, rng, ws=FRESH):
         x = xs[0]
         mask = x > 0
         alpha = self._broadcast(w["alpha"], x.ndim)
-        return np.where(mask, x, alpha * x), (x, mask)
+        return np.where(mask, x, alpha * x), PReLUContext(x, mask)
 
-    def backward(self, w, ctx, dy):
+    def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         x, mask = ctx
         alpha = self._broadcast(w["alpha"], x.ndim)
         dx = np.where(mask, dy, alpha * dy)
@@ -234,10 +236,10 @@ register_layer(LayerSpec(
                   applies_when=("function", ("linear",))),
         ParamSpec("intercept", "float", 0.0, help="Intercept of the linear function",
                   applies_when=("function", ("linear",))),
-        ParamSpec("threshold", "float", 0.0, help="Step outputs 1 above this value, else 0",
+        ParamSpec("threshold", "float", 0.0, help="Step outputs 1 at and above this value, else 0",
                   applies_when=("function", ("step",))),
         ParamSpec("levels", "int", 5, minimum=2,
-                  help="Number of equal steps from 0 to 1 for inputs in [0, 1)",
+                  help="Steps of 1/levels on [0, 1]: 0, 1/levels, …, then 1 from x = 1",
                   applies_when=("function", ("stair",))),
         ParamSpec("alpha", "float", None, nullable=True, minimum=0.0,
                   help="Negative-side scale; empty = 0.01 for leaky_relu, 1 for elu",
@@ -255,7 +257,7 @@ register_layer(LayerSpec(
         ParamSpec("shared", "bool", False,
                   help="One alpha for all features instead of one per feature/channel"),
     ),
-    weights=(WeightSpec("alpha"),),
+    weights=(Weight("alpha", ("features",), constant_from("init_alpha"), when="not shared"),
+             Weight("alpha", (1,), constant_from("init_alpha"), when="shared")),
     key_params=("shared",),
-    param_count_help="one alpha per feature/channel (axis 1), or 1 if shared",
 ))

@@ -9,15 +9,17 @@ that needs C-contiguous memory must call `np.ascontiguousarray` itself.
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..catalogue import LayerSpec, ParamSpec, WeightSpec, register_layer
+from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
-from ..initializers import INIT_NAMES, initialize
-from .base import Layer
+from ..initializers import INIT_NAMES, constant, scheme_from
+from .base import FRESH, Layer
 
 
 def _same_pads(size: int, window: int, stride: int) -> tuple[int, int]:
@@ -75,6 +77,12 @@ def channel_major_padded(x: np.ndarray, pads: tuple[int, int, int, int],
     return xp
 
 
+class ConvContext(NamedTuple):
+    cols: np.ndarray  # (C·kh·kw, Ho·Wo·N): the im2col matrix of the padded input
+    x_shape: tuple[int, int, int, int]  # (N, C, H, W)
+    pads: tuple[int, int, int, int]  # (top, bottom, left, right)
+
+
 class Conv2D(Layer):
     """2-D cross-correlation. x: (N, C, H, W), W: (F, C, k, k), b: (F,) -> y: (N, F, Ho, Wo)."""
 
@@ -88,24 +96,16 @@ class Conv2D(Layer):
                                           c["kernel_size"], c["stride"], c["padding"])
         return (c["filters"], out_h, out_w)
 
-    def weight_shapes(self, input_shapes):
-        c = self.config
-        k = c["kernel_size"]
-        shapes = {"W": (c["filters"], input_shapes[0][0], k, k)}
-        if c["use_bias"]:
-            shapes["b"] = (c["filters"],)
-        return shapes
+    def dims(self, input_shapes):
+        k = self.config["kernel_size"]
+        return {"in_channels": input_shapes[0][0], "kh": k, "kw": k}
 
-    def init_weights(self, input_shapes, rng, dtype):
-        c = self.config
-        filters, k, channels = c["filters"], c["kernel_size"], input_shapes[0][0]
-        shape = (filters, channels, k, k)
-        w = {"W": initialize(c["init"], rng, shape, channels * k * k, filters * k * k, dtype)}
-        if c["use_bias"]:
-            w["b"] = np.zeros(filters, dtype=dtype)
-        return w
+    def multiply_adds(self, input_shapes):
+        """Every output value is one window's dot product with a filter."""
+        window = math.prod(self.weight_shapes(input_shapes)["W"][1:])
+        return math.prod(self.output_shape(input_shapes)) * window
 
-    def forward(self, w, xs, training, rng):
+    def forward(self, w, xs, training, rng, ws=FRESH):
         x = xs[0]
         n, channels, height, width = x.shape
         k, s = self.config["kernel_size"], self.config["stride"]
@@ -125,9 +125,9 @@ class Conv2D(Layer):
         if "b" in w:
             out += w["b"][:, None]
         y = out.reshape(-1, out_h, out_w, n).transpose(3, 0, 1, 2)
-        return y, (cols, x.shape, pads)
+        return y, ConvContext(cols, x.shape, pads)
 
-    def backward(self, w, ctx, dy):
+    def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         cols, (n, channels, height, width), (top, bottom, left, right) = ctx
         weight = w["W"]
         filters, _, k, _ = weight.shape
@@ -137,6 +137,8 @@ class Conv2D(Layer):
         grads = {"W": (dy2 @ cols.T).reshape(weight.shape)}
         if "b" in w:
             grads["b"] = dy2.sum(axis=1)
+        if not need_dx:
+            return [None], grads
         dcols = weight.reshape(filters, -1).T @ dy2  # (C·k·k, Ho·Wo·N)
         if k == 1 and s == 1 and not (top or bottom or left or right):
             dx = dcols.reshape(channels, height, width, n)
@@ -166,7 +168,8 @@ register_layer(LayerSpec(
         ParamSpec("init", "choice", "he_normal", choices=INIT_NAMES,
                   help="How W is initialised"),
     ),
-    weights=(WeightSpec("W", regularized=True), WeightSpec("b")),
+    weights=(Weight("W", ("filters", "in_channels", "kh", "kw"), scheme_from("init"),
+                    regularized=True),
+             Weight("b", ("filters",), constant(0.0), when="use_bias")),
     key_params=("filters", "kernel_size", "stride", "padding"),
-    param_count_help="filters·in_channels·k·k weights + filters biases",
 ))

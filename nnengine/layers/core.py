@@ -5,10 +5,10 @@ import math
 
 import numpy as np
 
-from ..catalogue import LayerSpec, ParamSpec, WeightSpec, register_layer
+from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
-from ..initializers import INIT_NAMES, initialize
-from .base import Layer
+from ..initializers import INIT_NAMES, scheme_from, uniform_fan_in
+from .base import FRESH, Layer
 
 
 class Input(Layer):
@@ -18,12 +18,15 @@ class Input(Layer):
     def output_shape(self, input_shapes):
         return tuple(self.config["shape"])
 
-    def forward(self, w, xs, training, rng):
-        if "mean" in w:
-            return (xs[0] - w["mean"]) / w["std"], None
-        return xs[0], None
+    def forward(self, w, xs, training, rng, ws=FRESH):
+        x = xs[0]
+        if "mean" not in w:
+            return x, None
+        y = np.subtract(x, w["mean"], out=ws.empty("y", x.shape, x.dtype))
+        y /= w["std"]
+        return y, None
 
-    def backward(self, w, ctx, dy):
+    def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         return [], {}
 
 
@@ -38,32 +41,27 @@ class Dense(Layer):
                 "insert a Flatten before it", code="needs_flatten")
         return (self.config["units"],)
 
-    def weight_shapes(self, input_shapes):
-        n_in = input_shapes[0][0]
-        shapes = {"W": (n_in, self.config["units"])}
-        if self.config["use_bias"]:
-            shapes["b"] = (self.config["units"],)
-        return shapes
+    def dims(self, input_shapes):
+        return {"in": input_shapes[0][0]}
 
-    def init_weights(self, input_shapes, rng, dtype):
-        n_in, units = input_shapes[0][0], self.config["units"]
-        w = {"W": initialize(self.config["init"], rng, (n_in, units), n_in, units, dtype)}
-        if self.config["use_bias"]:
-            w["b"] = np.zeros(units, dtype=dtype)
-        return w
+    def multiply_adds(self, input_shapes):
+        return input_shapes[0][0] * self.config["units"]
 
-    def forward(self, w, xs, training, rng):
-        x = xs[0]
-        y = x @ w["W"]
+    def forward(self, w, xs, training, rng, ws=FRESH):
+        x, W = xs[0], w["W"]
+        y = np.matmul(x, W, out=ws.empty("y", (x.shape[0], W.shape[1]), W.dtype))
         if "b" in w:
             y += w["b"]
         return y, x
 
-    def backward(self, w, x, dy):
-        grads = {"W": x.T @ dy}
+    def backward(self, w, x, dy, ws=FRESH, need_dx=True):
+        W = w["W"]
+        grads = {"W": np.matmul(x.T, dy, out=ws.empty("dW", W.shape, W.dtype))}
         if "b" in w:
-            grads["b"] = dy.sum(axis=0)
-        return [dy @ w["W"].T], grads
+            grads["b"] = np.sum(dy, axis=0, out=ws.empty("db", w["b"].shape, W.dtype))
+        if not need_dx:
+            return [None], grads
+        return [np.matmul(dy, W.T, out=ws.empty("dx", x.shape, W.dtype))], grads
 
 
 class Flatten(Layer):
@@ -72,12 +70,12 @@ class Flatten(Layer):
     def output_shape(self, input_shapes):
         return (math.prod(input_shapes[0]),)
 
-    def forward(self, w, xs, training, rng):
+    def forward(self, w, xs, training, rng, ws=FRESH):
         x = xs[0]
-        return x.reshape(x.shape[0], -1), x.shape
+        return _reshaped(x, (x.shape[0], -1), ws, "y"), x.shape
 
-    def backward(self, w, shape, dy):
-        return [dy.reshape(shape)], {}
+    def backward(self, w, shape, dy, ws=FRESH, need_dx=True):
+        return [_reshaped(dy, shape, ws, "dx")], {}
 
 
 class Reshape(Layer):
@@ -91,12 +89,23 @@ class Reshape(Layer):
                 f"to {list(target)} ({math.prod(target)} values)")
         return target
 
-    def forward(self, w, xs, training, rng):
+    def forward(self, w, xs, training, rng, ws=FRESH):
         x = xs[0]
-        return x.reshape((x.shape[0], *self.config["shape"])), x.shape
+        return _reshaped(x, (x.shape[0], *self.config["shape"]), ws, "y"), x.shape
 
-    def backward(self, w, shape, dy):
-        return [dy.reshape(shape)], {}
+    def backward(self, w, shape, dy, ws=FRESH, need_dx=True):
+        return [_reshaped(dy, shape, ws, "dx")], {}
+
+
+def _reshaped(a: np.ndarray, shape: tuple, ws, name: str) -> np.ndarray:
+    """a in a new shape: a view when its memory allows (C order), else a copy into the
+    workspace (a channel-major conv output is not C-contiguous)."""
+    try:
+        return a.reshape(shape, copy=False)
+    except ValueError:
+        out = ws.empty(name, a.shape, a.dtype)
+        out[...] = a
+        return out.reshape(shape)
 
 
 register_layer(LayerSpec(
@@ -108,9 +117,10 @@ register_layer(LayerSpec(
         ParamSpec("dtype", "choice", "float32", choices=("float32", "int64"),
                   help="int64 for token ids feeding an Embedding"),
     ),
-    weights=(WeightSpec("mean", trainable=False), WeightSpec("std", trainable=False)),
+    # Stored by the `standardize` training option, not initialised.
+    weights=(Weight("mean", ("shape",), trainable=False, optional=True),
+             Weight("std", ("shape",), trainable=False, optional=True)),
     min_inputs=0, max_inputs=0, key_params=("shape",),
-    param_count_help="no weights (mean and std are stored only when training standardizes)",
 ))
 
 register_layer(LayerSpec(
@@ -123,9 +133,9 @@ register_layer(LayerSpec(
         ParamSpec("init", "choice", "glorot_uniform", choices=INIT_NAMES,
                   help="How W is initialised"),
     ),
-    weights=(WeightSpec("W", regularized=True), WeightSpec("b")),
+    weights=(Weight("W", ("in", "units"), scheme_from("init"), regularized=True),
+             Weight("b", ("units",), uniform_fan_in("in"), when="use_bias")),
     key_params=("units",),
-    param_count_help="in·units weights + units biases",
 ))
 
 register_layer(LayerSpec(

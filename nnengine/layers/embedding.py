@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..catalogue import LayerSpec, ParamSpec, WeightSpec, register_layer
+from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import DatasetError
-from .base import Layer
+from ..initializers import uniform_between
+from .base import FRESH, Layer
 
 
 class Embedding(Layer):
@@ -16,19 +17,11 @@ class Embedding(Layer):
     def output_shape(self, input_shapes):
         return (*input_shapes[0], self.config["dim"])
 
-    def weight_shapes(self, input_shapes):
-        return {"E": (self.config["vocab_size"], self.config["dim"])}
-
-    def init_weights(self, input_shapes, rng, dtype):
-        # Keras' default for embeddings: uniform(-0.05, 0.05).
-        shape = (self.config["vocab_size"], self.config["dim"])
-        return {"E": rng.uniform(-0.05, 0.05, size=shape).astype(dtype)}
-
-    def forward(self, w, xs, training, rng):
+    def forward(self, w, xs, training, rng, ws=FRESH):
         ids = self._check_ids(xs[0])
         return w["E"][ids], ids
 
-    def backward(self, w, ids, dy):
+    def backward(self, w, ids, dy, ws=FRESH, need_dx=True):
         E = w["E"]
         dim = E.shape[1]
         return [None], {"E": _scatter_add_rows(E.shape[0], ids.reshape(-1),
@@ -79,7 +72,8 @@ register_layer(LayerSpec(
                   "vocab_size - 1)", minimum=1),
         ParamSpec("dim", "int", help="Length of each token's vector", minimum=1),
     ),
-    weights=(WeightSpec("E", regularized=True),),
+    # Keras' default for embeddings: uniform(-0.05, 0.05).
+    weights=(Weight("E", ("vocab_size", "dim"), uniform_between(-0.05, 0.05),
+                    regularized=True),),
     key_params=("vocab_size", "dim"),
-    param_count_help="vocab_size·dim weights",
 ))

@@ -1,11 +1,13 @@
 """Merge layers: several inputs in, one output out (Add, Concatenate, Dot)."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..catalogue import LayerSpec, ParamSpec, register_layer
 from ..errors import ShapeError
-from .base import Layer
+from .base import FRESH, Layer
 
 
 def _shapes_text(input_shapes) -> str:
@@ -22,15 +24,20 @@ class Add(Layer):
                              f"{_shapes_text(input_shapes)}", code="shape_mismatch")
         return first
 
-    def forward(self, w, xs, training, rng):
-        y = xs[0].copy()
-        for x in xs[1:]:
+    def forward(self, w, xs, training, rng, ws=FRESH):
+        y = np.add(xs[0], xs[1], out=ws.empty("y", xs[0].shape, xs[0].dtype))
+        for x in xs[2:]:
             y += x
         return y, len(xs)
 
-    def backward(self, w, n_inputs, dy):
+    def backward(self, w, n_inputs, dy, ws=FRESH, need_dx=True):
         # Separate arrays per input, so a caller accumulating in place cannot alias them.
         return [dy] + [dy.copy() for _ in range(n_inputs - 1)], {}
+
+
+class ConcatContext(NamedTuple):
+    axis: int
+    sizes: list[int]  # each input's size along axis
 
 
 class Concatenate(Layer):
@@ -70,14 +77,19 @@ class Concatenate(Layer):
         first = shapes[0]
         return first[:k] + (sum(s[k] for s in shapes),) + first[k + 1:]
 
-    def forward(self, w, xs, training, rng):
+    def forward(self, w, xs, training, rng, ws=FRESH):
         axis = self._axis(xs[0].ndim)
         sizes = [x.shape[axis] for x in xs]
-        return np.concatenate(xs, axis=axis), (axis, sizes)
+        return np.concatenate(xs, axis=axis), ConcatContext(axis, sizes)
 
-    def backward(self, w, ctx, dy):
+    def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         axis, sizes = ctx
         return list(np.split(dy, np.cumsum(sizes)[:-1], axis=axis)), {}
+
+
+class DotContext(NamedTuple):
+    a: np.ndarray
+    b: np.ndarray
 
 
 class Dot(Layer):
@@ -90,11 +102,14 @@ class Dot(Layer):
                              f"{_shapes_text(input_shapes)}", code="shape_mismatch")
         return (1,)
 
-    def forward(self, w, xs, training, rng):
-        a, b = xs
-        return np.sum(a * b, axis=1, keepdims=True), (a, b)
+    def multiply_adds(self, input_shapes):
+        return input_shapes[0][0]
 
-    def backward(self, w, ctx, dy):
+    def forward(self, w, xs, training, rng, ws=FRESH):
+        a, b = xs
+        return np.sum(a * b, axis=1, keepdims=True), DotContext(a, b)
+
+    def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         a, b = ctx
         return [dy * b, dy * a], {}
 

@@ -5,11 +5,14 @@ generator passed to `forward`, so a seeded run is reproducible.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from ..catalogue import LayerSpec, ParamSpec, WeightSpec, register_layer
+from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
-from .base import Layer
+from ..initializers import constant
+from .base import FRESH, Layer
 
 
 def _need_rng(layer: str, rng: np.random.Generator | None) -> np.random.Generator:
@@ -17,6 +20,14 @@ def _need_rng(layer: str, rng: np.random.Generator | None) -> np.random.Generato
     if rng is None:
         raise ValueError(f"{layer} needs a random generator in training mode")
     return rng
+
+
+class BatchNormContext(NamedTuple):
+    training: bool  # batch statistics (their gradient counts) or running ones
+    xhat: np.ndarray  # the normalised input
+    inv_std: np.ndarray  # (C,)
+    axes: tuple[int, ...]  # every axis but 1
+    bshape: tuple[int, ...]  # (1, C, 1, ...): (C,) broadcast against x
 
 
 class BatchNorm(Layer):
@@ -31,16 +42,10 @@ class BatchNorm(Layer):
             raise ShapeError("BatchNorm needs a feature or channel axis, received shape []")
         return tuple(shape)
 
-    def weight_shapes(self, input_shapes):
-        c = (input_shapes[0][0],)
-        return {"gamma": c, "beta": c, "running_mean": c, "running_var": c}
+    def dims(self, input_shapes):
+        return {"C": input_shapes[0][0]}
 
-    def init_weights(self, input_shapes, rng, dtype):
-        c = input_shapes[0][0]
-        return {"gamma": np.ones(c, dtype=dtype), "beta": np.zeros(c, dtype=dtype),
-                "running_mean": np.zeros(c, dtype=dtype), "running_var": np.ones(c, dtype=dtype)}
-
-    def forward(self, w, xs, training, rng):
+    def forward(self, w, xs, training, rng, ws=FRESH):
         x = xs[0]
         axes = tuple(a for a in range(x.ndim) if a != 1)
         bshape = (1, -1) + (1,) * (x.ndim - 2)  # (C,) -> broadcastable against x
@@ -57,9 +62,9 @@ class BatchNorm(Layer):
         inv_std = (1 / np.sqrt(var + self.config["epsilon"])).astype(x.dtype)
         xhat = (x - mean.reshape(bshape)) * inv_std.reshape(bshape)
         y = xhat * w["gamma"].reshape(bshape) + w["beta"].reshape(bshape)
-        return y, (training, xhat, inv_std, axes, bshape)
+        return y, BatchNormContext(training, xhat, inv_std, axes, bshape)
 
-    def backward(self, w, ctx, dy):
+    def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         training, xhat, inv_std, axes, bshape = ctx
         grads = {"gamma": np.sum(dy * xhat, axis=axes), "beta": np.sum(dy, axis=axes)}
         dxhat = dy * w["gamma"].reshape(bshape)
@@ -84,7 +89,7 @@ class Dropout(Layer):
     def output_shape(self, input_shapes):
         return tuple(input_shapes[0])
 
-    def forward(self, w, xs, training, rng):
+    def forward(self, w, xs, training, rng, ws=FRESH):
         x, rate = xs[0], self.config["rate"]
         if not training or rate == 0:
             return x, None
@@ -92,7 +97,7 @@ class Dropout(Layer):
         mask = keep.astype(x.dtype) * (1 / (1 - rate))
         return x * mask, mask
 
-    def backward(self, w, mask, dy):
+    def backward(self, w, mask, dy, ws=FRESH, need_dx=True):
         return [dy if mask is None else dy * mask], {}
 
 
@@ -103,14 +108,14 @@ class GaussianNoise(Layer):
     def output_shape(self, input_shapes):
         return tuple(input_shapes[0])
 
-    def forward(self, w, xs, training, rng):
+    def forward(self, w, xs, training, rng, ws=FRESH):
         x, stddev = xs[0], self.config["stddev"]
         if not training or stddev == 0:
             return x, None
         noise = _need_rng("GaussianNoise", rng).normal(0.0, stddev, size=x.shape)
         return x + noise.astype(x.dtype), None
 
-    def backward(self, w, ctx, dy):
+    def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         return [dy], {}
 
 
@@ -125,12 +130,10 @@ register_layer(LayerSpec(
         ParamSpec("epsilon", "float", 1e-5, minimum=0.0, exclusive_minimum=True,
                   help="Small constant added to the variance to avoid division by zero"),
     ),
-    weights=(WeightSpec("gamma"), WeightSpec("beta"),
-             WeightSpec("running_mean", trainable=False),
-             WeightSpec("running_var", trainable=False)),
+    weights=(Weight("gamma", ("C",), constant(1.0)), Weight("beta", ("C",), constant(0.0)),
+             Weight("running_mean", ("C",), constant(0.0), trainable=False),
+             Weight("running_var", ("C",), constant(1.0), trainable=False)),
     key_params=("momentum",),
-    param_count_help="C scales (gamma) + C shifts (beta) trainable; "
-                     "C running means + C running variances not trainable",
 ))
 
 register_layer(LayerSpec(

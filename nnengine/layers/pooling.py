@@ -13,11 +13,13 @@ each a vectorised strided slice. Outputs keep the memory layout of x (see conv.p
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..catalogue import LayerSpec, ParamSpec, register_layer
 from ..errors import ShapeError
-from .base import Layer
+from .base import FRESH, Layer
 from .conv import channel_major_padded, image_output_shape, window_geometry
 
 
@@ -93,10 +95,31 @@ def _keep_first(mask: np.ndarray) -> None:
             np.logical_or(before, row_any[:, :, :, i], out=before)
 
 
+class BlockMaxContext(NamedTuple):
+    """Non-overlapping, unpadded windows: the gradient goes to where x equals the max."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+
+class WindowMaxContext(NamedTuple):
+    """General windows: which offset of each window held its maximum."""
+
+    x: np.ndarray
+    argmax: np.ndarray  # (N, C, Ho, Wo) offset index i·p + j
+    pads: tuple[int, int, int, int]
+
+
+class AvgContext(NamedTuple):
+    x: np.ndarray
+    divisor: float | np.ndarray  # p², or (Ho, Wo) counts of real values ("same" padding)
+    y: np.ndarray
+
+
 class MaxPool2D(_Pool2D):
     """Largest value of each window. x: (N, C, H, W) -> y: (N, C, Ho, Wo)."""
 
-    def forward(self, w, xs, training, rng):
+    def forward(self, w, xs, training, rng, ws=FRESH):
         x = xs[0]
         p, s, pads, out_h, out_w, fast = self._plan(x)
         if fast:
@@ -106,7 +129,7 @@ class MaxPool2D(_Pool2D):
                 for j in range(p):
                     if i or j:
                         np.maximum(y, xb[:, :, :, i, :, j], out=y)
-            return y, (True, x, y, None)
+            return y, BlockMaxContext(x, y)
         xp = channel_major_padded(x, pads, -np.inf).transpose(3, 0, 1, 2)
         offsets = _offsets(p, s, out_h, out_w)
         y = np.copy(xp[:, :, offsets[0][1], offsets[0][2]], order="K")
@@ -117,30 +140,32 @@ class MaxPool2D(_Pool2D):
             np.greater(window, y, out=better)  # strict: the first maximum wins ties
             np.copyto(argmax, o, where=better)
             np.maximum(y, window, out=y)
-        return y, (False, x, argmax, pads)
+        return y, WindowMaxContext(x, argmax, pads)
 
-    def backward(self, w, ctx, dy):
-        fast, x, aux, pads = ctx
+    def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
+        x = ctx.x
         p, s, _, out_h, out_w, _ = self._plan(x)
-        if fast:
-            dy = _like(dy, aux)
+        if isinstance(ctx, BlockMaxContext):
+            y = ctx.y
+            dy = _like(dy, y)
             xb = _blocks(x, p, out_h, out_w)
-            mask = xb == aux[:, :, :, None, :, None]
-            if np.count_nonzero(mask) != aux.size:
+            mask = xb == y[:, :, :, None, :, None]
+            if np.count_nonzero(mask) != y.size:
                 _keep_first(mask)
             covered = out_h * p == x.shape[2] and out_w * p == x.shape[3]
             dx = np.empty_like(x) if covered else np.zeros_like(x)
             np.multiply(mask, dy[:, :, :, None, :, None], out=_blocks(dx, p, out_h, out_w))
             return [dx], {}
-        top, bottom, left, right = pads
+        top, bottom, left, right = ctx.pads
         n, c, height, width = x.shape
         dxp = np.zeros((c, height + top + bottom, width + left + right, n), dy.dtype)
         dxp_v = dxp.transpose(3, 0, 1, 2)
-        dy = _like(dy, aux)
-        hit = np.empty_like(aux, dtype=bool)
+        argmax = ctx.argmax
+        dy = _like(dy, argmax)
+        hit = np.empty_like(argmax, dtype=bool)
         part = np.empty_like(dy)
         for o, rows, cols in _offsets(p, s, out_h, out_w):
-            np.equal(aux, o, out=hit)
+            np.equal(argmax, o, out=hit)
             np.multiply(hit, dy, out=part)
             dxp_v[:, :, rows, cols] += part
         return [dxp_v[:, :, top:top + height, left:left + width]], {}
@@ -162,7 +187,7 @@ class AvgPool2D(_Pool2D):
         counts = np.outer(real(x.shape[2], top, out_h), real(x.shape[3], left, out_w))
         return counts.astype(x.dtype)
 
-    def forward(self, w, xs, training, rng):
+    def forward(self, w, xs, training, rng, ws=FRESH):
         x = xs[0]
         p, s, pads, out_h, out_w, fast = self._plan(x)
         if fast:
@@ -181,9 +206,9 @@ class AvgPool2D(_Pool2D):
             y *= 1.0 / divisor
         else:
             y /= divisor
-        return y, (x, divisor, y)
+        return y, AvgContext(x, divisor, y)
 
-    def backward(self, w, ctx, dy):
+    def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         x, divisor, y = ctx
         dy = _like(dy, y)
         n, c, height, width = x.shape
@@ -213,11 +238,11 @@ class GlobalAvgPool2D(Layer):
                 f"{list(shape)}; insert a Reshape before it", code="needs_reshape")
         return (shape[0],)
 
-    def forward(self, w, xs, training, rng):
+    def forward(self, w, xs, training, rng, ws=FRESH):
         x = xs[0]
         return x.mean(axis=(2, 3)), x
 
-    def backward(self, w, x, dy):
+    def backward(self, w, x, dy, ws=FRESH, need_dx=True):
         dx = np.empty_like(x)
         dx[...] = (dy * (1.0 / (x.shape[2] * x.shape[3])))[:, :, None, None]
         return [dx], {}

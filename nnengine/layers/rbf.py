@@ -1,11 +1,20 @@
 """Radial basis function layer: Gaussian units around learned centers."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from ..catalogue import LayerSpec, ParamSpec, WeightSpec, register_layer
+from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
-from .base import Layer
+from ..initializers import constant, uniform_between
+from .base import FRESH, Layer
+
+
+class RBFContext(NamedTuple):
+    x: np.ndarray  # (batch, in)
+    d2: np.ndarray  # (batch, units) squared distances to the centers
+    y: np.ndarray  # (batch, units) outputs
 
 
 class RBF(Layer):
@@ -22,25 +31,23 @@ class RBF(Layer):
                 "insert a Flatten before it", code="needs_flatten")
         return (self.config["units"],)
 
-    def weight_shapes(self, input_shapes):
-        units = self.config["units"]
-        return {"centers": (units, input_shapes[0][0]), "beta": (units,)}
+    def dims(self, input_shapes):
+        return {"in": input_shapes[0][0]}
 
-    def init_weights(self, input_shapes, rng, dtype):
-        shapes = self.weight_shapes(input_shapes)
-        return {"centers": rng.uniform(-1.0, 1.0, size=shapes["centers"]).astype(dtype),
-                "beta": np.ones(shapes["beta"], dtype=dtype)}
+    def multiply_adds(self, input_shapes):
+        """A squared distance to each center."""
+        return self.config["units"] * input_shapes[0][0]
 
-    def forward(self, w, xs, training, rng):
+    def forward(self, w, xs, training, rng, ws=FRESH):
         x, c = xs[0], w["centers"]
         # ‖x − c‖² = ‖x‖² − 2x·c + ‖c‖², without a (batch, units, in) temporary; rounding
         # can make it slightly negative, hence the clip.
         d2 = np.sum(x * x, axis=1, keepdims=True) - 2 * (x @ c.T) + np.sum(c * c, axis=1)
         d2 = np.maximum(d2, 0)
         y = np.exp(-w["beta"] * d2)
-        return y, (x, d2, y)
+        return y, RBFContext(x, d2, y)
 
-    def backward(self, w, ctx, dy):
+    def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         x, d2, y = ctx
         c = w["centers"]
         dyy = dy * y
@@ -57,7 +64,7 @@ register_layer(LayerSpec(
     description="Radial basis units: each output is a Gaussian bump around a learned center.",
     formula="y_j = exp(−beta_j·‖x − c_j‖²)",
     params=(ParamSpec("units", "int", help="Number of Gaussian units (centers)", minimum=1),),
-    weights=(WeightSpec("centers"), WeightSpec("beta")),
+    weights=(Weight("centers", ("units", "in"), uniform_between(-1.0, 1.0)),
+             Weight("beta", ("units",), constant(1.0))),
     key_params=("units",),
-    param_count_help="units·in center coordinates + units widths (beta)",
 ))

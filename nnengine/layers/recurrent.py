@@ -13,12 +13,14 @@ backward loop.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from ..catalogue import LayerSpec, ParamSpec, WeightSpec, register_layer
+from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
-from ..initializers import initialize
-from .base import Layer
+from ..initializers import constant, orthogonal_blocks, scheme
+from .base import FRESH, Layer
 
 # LSTM internals keep the gates in the order o, i, f, g (the file order is i, f, g, o) so the
 # three sigmoid gates are one contiguous slice and the three gates scaled by dc are another.
@@ -38,10 +40,26 @@ def _sequence_shape(name: str, input_shapes) -> tuple[int, int]:
     return shape
 
 
-def _orthogonal(rng: np.random.Generator, n: int) -> np.ndarray:
-    """An (n, n) random orthogonal matrix: QR of a normal matrix, signs fixed by diag(R)."""
-    q, r = np.linalg.qr(rng.normal(size=(n, n)))
-    return q * np.sign(np.diag(r))
+def _forget_bias(rng, shape, config) -> np.ndarray:
+    """LSTM b: zeros except a forget-gate bias of 1 (Keras' unit_forget_bias), so early
+    training does not forget at once."""
+    b = np.zeros(shape)
+    units = shape[0] // 4
+    b[units:2 * units] = 1
+    return b
+
+
+class SimpleRNNContext(NamedTuple):
+    x_cols: np.ndarray  # (T, F, batch)
+    states: np.ndarray  # (T + 1, units, batch): h_0 = 0, then every h_t
+
+
+class LSTMContext(NamedTuple):
+    x_cols: np.ndarray  # (T, F, batch)
+    gates: np.ndarray  # (T, 4, units, batch): activated o, i, f, g (internal order)
+    cells: np.ndarray  # (T + 1, units, batch): c_0 = 0, then every c_t
+    states: np.ndarray  # (T + 1, units, batch): h_0 = 0, then every h_t
+    tanh_c: np.ndarray  # (T, units, batch)
 
 
 def _columns(x: np.ndarray) -> np.ndarray:
@@ -90,19 +108,15 @@ class SimpleRNN(Layer):
         units = self.config["units"]
         return (T, units) if self.config["return_sequences"] else (units,)
 
-    def weight_shapes(self, input_shapes):
-        _, F = _sequence_shape("SimpleRNN", input_shapes)
-        H = self.config["units"]
-        return {"W": (F, H), "U": (H, H), "b": (H,)}
+    def dims(self, input_shapes):
+        return {"features": input_shapes[0][1]}
 
-    def init_weights(self, input_shapes, rng, dtype):
-        _, F = _sequence_shape("SimpleRNN", input_shapes)
+    def multiply_adds(self, input_shapes):
+        T, F = _sequence_shape("SimpleRNN", input_shapes)
         H = self.config["units"]
-        return {"W": initialize("glorot_uniform", rng, (F, H), F, H, dtype),
-                "U": _orthogonal(rng, H).astype(dtype),
-                "b": np.zeros(H, dtype=dtype)}
+        return T * (F + H) * H
 
-    def forward(self, w, xs, training, rng):
+    def forward(self, w, xs, training, rng, ws=FRESH):
         W, U = w["W"], w["U"]
         x_cols = _columns(xs[0])
         T, _, N = x_cols.shape
@@ -118,9 +132,10 @@ class SimpleRNN(Layer):
             np.matmul(U_T, states[t], out=h)
             h += xw[t]
             np.tanh(h, out=h)
-        return _output(states, self.config["return_sequences"]), (x_cols, states)
+        return (_output(states, self.config["return_sequences"]),
+                SimpleRNNContext(x_cols, states))
 
-    def backward(self, w, ctx, dy):
+    def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         x_cols, states = ctx
         T = x_cols.shape[0]
         U = w["U"]
@@ -149,23 +164,15 @@ class LSTM(Layer):
         units = self.config["units"]
         return (T, units) if self.config["return_sequences"] else (units,)
 
-    def weight_shapes(self, input_shapes):
-        _, F = _sequence_shape("LSTM", input_shapes)
-        H = self.config["units"]
-        return {"W": (F, 4 * H), "U": (H, 4 * H), "b": (4 * H,)}
+    def dims(self, input_shapes):
+        return {"features": input_shapes[0][1]}
 
-    def init_weights(self, input_shapes, rng, dtype):
-        """W glorot_uniform, U one orthogonal block per gate, b zeros except a forget-gate
-        bias of 1 (Keras' unit_forget_bias), so early training does not forget at once."""
-        _, F = _sequence_shape("LSTM", input_shapes)
+    def multiply_adds(self, input_shapes):
+        T, F = _sequence_shape("LSTM", input_shapes)
         H = self.config["units"]
-        W = initialize("glorot_uniform", rng, (F, 4 * H), F, 4 * H, dtype)
-        U = np.concatenate([_orthogonal(rng, H) for _ in range(4)], axis=1).astype(dtype)
-        b = np.zeros(4 * H, dtype=dtype)
-        b[H:2 * H] = 1
-        return {"W": W, "U": U, "b": b}
+        return T * (F + H) * 4 * H
 
-    def forward(self, w, xs, training, rng):
+    def forward(self, w, xs, training, rng, ws=FRESH):
         W = w["W"]
         x_cols = _columns(xs[0])
         T, _, N = x_cols.shape
@@ -202,10 +209,10 @@ class LSTM(Layer):
             c += ig
             np.tanh(c, out=tanh_c[t])
             np.multiply(o, tanh_c[t], out=states[t + 1])
-        return _output(states, self.config["return_sequences"]), (x_cols, g4, cells, states,
-                                                                  tanh_c)
+        return (_output(states, self.config["return_sequences"]),
+                LSTMContext(x_cols, g4, cells, states, tanh_c))
 
-    def backward(self, w, ctx, dy):
+    def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         x_cols, g4, cells, states, tanh_c = ctx
         T, H, N = tanh_c.shape
         o, i, f, g = (g4[:, k] for k in range(4))
@@ -274,10 +281,10 @@ register_layer(LayerSpec(
     description="A plain recurrent layer: each step mixes the input with the previous state.",
     formula="h_t = tanh(x_t·W + h_{t−1}·U + b), h_0 = 0",
     params=(_UNITS, _RETURN_SEQUENCES),
-    weights=(WeightSpec("W", regularized=True), WeightSpec("U", regularized=True),
-             WeightSpec("b")),
+    weights=(Weight("W", ("features", "units"), scheme("glorot_uniform"), regularized=True),
+             Weight("U", ("units", "units"), orthogonal_blocks, regularized=True),
+             Weight("b", ("units",), constant(0.0))),
     key_params=("units", "return_sequences"),
-    param_count_help="in·units input weights + units·units recurrent weights + units biases",
 ))
 
 register_layer(LayerSpec(
@@ -286,9 +293,9 @@ register_layer(LayerSpec(
                 "many steps.",
     formula="z = x_t·W + h·U + b → i, f, g, o; c = σ(f)·c + σ(i)·tanh(g); h = σ(o)·tanh(c)",
     params=(_UNITS, _RETURN_SEQUENCES),
-    weights=(WeightSpec("W", regularized=True), WeightSpec("U", regularized=True),
-             WeightSpec("b")),
+    # Four blocks side by side in each, one per gate: i, f, g, o.
+    weights=(Weight("W", ("features", "4·units"), scheme("glorot_uniform"), regularized=True),
+             Weight("U", ("units", "4·units"), orthogonal_blocks, regularized=True),
+             Weight("b", ("4·units",), _forget_bias)),
     key_params=("units", "return_sequences"),
-    param_count_help="4·(in·units + units·units + units): weights, recurrent weights and "
-                     "biases for each of the gates i, f, g, o",
 ))

@@ -8,8 +8,9 @@ from PySide6.QtGui import QDropEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 import nnengine as nn
-from designer.canvas.view import LAYER_MIME, CanvasView
+from designer.canvas.view import CanvasView
 from designer.document import GraphDocument
+from designer.palette import LAYER_MIME
 
 from .conftest import big_chain, chain
 from .qt_events import send_drop

@@ -243,12 +243,29 @@ def test_repair_removes_dangling_node_or_branch(make_document):
     doc = make_document(g)
     problem = next(p for p in doc.analysis.problems if p.code == "dangling")
     assert problem.node_id == "side2"
-    one, branch = repairs_for(doc, problem)
-    assert one.description.startswith("Remove side2")
-    assert "the 1 node that only feed" in branch.description
+    # removing side2 alone would leave side1 dangling: not fewer problems, so not offered
+    (branch,) = repairs_for(doc, problem)
+    assert "Remove side2 and the 1 node that only feed" in branch.description
     after = undo_redo_round_trip(doc, branch.apply)
     assert [n["id"] for n in after["nodes"]] == ["input", "a", "b"]
     assert doc.analysis.ok
+
+
+def test_a_repair_that_moves_the_error_downstream_is_not_offered(make_document):
+    """[8] reshaped to [2, 2, 2] satisfies the conv but the second pooling then fails."""
+    g = chain("reshape downstream", [
+        ("input", "Input", {"shape": [8]}), ("conv", "Conv2D", {"filters": 2, "kernel_size": 1}),
+        ("pool1", "MaxPool2D", {}), ("pool2", "MaxPool2D", {}), ("flat", "Flatten", {}),
+        ("dense", "Dense", {"units": 2})])
+    doc = make_document(g)
+    (problem,) = doc.analysis.problems
+    assert problem.node_id == "conv"
+    assert repairs_for(doc, problem) == []
+    g.set_params("pool2", {"pool_size": 1})   # now [2, 2, 2] leads to a valid graph
+    doc = make_document(g)
+    (repair,) = repairs_for(doc, doc.analysis.problems[0])
+    assert "[2, 2, 2]" in repair.description
+    assert repair.apply() and doc.analysis.ok
 
 
 def test_stale_repair_is_refused(make_document):

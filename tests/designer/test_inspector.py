@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
 
 import nnengine
@@ -143,3 +144,43 @@ def test_repairs_are_offered_as_buttons(qtbot, shell_document):
     inspector.show_nodes([])
     doc.remove_items(["input"])  # graph-wide: no Input at all
     assert any("Input" in b.text() for b in inspector.repair_buttons)
+
+
+def test_a_stray_character_in_a_shape_is_refused_not_dropped(qtbot, shell_document):
+    from designer.param_fields import parse_shape
+
+    doc = shell_document
+    inspector = make_inspector(qtbot, doc)
+    inspector.show_nodes(["input"])
+    shape = inspector.fields["shape"]
+    for typed in ("1, 8, x", "1, 8,", "1,,8", "x8", "8 x"):
+        commit_text(shape, typed)
+        assert shape.error and "whole numbers" in shape.error, typed
+        assert doc.graph.params_of("input")["shape"] == [4]
+    assert doc.undo_stack.count() == 0
+    for typed, value in (("[1, 8, 8]", [1, 8, 8]), ("8x8", [8, 8]), ("2 3", [2, 3]),
+                         ("1 × 8", [1, 8])):
+        assert parse_shape(typed) == value
+
+
+def test_escape_gives_a_red_field_its_value_back(qtbot, shell_document):
+    doc = shell_document
+    inspector = make_inspector(qtbot, doc)
+    inspector.show_nodes(["input"])
+    shape = inspector.fields["shape"]
+    shape.editor.setFocus()
+    shape.editor.selectAll()
+    qtbot.keyClicks(shape.editor, "4, x")
+    assert shape.error  # red while typing
+    qtbot.keyClick(shape.editor, Qt.Key.Key_Escape)
+    assert shape.editor.text() == "4" and shape.error is None
+    assert shape.editor.styleSheet() == ""
+    shape.editor.editingFinished.emit()  # leaving the field now commits nothing
+    assert doc.undo_stack.count() == 0
+    inspector.show_nodes(["dense1"])
+    edit = inspector.id_edit
+    edit.setText("2bad")
+    edit.textEdited.emit("2bad")
+    assert inspector.id_error.isVisibleTo(inspector)
+    qtbot.keyClick(edit, Qt.Key.Key_Escape)
+    assert edit.text() == "dense1" and not inspector.id_error.isVisibleTo(inspector)

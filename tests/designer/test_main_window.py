@@ -7,6 +7,8 @@ import json
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from designer.canvas.layout import ROW_SPACING
+
 from .qt_events import send_drop
 from .shell_fixtures import *
 
@@ -57,8 +59,54 @@ def test_palette_double_click_adds_after_the_selection(window):
     assert doc.graph.type_of(new) == "Dense"
     assert doc.graph.inputs_of(new) == [(0, "out")]
     assert doc.position(new)[0] > doc.position("out")[0]
+    assert window.view.visible_scene_rect().contains(
+        window.view.node_item(new).sceneBoundingRect())  # scrolled into view
     window.actions["undo"].trigger()  # one step removes node and edge
     assert new not in doc.graph
+
+
+def test_double_click_with_nothing_selected_continues_the_output(window):
+    doc = window.document
+    window.view.set_zoom(2.0)
+    window.view.centerOn(window.view.node_item("input"))
+    window.view.select_nodes([])
+    window.palette.search.setText("softmax")
+    window.palette.search.returnPressed.emit()
+    (new,) = window.view.selected_node_ids()
+    assert doc.graph.inputs_of(new) == [(0, "out")]
+    assert doc.graph.params_of(new)["function"] == "softmax"
+    assert window.view.visible_scene_rect().contains(
+        window.view.node_item(new).sceneBoundingRect())
+
+
+def test_double_click_on_a_node_inside_a_chain_inserts_into_it(window):
+    doc = window.document
+    window.view.select_nodes(["dense1"])
+    window.palette.tree.itemDoubleClicked.emit(window.palette.item_for("Dropout"), 0)
+    (new,) = window.view.selected_node_ids()
+    assert doc.graph.inputs_of(new) == [(0, "dense1")]
+    assert doc.graph.inputs_of("relu1") == [(0, new)]
+    assert doc.analysis.ok and len(doc.graph.sinks()) == 1
+    assert doc.position("relu1")[0] > doc.position(new)[0] > doc.position("dense1")[0]
+    window.actions["undo"].trigger()
+    assert doc.graph.inputs_of("relu1") == [(0, "dense1")]
+
+
+def test_dropping_a_layer_on_a_connection_inserts_it(window):
+    doc = window.document
+    window.view.fit_all()
+    edge = window.view.edge_item("relu1", "dense2")
+    at = window.view.mapFromScene(edge.path().pointAtPercent(0.5))
+    assert window.view.itemAt(at) is edge
+    drop_layer(window, "Dropout", at)
+    (new,) = window.view.selected_node_ids()
+    assert doc.graph.type_of(new) == "Dropout"
+    assert doc.graph.inputs_of(new) == [(0, "relu1")]
+    assert doc.graph.inputs_of("dense2") == [(0, new)]
+    assert window.actions["undo"].text() == "Undo Insert Dropout between relu1 and dense2"
+    assert not edge.drop_target
+    drop_layer(window, "Dropout", QPoint(5, 5))   # on empty canvas: added, not inserted
+    assert len(doc.graph.sinks()) == 2
 
 
 def test_inspector_edit_changes_the_shape_downstream(window):
@@ -121,7 +169,7 @@ def test_undo_redo_from_the_edit_menu(window):
 
 
 def test_copy_and_paste_with_offset(window):
-    from designer.main_window import FRAGMENT_MIME, PASTE_STEP
+    from designer.main_window import FRAGMENT_MIME
 
     doc = window.document
     window.view.select_nodes(["dense1", "relu1"])
@@ -136,10 +184,12 @@ def test_copy_and_paste_with_offset(window):
     assert doc.graph.inputs_of(b) == [(0, a)]  # the inner edge came along
     assert doc.graph.params_of(a) == doc.graph.params_of("dense1")
     x0, y0 = doc.position("dense1")
-    assert doc.position(a) == (x0 + PASTE_STEP, y0 + PASTE_STEP)
+    assert doc.position(a) == (x0, y0 + ROW_SPACING)  # a row below: not on the original
     window.actions["paste"].trigger()
     second = window.view.selected_node_ids()
-    assert doc.position(second[0]) == (x0 + 2 * PASTE_STEP, y0 + 2 * PASTE_STEP)
+    assert doc.position(second[0]) == (x0, y0 + 2 * ROW_SPACING)  # below the first copy
+    cards = [window.view.node_item(n).sceneBoundingRect() for n in doc.graph.node_ids()]
+    assert not any(p.intersects(q) for i, p in enumerate(cards) for q in cards[i + 1:])
     assert window.actions["undo"].text().startswith("Undo Paste")
 
 
@@ -159,6 +209,8 @@ def test_duplicate_delete_and_select_all(window):
     window.actions["duplicate"].trigger()
     (copy,) = window.view.selected_node_ids()
     assert doc.graph.type_of(copy) == "Dense"
+    assert not window.view.node_item(copy).sceneBoundingRect().intersects(
+        window.view.node_item("dense2").sceneBoundingRect())
     window.actions["delete"].trigger()
     assert copy not in doc.graph
     window.actions["select_all"].trigger()

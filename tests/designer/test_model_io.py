@@ -10,11 +10,8 @@ import numpy as np
 import pytest
 
 import nnengine as nn
-
-pytest.importorskip("pytestqt")
-
-from designer.training import controller as states
-from designer.training.worker import prepare_run
+from designer.training.run_setup import prepare_run
+from designer.training.states import TrainingState
 
 from .shell_fixtures import *
 
@@ -32,7 +29,7 @@ def train(window, **training) -> None:
     doc, c = window.document, window.training
     doc.set_training({**doc.graph.training, "epochs": 3, "batch_size": 16, **training})
     assert c.start()
-    assert c.wait(60_000) and c.state == states.FINISHED, c.last_message
+    assert c.wait(60_000) and c.state == TrainingState.FINISHED, c.last_message
 
 
 def ort_outputs(path: Path, x: np.ndarray) -> np.ndarray:
@@ -73,10 +70,10 @@ def test_export_onnx_then_import_it_back(window, dialogs, tmp_path):
     pytest.importorskip("onnx")
     c = window.training
     train(window)
+    before_predict = c.predict(3)       # the window's own model around the run's weights
     x = c.dataset.x_test
     expected = c.model.predict(x)
     before_graph = structure(window.document.graph)
-    before_predict = c.predict(3)
     path = tmp_path / "iris"
     dialogs.paths.append(str(path))                       # the suffix is added
     window.actions["export_onnx"].trigger()
@@ -163,8 +160,9 @@ def test_a_damaged_onnx_file_is_refused_and_the_graph_kept(window, dialogs, tmp_
 
 def test_training_after_import_trains_on_from_the_imported_weights(window, dialogs, qtbot,
                                                                   tmp_path):
-    onnx_import = pytest.importorskip("nnengine.export")
     pytest.importorskip("onnx")
+    from nnengine import export as onnx_import
+
     c = window.training
     train(window, standardize=True)
     path = tmp_path / "trained.onnx"
@@ -184,4 +182,4 @@ def test_training_after_import_trains_on_from_the_imported_weights(window, dialo
     c.stop()
     assert c.wait(30_000)
     assert not c.weights_loaded                      # the next Train starts fresh again
-    assert c.train_on() and c.wait(60_000) and c.state == states.FINISHED
+    assert c.train_on() and c.wait(60_000) and c.state == TrainingState.FINISHED

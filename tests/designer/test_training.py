@@ -12,19 +12,16 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports
 
 import numpy as np
 import pytest
-
-import nnengine as nn
-
-pytest.importorskip("pytestqt")
-
 from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 
+import nnengine as nn
+from designer.document import GraphDocument
 from designer.plots.dashboard import TrainingDashboard
-from designer.training import controller as states
 from designer.training.controller import TrainingController
 from designer.training.mailbox import BatchRecord, EpochHistory, EpochRecord, Mailbox
 from designer.training.panel import TrainingPanel
-from designer.training.worker import RatePolicy
+from designer.training.reporter import SnapshotBudget
+from designer.training.states import TrainingState
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "resources" / "templates"
 
@@ -97,11 +94,15 @@ def test_epoch_history_thins_evenly():
     for e in range(1, 101):
         h.add(EpochRecord(e, {"loss": 1.0 / e}))
     assert len(h) <= 10 and h.epochs()[0] == 1 and h.epochs()[-1] == 100
-    assert h.nearest(50).epoch in h.epochs()
+    kept = h.epochs()
+    gap = max(np.diff(kept))
+    assert all(h.nearest(e).epoch == e for e in kept)       # a kept epoch is found itself
+    assert abs(h.nearest(50).epoch - 50) <= gap / 2          # else the closest one kept
+    assert h.nearest(-5).epoch == 1 and h.nearest(500).epoch == 100
 
 
 def test_rate_policy_bounds_rate_and_share():
-    p = RatePolicy(max_hz=10, share=0.1)
+    p = SnapshotBudget(max_hz=10, share=0.1)
     p.start = 0.0
     assert p.due(0.0)
     p.record(0.0, 0.05)           # a 50 ms snapshot
@@ -114,7 +115,7 @@ def test_rate_policy_bounds_rate_and_share():
 def test_every_plot_receives_data_on_the_digits_cnn(qtbot, run):
     c, dash = run(template("digits_cnn", epochs=2))
     assert c.start()
-    assert c.wait(120_000) and c.state == states.FINISHED, c.last_message
+    assert c.wait(120_000) and c.state == TrainingState.FINISHED, c.last_message
     dash.refresh_all()
     x, y = dash.curves.loss_batch.getData()
     assert len(x) == 2 * c.progress.batches and np.all(np.isfinite(y))
@@ -138,7 +139,7 @@ def test_every_plot_receives_data_on_the_digits_cnn(qtbot, run):
     dash.weights.refresh()
     assert dash.weights.filters.image is not None and len(dash.weights.hists["W"].getData()[0])
     dash.confusion.refresh()
-    assert dash.confusion.matrix.sum() == c.dataset.test_size
+    assert dash.confusion.matrix.sum() == c.run.split_sizes["test"]   # the whole split
     assert dash.confusion.samples.count() > 0
     assert dash.tabs.isTabVisible(dash.tabs.indexOf(dash.feature_maps))
     assert not dash.tabs.isTabVisible(dash.tabs.indexOf(dash.boundary))
@@ -152,7 +153,7 @@ def test_every_plot_receives_data_on_the_digits_cnn(qtbot, run):
 def test_decision_boundary_and_scrubber_show_a_past_epoch(qtbot, run):
     c, dash = run(template("spirals", epochs=6), snapshot_hz=1000, snapshot_share=1.0)
     c.start()
-    assert c.wait(60_000) and c.state == states.FINISHED
+    assert c.wait(60_000) and c.state == TrainingState.FINISHED
     dash.show_page("Decision boundary")
     dash.boundary.refresh()
     img = dash.boundary.image.image
@@ -173,8 +174,8 @@ def test_decision_boundary_and_scrubber_show_a_past_epoch(qtbot, run):
 def test_reconstruction_for_an_autoencoder(qtbot, run):
     c, dash = run(template("autoencoder", epochs=2))
     c.start()
-    assert c.wait(60_000) and c.state == states.FINISHED
-    dash.show_node(c.model.output_id)
+    assert c.wait(60_000) and c.state == TrainingState.FINISHED
+    dash.show_node(c.run.output_id)
     assert dash.tabs.currentWidget() is dash.reconstruction
     dash.reconstruction.refresh()
     assert dash.reconstruction.output_image.image.shape == (8, 8)
@@ -184,10 +185,10 @@ def test_reconstruction_for_an_autoencoder(qtbot, run):
 def test_pause_step_resume_and_stop(qtbot, run):
     c, _ = run(template("digits_cnn", epochs=500), dashboard=False)
     c.start()
-    wait_for(qtbot, lambda: c.state == states.RUNNING and len(c.metrics) > 3)
+    wait_for(qtbot, lambda: c.state == TrainingState.RUNNING and len(c.metrics) > 3)
     initial = None
     c.pause()
-    assert c.state == states.PAUSED
+    assert c.state == TrainingState.PAUSED
     qtbot.wait(300)
     c.poll()
     steps = c.progress.step
@@ -199,17 +200,17 @@ def test_pause_step_resume_and_stop(qtbot, run):
     wait_for(qtbot, lambda: (c.poll(), c.progress.step)[1] == steps + 1)
     qtbot.wait(200)
     c.poll()
-    assert c.progress.step == steps + 1 and c.state == states.PAUSED
+    assert c.progress.step == steps + 1 and c.state == TrainingState.PAUSED
     wait_for(qtbot, lambda: c.snapshot is not None and c.snapshot.step == steps + 1)
     after = c.current_weights()
     assert any(not np.array_equal(initial[k], after[k]) for k in after)
     c.resume()
-    assert c.state == states.RUNNING
+    assert c.state == TrainingState.RUNNING
     wait_for(qtbot, lambda: c.progress.step > steps + 5)
     c.stop()
     assert c.wait(30_000)
-    assert c.state == states.STOPPED
-    kept = c.model.get_weights()
+    assert c.state == TrainingState.STOPPED
+    kept = c.current_weights()
     assert any(not np.array_equal(after[k], kept[k]) for k in kept)   # learned weights kept
     assert c.progress.epoch < 500
 
@@ -220,15 +221,15 @@ def test_nan_pauses_with_a_message_naming_a_node_then_resumes(qtbot, run):
     with qtbot.waitSignal(c.diverged, timeout=60_000) as blocker:
         c.start()
     message, node = blocker.args
-    assert c.state == states.DIVERGED
+    assert c.state == TrainingState.DIVERGED
     assert node in graph and f"'{node}'" in message and "learning rate" in message
-    assert c.model is not None and all(np.all(np.isfinite(w)) for w in c.model.weights.values())
+    assert all(np.all(np.isfinite(w)) for w in c.current_weights().values())
     assert dash.health.alarms[0].code == "diverged"
     graph.training = {**graph.training, "optimizer": {"type": "sgd", "learning_rate": 0.01}}
     c.resume()          # continues from the last finite weights (here too large to recover)
-    assert c.wait(60_000) and c.state in (states.FINISHED, states.DIVERGED)
+    assert c.wait(60_000) and c.state in (TrainingState.FINISHED, TrainingState.DIVERGED)
     assert c.start()    # a fresh run with the lower learning rate
-    assert c.wait(60_000) and c.state == states.FINISHED, c.last_message
+    assert c.wait(60_000) and c.state == TrainingState.FINISHED, c.last_message
 
 
 def test_the_event_loop_answers_during_training(qtbot, run):
@@ -251,16 +252,16 @@ def test_the_event_loop_answers_during_training(qtbot, run):
 def test_export_reload_predict_and_bundle(qtbot, run, tmp_path):
     c, _ = run(template("iris_mlp", epochs=5), dashboard=False)
     c.start()
-    assert c.wait(60_000) and c.state == states.FINISHED
+    assert c.wait(60_000) and c.state == TrainingState.FINISHED
     path = c.export_weights(tmp_path / "weights.npz")
     saved = dict(np.load(path))
-    assert set(saved) == set(c.model.get_weights())
+    assert set(saved) == set(c.current_weights())
     before = c.predict(3)
     other = TrainingController(graph=template("iris_mlp", epochs=5))
     untrained = other.evaluate()
     other.load_weights(path)
-    for k, v in c.model.get_weights().items():
-        np.testing.assert_array_equal(other.model.weights[k], v)
+    for k, v in c.current_weights().items():
+        np.testing.assert_array_equal(other.current_weights()[k], v)
     after = other.predict(3)
     np.testing.assert_allclose(after["output"], before["output"])
     assert after["predicted"] == before["predicted"]
@@ -270,7 +271,7 @@ def test_export_reload_predict_and_bundle(qtbot, run, tmp_path):
     bundle = nn.load_bundle(bundle_path)
     assert len(bundle.metrics["epochs"]) == 5 and "accuracy" in bundle.metrics["test"]
     assert bundle.graph.training["epochs"] == 5
-    for k, v in c.model.get_weights().items():
+    for k, v in c.current_weights().items():
         np.testing.assert_array_equal(bundle.weights[k], v)
     third = TrainingController(graph=template("iris_mlp", epochs=5))
     third.load_weights(bundle_path)                # a bundle works as a weight file too
@@ -287,12 +288,12 @@ def test_same_weights_as_the_command_line(qtbot, run, name, tmp_path):
         bn_dropout_graph(epochs=30)  # long enough for several snapshots to reach the GUI
     c, _ = run(graph, snapshot_hz=1000, snapshot_share=1.0)   # snapshot as often as possible
     c.start()
-    assert c.wait(120_000) and c.state == states.FINISHED
+    assert c.wait(120_000) and c.state == TrainingState.FINISHED
     assert len(c.timeline.entries) > 2
     nn.save_graph(graph, tmp_path / "graph.json")
     subprocess.run([sys.executable, "-m", "nnengine", "train", str(tmp_path / "graph.json"),
                     "--out", str(tmp_path / "run")], check=True, capture_output=True)
-    gui, cli = c.model.get_weights(), nn.load_weights(tmp_path / "run" / "weights.npz")
+    gui, cli = c.current_weights(), nn.load_weights(tmp_path / "run" / "weights.npz")
     assert set(gui) == set(cli)
     for k in cli:
         np.testing.assert_array_equal(gui[k], cli[k], err_msg=k)
@@ -301,7 +302,7 @@ def test_same_weights_as_the_command_line(qtbot, run, name, tmp_path):
 def test_confusion_click_lists_samples_and_picks_the_sample(qtbot, run):
     c, dash = run(template("digits_mlp", epochs=2))
     c.start()
-    assert c.wait(60_000) and c.state == states.FINISHED
+    assert c.wait(60_000) and c.state == TrainingState.FINISHED
     dash.show_page("Confusion")
     conf = dash.confusion
     conf.refresh()
@@ -326,8 +327,7 @@ def test_confusion_click_lists_samples_and_picks_the_sample(qtbot, run):
 
 
 def test_panel_edits_are_undoable_and_lock_the_graph(qtbot):
-    document_module = pytest.importorskip("designer.document")
-    doc = document_module.GraphDocument(template("digits_mlp", epochs=1))
+    doc = GraphDocument(template("digits_mlp", epochs=1))
     c = TrainingController(document=doc)
     panel = TrainingPanel(c, doc)
     qtbot.addWidget(panel)
@@ -361,9 +361,9 @@ def test_panel_edits_are_undoable_and_lock_the_graph(qtbot):
 def test_step_from_idle_runs_one_batch(qtbot, run):
     c, _ = run(template("spirals", epochs=50), dashboard=False)
     c.step()
-    wait_for(qtbot, lambda: (c.poll(), c.progress.step)[1] == 1 and c.state == states.PAUSED)
+    wait_for(qtbot, lambda: (c.poll(), c.progress.step)[1] == 1 and c.state == TrainingState.PAUSED)
     qtbot.wait(150)
     c.poll()
     assert c.progress.step == 1
     c.stop()
-    assert c.wait(10_000) and c.state == states.STOPPED
+    assert c.wait(10_000) and c.state == TrainingState.STOPPED

@@ -53,19 +53,6 @@ def test_sequences_need_memory_over_time():
     assert 0.4 < d.y_train.mean() < 0.6
 
 
-def test_skipgram_pairs():
-    d = load_dataset("skipgram")
-    targets, contexts = d.x_train
-    assert targets.dtype == contexts.dtype == np.int64 and targets.shape == contexts.shape
-    assert len(d.vocabulary) == len(set(d.vocabulary)) > 50
-    assert contexts.max() < len(d.vocabulary)
-    assert set(np.unique(d.y_train)) == {0, 1}
-    cat, sat = d.vocabulary.index("cat"), d.vocabulary.index("sat")
-    assert np.any((targets == cat) & (contexts == sat) & (d.y_train == 1))
-    codes = targets * len(d.vocabulary) + contexts
-    assert not np.intersect1d(codes[d.y_train == 1], codes[d.y_train == 0]).size  # clean labels
-
-
 @pytest.mark.slow
 def test_sequences_are_learnable_by_a_small_lstm():
     g = sequential([20, 1], [("LSTM", {"units": 8}), ("Dense", {"units": 2}),

@@ -115,3 +115,45 @@ def test_diagnose_sorts_by_severity_and_kinds_come_from_the_model():
     snap = {"n0": {"weights": {"W": np.ones(2)}, "weight_grads": {"W": np.full(2, 1e5)}}}
     alarms = dg.diagnose(snap, kinds, epochs)
     assert [a.severity for a in alarms] == [dg.ERROR, dg.WARNING]
+
+
+def test_a_confident_sigmoid_output_is_no_alarm_but_the_same_hidden_layer_is():
+    """A classifier's output near 0 and 1 is the goal; a hidden layer there is saturated."""
+    out = sequential([2], [("d", "Dense", {"units": 1}),
+                           ("sig", "Activation", {"function": "sigmoid"})])
+    hidden = sequential([2], [("d", "Dense", {"units": 4}),
+                              ("sig", "Activation", {"function": "sigmoid"}),
+                              ("o", "Dense", {"units": 1}),
+                              ("s", "Activation", {"function": "sigmoid"})])
+    for seed in (0, 1, 2):
+        rng = np.random.default_rng(seed)
+        x = rng.normal(size=(64, 2)).astype(np.float32)
+        t = (x[:, 0] > 0).astype(np.float32)[:, None]
+        for graph, expected in ((out, []), (hidden, ["sig"])):
+            model = nn.compile_model(graph, seed=seed)
+            model.weights["d/W"][...] = 1e4
+            alarms = dg.check_model(model, x, t, "binary_cross_entropy")
+            assert [a.node_id for a in alarms if a.code == "saturated"] == expected
+
+
+def test_output_side_walks_back_over_weightless_layers_to_the_last_weighted_one():
+    kinds = {"in": ("Input", None), "d": ("Dense", None), "sig": ("Activation", "sigmoid"),
+             "r": ("Reshape", None)}
+    snap = {"d": {"weights": {"W": np.ones(2)}}, "sig": {}, "r": {}}
+    sources = {"d": "in", "sig": "d", "r": "sig"}
+    assert dg.output_side(snap, kinds, sources) == {"r", "sig", "d"}
+
+
+def test_templates_that_reach_their_target_raise_no_saturation_alarm():
+    from nnengine.training_config import TrainingConfig
+
+    for name in ("xor", "skipgram", "autoencoder"):
+        graph = nn.load_graph(f"resources/templates/{name}.json")
+        config = TrainingConfig.from_dict(graph.training)
+        model = nn.compile_model(graph, seed=config.seed)
+        trainer = nn.Trainer(model, nn.load_dataset(config.dataset), config)
+        history = trainer.fit()
+        snap = dg.probe_snapshot(model, trainer.x_train, trainer.y_train, config.loss)
+        alarms = dg.diagnose(snap, dg.layer_kinds(model), history.epochs,
+                             sources=dg.first_sources(model))
+        assert not [a for a in alarms if a.code == "saturated"], name

@@ -105,3 +105,36 @@ def test_backward_matches_numerical_gradient(case):
     assert set(dws) == set(trainable), f"gradients for {set(dws)}, trainable {trainable}"
     for k in trainable:
         assert_close(dws[k], numerical_gradient(loss, w[k]), f"{case.id} d/d{k}")
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_weights_follow_their_declarations(case):
+    spec, layer = build(case)
+    shapes = [tuple(s) for s in case.input_shapes]
+    declared = layer.declared_weights()
+    names = [d.name for d in declared]
+    assert len(names) == len(set(names)), f"{case.id}: a weight declared twice: {names}"
+    w = layer.init_weights(shapes, np.random.default_rng(0), np.float64)
+    assert list(w) == [d.name for d in declared if not d.optional]
+    assert all(v.flags.c_contiguous for v in w.values())
+    for d in spec.weights:
+        assert d.name in spec.param_count_help and d.name in spec.weight_docs
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.input_shapes], ids=lambda c: c.id)
+def test_backward_without_input_gradients_gives_the_same_weight_gradients(case):
+    """need_dx=False (the layer reads an Input) may skip dx, never change dw."""
+    _, layer = build(case)
+    shapes = [tuple(s) for s in case.input_shapes]
+    rng = np.random.default_rng(4)
+    w = layer.init_weights(shapes, rng, np.float64)
+    xs = make_inputs(case, rng)
+    y, ctx = layer.forward({k: v.copy() for k, v in w.items()}, xs, case.training,
+                           np.random.default_rng(5))
+    dy = rng.normal(size=y.shape)
+    _, full = layer.backward(w, ctx, dy.copy())
+    dxs, part = layer.backward(w, ctx, dy.copy(), need_dx=False)
+    assert len(dxs) == len(xs)
+    assert full.keys() == part.keys()
+    for k in full:
+        np.testing.assert_array_equal(full[k], part[k])

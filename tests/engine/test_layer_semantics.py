@@ -115,15 +115,18 @@ def test_sigmoid_softplus_elu_are_stable_for_large_inputs():
 
 
 def test_step_and_stair_values():
+    """The course's definitions: step is 1 at and above the threshold; stair with n levels
+    is floor(n·x)/n on [0, 1], clipped outside it."""
     x = np.array([[-1.0, 0.0, 0.2, 0.5, 0.99, 2.0]])
     step, _ = layer("Activation", function="step").forward({}, [x], False, None)
-    np.testing.assert_array_equal(step, [[0, 0, 1, 1, 1, 1]])
+    np.testing.assert_array_equal(step, [[0, 1, 1, 1, 1, 1]])
     step, _ = layer("Activation", function="step", threshold=0.5).forward({}, [x], False, None)
-    np.testing.assert_array_equal(step, [[0, 0, 0, 0, 1, 1]])
+    np.testing.assert_array_equal(step, [[0, 0, 0, 1, 1, 1]])
+    x = np.array([[-0.5, 0.0, 0.1, 0.2, 0.45, 0.6, 0.99, 1.0, 3.0]])
     stair, _ = layer("Activation", function="stair", levels=5).forward({}, [x], False, None)
-    np.testing.assert_allclose(stair, [[0, 0, 0.25, 0.5, 1, 1]])
+    np.testing.assert_allclose(stair, [[0, 0, 0, 0.2, 0.4, 0.6, 0.8, 1, 1]])
     stair, _ = layer("Activation", function="stair", levels=2).forward({}, [x], False, None)
-    np.testing.assert_allclose(stair, [[0, 0, 0, 1, 1, 1]])
+    np.testing.assert_allclose(stair, [[0, 0, 0, 0, 0, 0.5, 0.5, 1, 1]])
 
 
 def test_relu_and_leaky_relu_values():

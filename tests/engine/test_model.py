@@ -110,3 +110,10 @@ def test_first_nonfinite_node_is_found():
     assert model.first_nonfinite_node(np.ones((1, 2))) is None
     model.weights["b/W"][0, 0] = np.nan
     assert model.first_nonfinite_node(np.ones((1, 2))) == "b"
+
+
+def test_only_layers_fed_by_other_layers_compute_input_gradients():
+    model = nn.compile_model(residual_graph(), seed=0)
+    need = {s.node_id: s.need_dx for s in model.steps if s.input_index < 0}
+    assert not need["conv1"] and not need["skip"]  # read only the Input 'img'
+    assert need["cat"] and need["conv2"] and need["dense"]

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nnengine as nn
+from nnengine import limits
 from nnengine import serialization as ser
 from nnengine.bundle import is_bundle
 from nnengine.fileio import write_atomic
@@ -193,15 +194,14 @@ def test_malformed_graph_text_gives_one_sentence_naming_file(text, match):
     assert message.startswith("f.json") and "\n" not in message
 
 
-def test_non_utf8_and_oversized_files_are_refused(tmp_path, monkeypatch):
+def test_non_utf8_and_oversized_files_are_refused(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_bytes(b'{"name": "\xff\xfe"}')
     with pytest.raises(nn.FileFormatError, match="not UTF-8"):
         nn.load_graph(bad)
     big = tmp_path / "big.json"
     big.write_text(_file())
-    monkeypatch.setattr(ser, "MAX_GRAPH_BYTES", 10)
-    with pytest.raises(nn.FileFormatError, match="too big"):
+    with limits.override(graph_bytes=10), pytest.raises(nn.FileFormatError, match="too big"):
         nn.load_graph(big)
     with pytest.raises(nn.FileFormatError, match="is a folder"):
         nn.load_graph(tmp_path)

@@ -1,0 +1,147 @@
+"""The window's handle on one training process (see child.py for the other side).
+
+Why a process, and why started with `subprocess` rather than `multiprocessing` or QProcess:
+a training thread in the window's process shares the interpreter lock with Qt's painting,
+and handing that lock back and forth cost training 10–20 % and made every frame three times
+dearer; a process shares nothing. `multiprocessing`'s spawn method re-imports the window's
+`__main__` module in the child (for `python -m designer.app`, all of Qt and the window's
+code, a second or so before the first batch) and keeps a resource-tracker process beside
+it; QProcess only reads its pipes on the GUI thread's event loop, which is what we want to
+keep free. A plain `python -c` child imports nnengine and NumPy only, its stdin carries the
+commands (so the end of stdin, when the window closes or dies, ends it: no orphan can
+outlive the window), a pipe of its own carries the reports, and `FrameReader` reads them
+without ever blocking the window.
+
+`TrainingProcess` starts the child at once (a warm process, waiting for its job) and gives
+it a `Job` with `run`. Nothing here waits on the child, except `close`, which gives it a
+moment to end before it is killed. No Qt.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .protocol import Command, FrameReader, Job, encode
+
+CHILD = "import sys; from designer.training.child import main; main(int(sys.argv[1]))"
+
+
+def _child_env() -> dict[str, str]:
+    """The window's environment, with the folders holding `designer` and `nnengine` first on
+    the child's import path (the same code as the window, installed or not)."""
+    import nnengine
+
+    roots = [str(Path(__file__).resolve().parents[2]),
+             str(Path(nnengine.__file__).resolve().parents[1])]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(
+        roots + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    return env
+
+
+class TrainingProcess:
+    """One child process: `run(job)`, `send(command)`, `receive()`, `kill()`, `close()`."""
+
+    def __init__(self) -> None:
+        read_fd, write_fd = os.pipe()
+        try:
+            self.popen = subprocess.Popen(
+                [sys.executable, "-c", CHILD, str(write_fd)], stdin=subprocess.PIPE,
+                pass_fds=(write_fd,), env=_child_env(), start_new_session=True)
+        finally:
+            os.close(write_fd)
+        self.reader = FrameReader(read_fd)
+        self.started_at = time.monotonic()
+        self.last_heard = self.started_at
+        self.has_job = False
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    @property
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    @property
+    def ended(self) -> bool:
+        """The child has exited and every report it sent has been read."""
+        return self.reader.eof and self.popen.poll() is not None
+
+    def run(self, job: Job) -> None:
+        self.has_job = True
+        self.last_heard = time.monotonic()
+        self.send(Command.RUN, job)
+
+    def send(self, command: Command, payload: Any = None) -> bool:
+        """Send a command; False when the child is gone (its end is reported by `receive`
+        and `ended`, so the caller need not care here)."""
+        stdin = self.popen.stdin
+        if stdin is None or stdin.closed:
+            return False
+        try:
+            stdin.write(encode(command, payload))
+            stdin.flush()
+            return True
+        except (BrokenPipeError, OSError, ValueError):
+            return False
+
+    def receive(self) -> list[tuple[str, Any]]:
+        """Every report that has arrived (never waits)."""
+        messages = self.reader.read()
+        if messages:
+            self.last_heard = time.monotonic()
+        return messages
+
+    def quiet_for(self) -> float:
+        """Seconds since the child last sent anything (or was given its job)."""
+        return time.monotonic() - self.last_heard
+
+    def exit_text(self) -> str:
+        """How the child ended, in words: "exited with status 1", "killed by SIGKILL"."""
+        code = self.popen.poll()
+        if code is None:
+            return "is still running"
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            return f"was killed by {name}"
+        return f"exited with status {code}"
+
+    def kill(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.kill()
+        self._reap()
+
+    def close(self, grace: float = 1.0) -> None:
+        """End the child: the end of its stdin ends it at once; killed if it has not ended
+        within `grace` seconds (only closing the window waits this long)."""
+        try:
+            if self.popen.stdin is not None:
+                self.popen.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.popen.wait(grace)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+        self._reap()
+
+    def _reap(self) -> None:
+        try:
+            self.popen.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        self.reader.close()
+        try:
+            if self.popen.stdin is not None:
+                self.popen.stdin.close()
+        except OSError:
+            pass

@@ -1,0 +1,131 @@
+"""The messages between the window and the training process, and how they travel.
+
+Each message is `(kind, payload)`, pickled and prefixed with its length, on a pipe: commands
+from the window on the child's stdin, everything else from the child on a pipe of its own
+(the child's stdout and stderr stay free for Python's own warnings). Pickle is safe here:
+both ends are this program, never a file a user opened.
+
+`FrameReader` reads without ever blocking, so the window's timer can ask "anything new?"
+30 times a second and never wait on the child. No Qt.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, BinaryIO
+
+import numpy as np
+
+HEADER = struct.Struct("<Q")
+READ_CHUNK = 1 << 20
+MAX_READ = 64 << 20     # bytes read per call at most: a tick of the window's timer stays short
+
+
+class Command(StrEnum):
+    """From the window to the training process."""
+
+    RUN = "run"              # payload: Job (once, to a warm process waiting for work)
+    PAUSE = "pause"
+    RESUME = "resume"
+    STOP = "stop"
+    STEP = "step"            # payload: number of batches
+    SAMPLE = "sample"        # payload: (split, index): snapshot this sample now
+    WEIGHTS = "weights"      # send the current weights now
+    QUIT = "quit"            # end the process now (closing the window does this too)
+
+
+class Report(StrEnum):
+    """From the training process to the window."""
+
+    UPDATE = "update"        # payload: mailbox.Drained (metrics, snapshot, weights, events)
+    BEAT = "beat"            # nothing new, but alive (sent after a quiet half second)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run, as the window describes it: the graph and its resolved settings, where the
+    weights start (None: drawn from the seed, as `nnengine train` draws them), and where the
+    run stands when it continues an earlier one (after a divergence)."""
+
+    graph: Any                               # nnengine.Graph
+    config: Any                              # nnengine.TrainingConfig
+    base_dir: str | None = None
+    sample: tuple[str, int] | None = None
+    snapshot_hz: float = 4.0
+    snapshot_share: float = 0.03
+    weights: dict[str, np.ndarray] | None = None
+    step_offset: int = 0
+    epoch_offset: int = 0
+    epochs_logs: list[dict] = field(default_factory=list)
+    paused: bool = False
+
+
+def encode(kind: str, payload: Any = None) -> bytes:
+    body = pickle.dumps((str(kind), payload), protocol=pickle.HIGHEST_PROTOCOL)
+    return HEADER.pack(len(body)) + body
+
+
+def write_message(stream: BinaryIO, kind: str, payload: Any = None) -> None:
+    """Blocking write of one whole message (the child's threads, the window's commands)."""
+    stream.write(encode(kind, payload))
+    stream.flush()
+
+
+def read_message(stream: BinaryIO) -> tuple[str, Any] | None:
+    """Blocking read of one message; None at the end of the stream."""
+    head = stream.read(HEADER.size)
+    if len(head) < HEADER.size:
+        return None
+    (size,) = HEADER.unpack(head)
+    body = stream.read(size)
+    if len(body) < size:
+        return None
+    return pickle.loads(body)
+
+
+class FrameReader:
+    """Reads whole messages from a pipe's file descriptor without blocking."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        os.set_blocking(fd, False)
+        self._buffer = bytearray()
+        self.eof = False
+
+    def read(self) -> list[tuple[str, Any]]:
+        """Every whole message that has arrived (at most about MAX_READ bytes' worth)."""
+        got = 0
+        while not self.eof and got < MAX_READ:
+            try:
+                chunk = os.read(self.fd, READ_CHUNK)
+            except BlockingIOError:
+                break
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self.eof = True
+                break
+            self._buffer += chunk
+            got += len(chunk)
+        messages = []
+        view = memoryview(self._buffer)
+        at = 0
+        while len(view) - at >= HEADER.size:
+            (size,) = HEADER.unpack_from(view, at)
+            if len(view) - at - HEADER.size < size:
+                break
+            start = at + HEADER.size
+            messages.append(pickle.loads(view[start:start + size]))
+            at = start + size
+        view.release()
+        del self._buffer[:at]
+        return messages
+
+    def close(self) -> None:
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass

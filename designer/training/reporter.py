@@ -1,0 +1,158 @@
+"""Inside the training process: the trainer's callback that reports to the window.
+
+`TrainingReporter` writes every batch's metrics into the `Mailbox`, the weights at every
+epoch's end (and whenever training pauses), and, within a `SnapshotBudget`, a snapshot of
+the sample under inspection (see probe.Probe). Snapshots are limited both in rate and in
+the share of the run's time they may take, measured with time.monotonic, so watching does
+not slow training noticeably, however fast or slow a batch is. While training runs the
+confusion matrix is fed predictions on a fixed part of the test split (the first
+`RunDescription.watched_test` samples), at most once a second; the whole split is predicted
+at the end. No Qt.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from nnengine import Callback, Trainer, TrainingControl
+
+from .mailbox import BatchRecord, EpochRecord, Mailbox, SentWeights
+from .probe import Probe
+from .run_description import RunDescription
+
+TEST_INTERVAL = 1.0   # seconds between two predictions on the watched test samples
+
+
+class SnapshotBudget:
+    """When a snapshot is due: at most `max_hz` a second, and only while snapshots have
+    taken at most `share` of the time since training began."""
+
+    def __init__(self, max_hz: float = 10.0, share: float = 0.05):
+        self.min_interval = 1.0 / max_hz if max_hz > 0 else float("inf")
+        self.share = share
+        self.start = time.monotonic()
+        self.last = -float("inf")
+        self.spent = 0.0
+
+    def due(self, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        return (now - self.last >= self.min_interval
+                and self.spent <= self.share * (now - self.start))
+
+    def record(self, began: float, ended: float) -> None:
+        self.last = ended
+        self.spent += ended - began
+
+
+class LayerGradNorms:
+    """Each layer's weight-gradient norm on the last training batch, from the squared
+    norms the trainer already computes for its NaN check (no extra pass over gradients)."""
+
+    def __init__(self, keys: list[str]):
+        self.nodes: list[str] = list(dict.fromkeys(k.split("/")[0] for k in keys))
+        index = {n: i for i, n in enumerate(self.nodes)}
+        self._slots = [(k, index[k.split("/")[0]]) for k in keys]
+
+    def read(self, squares: dict[str, float]) -> tuple[float, ...]:
+        sq = [0.0] * len(self.nodes)
+        for key, slot in self._slots:
+            sq[slot] += squares.get(key, 0.0)
+        return tuple(float(np.sqrt(v)) for v in sq)
+
+
+class TrainingReporter(Callback):
+    """Trainer callback: metrics into the mailbox every batch, weights every epoch,
+    snapshots when the budget allows. `step_offset`, `epoch_offset` and `epochs_logs` carry
+    on the count of a run this one continues (after a divergence)."""
+
+    def __init__(self, mailbox: Mailbox, control: TrainingControl,
+                 sample: tuple[str, int] | None, budget: SnapshotBudget,
+                 step_offset: int = 0, epoch_offset: int = 0,
+                 epochs_logs: list[dict] | None = None):
+        self.mailbox = mailbox
+        self.control = control
+        self.sample = sample
+        self.budget = budget
+        self.epoch_offset = epoch_offset
+        self.epochs_logs: list[dict] = list(epochs_logs or [])
+        self.probe: Probe | None = None
+        self.trainer: Trainer | None = None
+        self.norms: LayerGradNorms | None = None
+        self.description: RunDescription | None = None
+        self.latest = None
+        self.bpe = 1
+        self.step = step_offset
+        self.epoch = epoch_offset
+        self.batch = 0
+        self.tested_at = -float("inf")
+        self._weights_step = -1
+
+    def x(self) -> float:
+        return self.epoch - 1 + self.batch / self.bpe if self.epoch else 0.0
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        self.trainer = trainer
+        self.bpe = max(trainer.batches_per_epoch, 1)
+        self.probe = Probe(trainer)
+        self.norms = LayerGradNorms(trainer.model.trainable_keys)
+        if self.sample is None:
+            self.sample = (self.probe.default_split(), 0)
+        self.budget.start = time.monotonic()
+        self.description = self.probe.describe(trainer.config.epochs + self.epoch_offset,
+                                               self.norms.nodes)
+        self.mailbox.put_event("ready", self.description)
+        self.snap()
+
+    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
+        self.epoch = epoch + self.epoch_offset
+        self.batch = 0
+
+    def on_batch_end(self, trainer: Trainer, epoch: int, batch: int, logs: dict) -> None:
+        self.step += 1
+        self.batch = batch
+        now = time.monotonic()
+        self.mailbox.put_batch(BatchRecord(self.step, self.epoch, batch, self.x(),
+                                           float(logs["loss"]), logs.get("accuracy"),
+                                           int(logs["batch_size"]), now,
+                                           self.norms.read(trainer.grad_squares)))
+        if self.control.paused:
+            # A pause or single step shows the state it stopped in, and its weights are the
+            # ones an export made while paused writes.
+            self.snap()
+            self.send_weights(self.epoch - 1)
+        elif self.budget.due(now):
+            self.snap()
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict) -> None:
+        """The epoch's record for the scrubber, with a fresh snapshot when one is due and at
+        the end; otherwise with the newest snapshot taken before. The weights go too."""
+        logs = dict(logs, epoch=self.epoch)
+        self.epochs_logs.append(logs)
+        last = epoch == trainer.config.epochs or self.control.stopped
+        snap = None
+        if last or self.budget.due():
+            snap = self.snap(with_test=not last and
+                             time.monotonic() - self.tested_at >= TEST_INTERVAL)
+        self.mailbox.put_epoch(EpochRecord(self.epoch, logs, snap or self.latest))
+        self.send_weights(self.epoch)
+
+    def send_weights(self, epoch: int) -> None:
+        if self._weights_step != self.step:
+            self._weights_step = self.step
+            self.mailbox.put_weights(SentWeights(self.trainer.model.get_weights(), self.step,
+                                                 epoch))
+
+    def snap(self, with_test: bool = False, full_test: bool = False):
+        """Take a snapshot of the chosen sample now; put it in the mailbox and return it.
+        `with_test`: with predictions on the watched test samples; `full_test`: on all."""
+        began = time.monotonic()
+        test = 1 << 62 if full_test else self.description.watched_test if with_test else 0
+        snap = self.probe.snapshot(self.sample, self.step, self.epoch, self.batch, self.x(),
+                                   self.epochs_logs, test=test)
+        if test:
+            self.tested_at = began
+        self.budget.record(began, time.monotonic())
+        self.latest = snap
+        self.mailbox.put_snapshot(snap)
+        return snap

@@ -1,0 +1,111 @@
+"""What keeps watching cheap: plots draw once per tick, reports are merged and read without
+waiting, snapshots are summarized cheaply, the live confusion matrix predicts a fixed part of
+the test split (offscreen Qt)."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
+
+import numpy as np
+
+from designer.plots.base import TRAILING, LivePlot
+from designer.training.mailbox import BatchRecord, Drained, Mailbox, SentWeights
+from designer.training.protocol import FrameReader, encode
+from designer.training.summary import Hist, LayerSummary, Snapshot, histogram
+
+
+class CountingPlot(LivePlot):
+    def __init__(self) -> None:
+        super().__init__()
+        self.drawn = 0
+
+    def draw(self) -> None:
+        self.drawn += 1
+
+
+def test_a_plot_draws_once_per_tick_and_the_last_request_later(qtbot):
+    plot = CountingPlot()
+    qtbot.addWidget(plot)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.min_interval = 60.0             # "within the interval", however slow the machine
+    plot.request()                       # new batches ...
+    plot.request()                       # ... and a snapshot from the same drain
+    assert plot.drawn == 1
+    plot.request()
+    assert plot.drawn == 1
+    qtbot.waitUntil(lambda: plot.drawn == 2, timeout=int(TRAILING * 1000) + 2000)
+    plot.min_interval = 0.0
+    plot.request()                       # the next drain, past the interval: at once
+    assert plot.drawn == 3
+
+
+def test_the_epoch_history_copy_of_a_snapshot_is_made_once():
+    layer = LayerSummary("conv1", "Conv2D", None, (2, 3, 3),
+                         unit_values=np.ones(18, np.float32),
+                         feature_maps=np.ones((2, 3, 3), np.float32),
+                         act_hist=Hist(np.ones(4, np.float32), 0.0, 1.0))
+    snap = Snapshot(5, 2, 3, 1.5, ("test", 0), {"conv1": layer})
+    light = snap.without_sample_detail()
+    assert light is snap.without_sample_detail() is light.without_sample_detail()
+    assert light.layers["conv1"].unit_values is None
+    assert light.layers["conv1"].feature_maps is None
+    assert light.layers["conv1"].act_hist is layer.act_hist
+    assert snap.layers["conv1"].unit_values is not None   # the original keeps its detail
+
+
+def test_a_histogram_clips_a_few_extreme_values_into_its_end_bins():
+    values = np.concatenate([np.linspace(-1.0, 1.0, 3000), [500.0, -400.0]])
+    h = histogram(values)
+    assert -1.05 < h.lo < -0.95 and 0.95 < h.hi < 1.05
+    assert h.total == len(values)                  # the extremes are counted, at the ends
+    assert h.counts[0] >= 1 and h.counts[-1] >= 1
+    flat = histogram(np.linspace(-1.0, 1.0, 3000))
+    assert flat.lo == -1.0 and flat.hi == 1.0      # nothing to clip: the full range
+
+
+def test_reports_merge_in_order_and_keep_only_the_newest_snapshot_and_weights():
+    box = Mailbox()
+    box.put_batch(BatchRecord(1, 1, 1, 0.1, 2.0, None, 8, 0.0))
+    box.put_snapshot("first")
+    box.put_weights(SentWeights({"d/W": np.zeros(2)}, 1, 0))
+    merged = box.drain()
+    box.put_batch(BatchRecord(2, 1, 2, 0.2, 1.5, None, 8, 0.1))
+    box.put_event("finished", {})
+    merged.merge(box.drain())
+    assert [b.step for b in merged.batches] == [1, 2]
+    assert merged.snapshot == "first" and merged.weights.step == 1   # nothing newer came
+    assert [e.kind for e in merged.events] == ["finished"]
+    box.put_snapshot("second")
+    box.put_weights(SentWeights({"d/W": np.ones(2)}, 2, 1))
+    merged.merge(box.drain())
+    assert merged.snapshot == "second" and merged.weights.step == 2
+    assert not box.drain() and not Drained()
+
+
+def test_the_frame_reader_never_waits_and_joins_split_messages():
+    read_fd, write_fd = os.pipe()
+    reader = FrameReader(read_fd)
+    try:
+        assert reader.read() == []                          # nothing there: returns at once
+        big = np.arange(300_000, dtype=np.float32)         # more than a pipe holds at once
+        data = encode("update", big) + encode("beat")
+        os.write(write_fd, data[:1000])
+        assert reader.read() == []                          # half a message: kept, not lost
+        rest = memoryview(data)[1000:]
+        got = []
+        while rest:
+            n = os.write(write_fd, rest[:60_000])
+            rest = rest[n:]
+            got += reader.read()
+        os.close(write_fd)
+        write_fd = -1
+        got += reader.read()
+        assert [k for k, _ in got] == ["update", "beat"]
+        np.testing.assert_array_equal(got[0][1], big)
+        assert reader.eof
+    finally:
+        reader.close()
+        if write_fd >= 0:
+            os.close(write_fd)
