@@ -65,13 +65,13 @@ def linear(x, slope, intercept):
 ''',
     "step": '''
 def step(x, threshold):
-    """1 above the threshold, 0 at or below it."""
-    return (x > threshold).astype(x.dtype)
+    """1 at and above the threshold, 0 below it."""
+    return (x >= threshold).astype(x.dtype)
 ''',
     "stair": '''
 def stair(x, levels):
-    """`levels` equal steps on [0, 1), clipped outside."""
-    return np.clip(np.floor(x * levels), 0, levels - 1) / (levels - 1)
+    """floor(levels·x) / levels clipped to [0, 1]: steps of 1/levels, 1 from x = 1."""
+    return np.clip(np.floor(x * levels) / levels, 0, 1).astype(x.dtype)
 ''',
     "relu": '''
 def relu(x):

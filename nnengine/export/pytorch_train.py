@@ -17,7 +17,7 @@ from .pytorch_export import module_class_name, pytorch_source, torch_weights
 from .train_script import train_script
 
 SUPPORTED = {"loss": ("cross_entropy", "binary_cross_entropy", "mse", "mae", "hinge"),
-             "optimizer": ("sgd", "adam", "rmsprop"), "target": ("labels", "inputs")}
+             "optimizer": ("sgd", "adam", "rmsprop"), "target": ("labels", "one_hot", "inputs")}
 """What train.py reproduces; anything else is refused at export, by name."""
 
 

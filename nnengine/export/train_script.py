@@ -242,9 +242,12 @@ def as_inputs(x: dict, dtype: torch.dtype) -> list[np.ndarray]:
 
 def targets(xs: list[np.ndarray], y: np.ndarray, loss: str, dtype) -> np.ndarray:
     """Labels (int64) for cross_entropy and hinge; otherwise floats shaped like the output,
-    or the input itself for an autoencoder (target "inputs")."""
+    one-hot vectors of the labels (target "one_hot"), or the input itself for an
+    autoencoder (target "inputs")."""
     if TRAINING["target"] == "inputs":
         return xs[0]
+    if TRAINING["target"] == "one_hot":
+        return np.eye(math.prod(OUTPUT["shape"]), dtype=dtype)[y.astype(np.int64)]
     if loss in ("cross_entropy", "hinge"):
         return y.astype(np.int64)
     return y.astype(dtype).reshape((len(y), *OUTPUT["shape"]))
@@ -290,8 +293,16 @@ def data_loss(loss: str, z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     raise SystemExit(f"train.py: unknown loss '{loss}'")
 
 
+def classifies(loss: str) -> bool:
+    """Whether there is an accuracy to report: class labels, or their one-hot vectors."""
+    return TRAINING["target"] == "one_hot" or \\
+        loss in ("cross_entropy", "hinge", "binary_cross_entropy")
+
+
 def correct(loss: str, y: torch.Tensor, t: torch.Tensor) -> float | None:
     """How many samples are right (classification losses), None for regression."""
+    if TRAINING["target"] == "one_hot":
+        return float((y.argmax(dim=1) == t.argmax(dim=1)).sum())
     if loss in ("cross_entropy", "hinge"):
         return float((y.argmax(dim=1) == t).sum())
     if loss == "binary_cross_entropy":
@@ -483,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
         if world > 1:
             dist.all_reduce(totals)
         logs = {"epoch": epoch, "loss": float(totals[0] / totals[2])}
-        if loss_name in ("cross_entropy", "hinge", "binary_cross_entropy"):
+        if classifies(loss_name):
             logs["accuracy"] = float(totals[1] / totals[2])
         if rank == 0 and len(val):
             logs.update({f"val_{k}": v for k, v in
