@@ -6,9 +6,9 @@ each function says what to install when its package is missing.
 """
 from __future__ import annotations
 
+from .numpy_export import export_numpy
 from .onnx_export import export_onnx
 from .onnx_import import import_onnx
-from .numpy_export import export_numpy
 from .pytorch_export import export_pytorch
 from .pytorch_train import export_pytorch_train
 

@@ -12,8 +12,6 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import ExportError
 from ..layers.activations import effective_alpha
 from ..layers.conv import window_geometry
@@ -135,8 +133,8 @@ def _embedding(n, xs, w):
 def _recurrent(function: str):
     def convert(n, xs, w):
         args = ", ".join(w(k) for k in ("W", "U", "b"))
-        return (f"{function}({xs[0]}, {args}, return_sequences="
-                f"{n.config['return_sequences']})", (function,))
+        sequences = n.config["return_sequences"]
+        return f"{function}({xs[0]}, {args}, return_sequences={sequences})", (function,)
     return convert
 
 

@@ -50,7 +50,7 @@ def fold_constants(onnx, proto) -> tuple[object, int]:
                                  providers=["CPUExecutionProvider"],
                                  disabled_optimizers=KEEP_LAYERS)
             folded = onnx.load(options.optimized_model_filepath)
-        except Exception:  # onnxruntime raises its own classes for models it cannot run
+        except Exception:  # noqa: BLE001 - onnxruntime's errors have classes of their own
             return proto, batch
     folded.graph.name = proto.graph.name
     return folded, batch

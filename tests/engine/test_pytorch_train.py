@@ -40,7 +40,7 @@ def run(folder: Path, *args: str, procs: int = 1) -> list[str]:
     if procs > 1:
         launcher += ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}"]
     done = subprocess.run([*launcher, "train.py", *args], cwd=folder, capture_output=True,
-                          text=True, timeout=600)
+                          text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout.splitlines()
 
@@ -72,7 +72,7 @@ def test_torchrun_on_two_cpu_processes_trains_like_one(template, tmp_path):
     # The weights come back as an nnengine .npz, and nnengine's evaluate agrees with train.py.
     done = subprocess.run([sys.executable, "-m", "nnengine", "evaluate", str(path), "--weights",
                            str(tmp_path / "two.npz"), "--dataset", "digits"],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     assert round(json.loads(done.stdout)["accuracy"], 3) == \
         round(printed_test(double)["accuracy"], 3)
