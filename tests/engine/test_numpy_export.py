@@ -14,10 +14,12 @@ import pytest
 
 import nnengine as nn
 from nnengine.catalogue import layer_specs
+from nnengine.cli import main
 from nnengine.errors import ExportError
 from nnengine.export import export_numpy
 from nnengine.export.numpy_export import CONVERTERS, numpy_source
 from nnengine.serialization import load_graph
+from nnengine.weights_io import load_weights, save_weights
 from tests.engine.export_cases import (
     assert_close,
     case_graph,
@@ -126,6 +128,17 @@ def test_wrong_input_shape_is_one_clear_line(tmp_path):
     assert done.returncode == 1
     assert done.stderr.strip() == ("x.npy: input 'x' expects samples of shape [3], "
                                    "received [4]")
+
+
+def test_command_line_writes_the_folder(tmp_path):
+    model = perturbed_model(load_graph(graph_files()[0]))
+    save_weights(model, tmp_path / "w.npz")
+    status = main(["export", str(graph_files()[0]), "--weights", str(tmp_path / "w.npz"),
+                   "--format", "numpy", "--output", str(tmp_path / "out")])
+    assert status == 0
+    assert {p.name for p in (tmp_path / "out").iterdir()} == {"predict.py", "weights.npz"}
+    saved = load_weights(tmp_path / "out" / "weights.npz")
+    assert all(np.array_equal(saved[k], w) for k, w in model.weights.items())
 
 
 def test_layer_without_converter_is_named(monkeypatch):

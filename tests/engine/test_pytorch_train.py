@@ -15,14 +15,15 @@ import pytest
 from PIL import Image
 
 import nnengine as nn
+from nnengine.cli import main
 from nnengine.datasets import load_dataset
 from nnengine.errors import ExportError
 from nnengine.export import export_pytorch_train
 from nnengine.export.pytorch_train import SUPPORTED
-from nnengine.serialization import load_graph
+from nnengine.serialization import load_graph, save_graph
 from nnengine.trainer import Trainer
 from nnengine.training_config import TrainingConfig
-from nnengine.weights_io import load_weights
+from nnengine.weights_io import load_weights, save_weights
 from tests.engine.export_cases import ROOT
 
 TEMPLATES = ROOT / "resources" / "templates"
@@ -237,3 +238,23 @@ def test_a_setting_train_py_cannot_reproduce_is_refused(tmp_path, monkeypatch):
     with pytest.raises(ExportError, match="the loss 'hinge' has no PyTorch training "
                                           "counterpart in train.py"):
         export(g, tmp_path)
+
+
+def test_command_line_writes_the_folder_with_the_data_file_found_beside_the_graph(tmp_path):
+    """`nnengine export --format pytorch-train`: a data file named relative to the graph
+    file is written into train.py as an absolute path, so the folder can move."""
+    (tmp_path / "project" / "data").mkdir(parents=True)
+    np.savez(tmp_path / "project" / "data" / "seq.npz", x=np.zeros((4, 6, 3), np.float32),
+             y=np.arange(4) % 3)
+    graph = _rnn_classifier(0.0, None)
+    graph.training["dataset"] = "data/seq.npz"
+    save_graph(graph, tmp_path / "project" / "rnn.json")
+    save_weights(nn.compile_model(graph), tmp_path / "w.npz")
+    status = main(["export", str(tmp_path / "project" / "rnn.json"), "--weights",
+                   str(tmp_path / "w.npz"), "--format", "pytorch-train", "--output",
+                   str(tmp_path / "out")])
+    assert status == 0
+    train = _load_train_module(tmp_path / "out")
+    assert train.TRAINING["dataset"] == str((tmp_path / "project" / "data" / "seq.npz")
+                                            .resolve())
+    assert train.TRAINING["l2"] == 0.0 and train.TRAINING["optimizer"]["momentum"] == 0.9
