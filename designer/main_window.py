@@ -33,6 +33,7 @@ from .analyze_dialog import AnalyzeDialog
 from .backprop import install_backprop_tools
 from .canvas.export import export_picture
 from .canvas.view import CanvasView
+from .dock_share import DockShare
 from .document import GraphDocument
 from .files import FileController, short
 from .gallery import EXAMPLE, TemplateGallery, example_graph
@@ -43,12 +44,15 @@ from .lesson_panel import LessonText
 from .lessons import Card, card_for_path
 from .model_io import install_model_io
 from .palette import Palette
+from .reset_weights import install_reset_weights
 from .runs.actions import install_runs
+from .status_progress import install_status_progress
 from .training.actions import install_training
 
 APP_NAME = "NN Designer"
 FRAGMENT_MIME = "application/x-nnengine-fragment"
 STATUS_TIMEOUT_MS = 6000
+PLOTS_SHARE = 1 / 3   # of the window's height, kept as the window is resized
 
 
 class MainWindow(QMainWindow):
@@ -80,6 +84,8 @@ class MainWindow(QMainWindow):
         self._create_status_bar()
         self._connect()
         self.training_actions = install_training(self)
+        self.status_progress = install_status_progress(self.statusBar(), self.training)
+        install_reset_weights(self)
         self.model_io = install_model_io(self)
         self.backprop_tools = install_backprop_tools(self)
         self.runs = install_runs(self)
@@ -463,10 +469,11 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
         else:
-            self.resizeDocks([self.palette_dock, self.inspector_dock], [250, 330],
-                             Qt.Orientation.Horizontal)
+            self.resizeDocks([self.palette_dock, self.inspector_dock],
+                             [self.palette.minimumWidth(), 330], Qt.Orientation.Horizontal)
             # the plots need room to be read: about a third of the window's height
             self.resizeDocks([self.plots_dock], [self.height() // 3], Qt.Orientation.Vertical)
+        self.plots_share = DockShare(self, self.plots_dock, PLOTS_SHARE)
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())

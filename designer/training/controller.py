@@ -185,11 +185,14 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
             self._command(Command.PAUSE)
             self._start_paused = True
             self._set_state(TrainingState.PAUSED)
+            self._update_progress()
+            self.progress_changed.emit(self.progress)
 
     def resume(self) -> None:
         if self.state == TrainingState.PAUSED:
             self._command(Command.RESUME)
             self._start_paused = False
+            self.speed.clear()   # the pause is no part of the training's speed
             self._set_state(TrainingState.RUNNING)
         elif self.state == TrainingState.DIVERGED:
             self._continue()

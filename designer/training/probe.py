@@ -178,7 +178,7 @@ class Probe:
         """The model's output for one sample, with its class and true label where they apply."""
         sx, st = self.sample(split, index)
         out = self.model.predict(sx)[0]
-        result: dict[str, Any] = {"output": out, "target": st[0]}
+        result: dict[str, Any] = {"output": out, "target": st[0], "input": sx[0][0]}
         if self.classification:
             result["predicted"] = int(predicted_classes(out[None])[0])
             result["label"] = int(class_labels(st)[0])

@@ -296,6 +296,36 @@ def export_pytorch(model, path: str | os.PathLike) -> None:
 
 
 def pytorch_source(model) -> str:
+    return _render(model, *_convert(model))
+
+
+@dataclass
+class TorchWeight:
+    """Where an nnengine weight lives in the generated module: `key` ("node/name"),
+    `target` (attribute path under the module), `how` its layout changes."""
+
+    key: str
+    target: str
+    how: str
+
+    @property
+    def tensor(self) -> str:
+        """The module tensor that holds it (an RNN's one bias is bias_ih_l0 there)."""
+        return f"{self.target}.bias_ih_l0" if self.how == "rnn_bias" else self.target
+
+
+def torch_weights(model) -> list[TorchWeight]:
+    """Every weight of `model` and the tensor of the generated module that holds it."""
+    return [TorchWeight(*w) for w in _convert(model)[3]]
+
+
+def module_class_name(model) -> str:
+    """The name of the generated module's class."""
+    return _class_name(model.graph.name)
+
+
+def _convert(model):
+    """(names, __init__ lines, forward lines, weights, helper names) of the module."""
     graph = model.graph
     names = _python_names(graph.node_ids())
     init: list[str] = []
@@ -328,7 +358,7 @@ def pytorch_source(model) -> str:
             if f"{node_id}/{wname}" in model.weights:
                 target = f"{name}.{attr}" if attr else name
                 weights.append((f"{node_id}/{wname}", target, how))
-    return _render(model, names, init, body, weights, helpers)
+    return names, init, body, weights, helpers
 
 
 def _python_names(node_ids: list[str]) -> dict[str, str]:
