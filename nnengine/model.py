@@ -269,9 +269,11 @@ class Model:
         trainer's rows of a data set). `reuse`: run each batch in the training workspaces
         (the trainer's validation, in its training batch size)."""
         n = len(xs[0])
-        out = np.empty((n, *self.output_shape), dtype=self.dtype)
+        out = np.zeros((0, *self.output_shape), dtype=self.dtype)
         for i in range(0, n, batch_size):
             y, _ = self.forward([a[i:i + batch_size] for a in xs], prepared=True, reuse=reuse)
+            if i == 0:
+                out = np.empty((n, *y.shape[1:]), dtype=y.dtype)
             out[i:i + batch_size] = y
         return out
 

@@ -24,9 +24,12 @@ Writing a layer means three things, and nothing else:
    each trainable weight present.
 
 Buffers: a layer takes the arrays it returns and its temporaries from its workspace `ws`
-(`ws.empty(name, shape, dtype)`, `ws.zeros(...)`). In a training step the compiled model
-passes the step's own `Workspace`, which hands back the same buffer for the same name and
-shape at every step, so a steady-state step allocates nothing that grows with the batch.
+(`ws.empty(name, shape, dtype)`, `ws.zeros(...)`, `ws.like(name, ref)`: ref's shape and memory
+layout). Element-wise work keeps every operand in one dtype and one memory layout: NumPy
+allocates iteration buffers for float·bool products and for operands of different layouts.
+In a training step the compiled model passes the step's own `Workspace`, which hands back
+the same buffer for the same name and shape at every step, so a steady-state step allocates
+nothing that grows with the batch.
 Everywhere else (inference, tests) `ws` is FRESH, which allocates new arrays. So a layer
 never writes into `xs`, `dy` or anything it did not take from `ws`, and a buffer's name is
 used once per forward or backward. Outputs of a training step live until the next step.
