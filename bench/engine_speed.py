@@ -90,7 +90,7 @@ def nnengine_worker(key: str, epochs: int, data_file: str) -> dict:
 
     import nnengine as nn
 
-    label, shape, layers, batch, _, _ = MODELS[key]
+    _, shape, layers, batch, _, _ = MODELS[key]
     with np.load(data_file) as z:
         x, y = z["x"], z["y"]
     g = nn.Graph("bench")
@@ -131,7 +131,7 @@ def torch_worker(key: str, epochs: int, data_file: str) -> dict:
 
     torch.set_num_threads(int(THREADS))
     tnn = torch.nn
-    _, shape, _, batch, _, _ = MODELS[key]
+    batch = MODELS[key][3]
     with np.load(data_file) as z:
         x, y = torch.from_numpy(z["x"]), torch.from_numpy(z["y"])
 
@@ -187,7 +187,7 @@ def run_worker(side: str, key: str, epochs: int, data_file: str) -> dict | None:
            "MKL_NUM_THREADS": THREADS}
     done = subprocess.run([sys.executable, __file__, "--worker", side, "--model", key,
                            "--epochs", str(epochs), "--data", data_file],
-                          env=env, capture_output=True, text=True)
+                          env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         print(f"{side} worker for {key} failed: {done.stderr.strip().splitlines()[-1:]}",
               file=sys.stderr)
@@ -196,7 +196,8 @@ def run_worker(side: str, key: str, epochs: int, data_file: str) -> dict | None:
 
 
 def torch_available() -> bool:
-    done = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True)
+    done = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True,
+                          check=False)
     return done.returncode == 0
 
 

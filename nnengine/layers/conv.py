@@ -22,7 +22,6 @@ from ..errors import ShapeError
 from ..initializers import INIT_NAMES, constant, scheme_from
 from .base import FRESH, Layer, Workspace
 
-
 Pair = tuple[int, int]
 
 
