@@ -24,7 +24,7 @@ from nnengine import Graph, Problem, analyze
 from nnengine.graph import is_valid_id
 
 from . import commands
-from .canvas.layout import COLUMN_SPACING, clear_offset, place_missing
+from .layout import COLUMN_SPACING, clear_offset, place_missing
 
 NodeEntry = dict[str, Any]   # {"id", "type", "params", "position"}
 OrderSnapshot = tuple[list[str], list[tuple[str, str]]]
