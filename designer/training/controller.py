@@ -232,6 +232,7 @@ class TrainingController(WeightsMixin, DispatchMixin, QObject):
 
     def shutdown(self) -> None:
         """End every training process (the window is closing): none outlives it."""
+        self.keep_warm = False
         self._timer.stop()
         for p in (self._process, self._spare, *self._retired):
             if p is not None:
