@@ -25,6 +25,7 @@ This module owns the run's life cycle (commands, process, state); two mixins hol
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -297,7 +298,7 @@ class TrainingController(WeightsMixin, DispatchMixin, QObject):
         self._start_paused = paused
         self._run_graph = structure(self.graph)
         self.weights_source = TRAINED
-        self._started_at = self._process.last_heard
+        self._started_at = time.monotonic()
         self._set_state(TrainingState.STARTING)
         if self.document is not None:
             self.document.locked = True
