@@ -133,6 +133,7 @@ class Snapshot:
     boundary: Boundary | None = None
     test_predictions: np.ndarray | None = None   # (test samples,) predicted class
     order: list[str] = field(default_factory=list)
+    extras: dict = field(default_factory=dict)   # lesson views' arrays (see lesson_views)
 
     def without_sample_detail(self) -> Snapshot:
         """A lighter copy for the epoch history: no unit values or feature maps. Made once
