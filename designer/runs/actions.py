@@ -178,7 +178,9 @@ class RunsActions(QObject):
         if run is None:
             if not c.is_active and not self._keep_weights:
                 c.clear_run()
-        elif run is not self.recorder.last:
+        elif run is self.recorder.last:
+            self.recorder.last = None   # just recorded: the controller holds it already
+        else:
             c.show_run(run)
         self._refresh()
 

@@ -266,6 +266,9 @@ def test_select_rename_and_undoable_delete(window, qtbot):
     assert store.shown is first and len(c.metrics.epochs) == 3
     assert window.dashboard.scrubber.label.text() == "live · 3 epochs"
     assert c.test_metrics == first.test
+    click_run(window, qtbot, second.id)                     # and back to the newest
+    assert store.shown is second and c.metrics.epochs == second.metrics.epochs
+    np.testing.assert_array_equal(c.current_weights()["hidden/W"], second.weights["hidden/W"])
     panel.item(first.id).setText(0, "baseline")
     assert first.name == "baseline"
     window.actions["undo"].trigger()
