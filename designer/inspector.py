@@ -26,7 +26,7 @@ import nnengine
 from nnengine.catalogue import LayerSpec
 from nnengine.graph import is_valid_id
 
-from . import style
+from . import layer_notes, style
 from .files import short
 from .param_fields import ERROR_STYLE, ParamField, check, make_field
 from .repairs import Repair, repairs_for, repairs_for_node
@@ -321,8 +321,9 @@ def explain_html(document: GraphDocument, node_id: str) -> str:
         spec = None
     if spec is not None:
         parts.append(f"<p>{esc(spec.description)}</p>")
+        computes = layer_notes.formula(analysis, node_id) or spec.formula
         parts.append(f"<p><b>Computes</b><br><span style='font-family:monospace'>"
-                     f"{esc(spec.formula)}</span></p>")
+                     f"{esc(computes)}</span></p>")
     sources = [s for _, s in graph.inputs_of(node_id)]
     rows = []
     if spec is None or not spec.is_input:
@@ -336,6 +337,7 @@ def explain_html(document: GraphDocument, node_id: str) -> str:
     parts.append("<table cellspacing='0' cellpadding='1'>" + "".join(
         f"<tr><td style='color:{MUTED}; padding-right:10px'>{esc(k)}</td>"
         f"<td style='font-family:monospace'>{esc(v)}</td></tr>" for k, v in rows) + "</table>")
+    parts.append(layer_notes.notes_html(graph, analysis, node_id, MUTED))
     weights = analysis.weight_shapes.get(node_id)
     count = analysis.param_count(node_id)
     how = spec.param_count_help if spec else ""

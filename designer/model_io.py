@@ -1,5 +1,6 @@
 """Take a model elsewhere and bring one in: File ▸ Export (weights, model bundle, ONNX,
-PyTorch source) and File ▸ Import ONNX….
+PyTorch source, a PyTorch training folder, a NumPy-only predictor folder) and File ▸ Import
+ONNX….
 
 Exports use the training controller's current weights (those of the run shown, or loaded or
 imported), or, before any training, fresh ones drawn from the graph's seed (the status bar
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 ONNX_INSTALL = 'pip install "nn-designer[onnx]"'
 ONNX_FILTER = "ONNX models (*.onnx);;All files (*)"
+FOLDER_FILTER = "A new folder (*)"
 
 
 def onnx_available() -> bool:
@@ -73,10 +75,16 @@ class ModelIO(QObject):
           "Write a standard ONNX model, for ONNX Runtime and other tools")
         a("export_pytorch", "&PyTorch Source (.py)…", self.export_pytorch, None, None,
           "Write a PyTorch module (.py) with its weights beside it (.npz)")
+        a("export_pytorch_train", "PyTorch &Training Folder…", self.export_pytorch_train, None,
+          None, "Write a folder that trains the design with PyTorch: model.py and train.py, "
+          "for one process or torchrun")
+        a("export_numpy", "&NumPy Predictor Folder…", self.export_numpy, None, None,
+          "Write a folder with predict.py, which needs only NumPy, and the weights")
         a("import_onnx", "&Import ONNX…", self.import_onnx, None, None,
           "Open an ONNX model as a graph, with its weights")
         menu = QMenu("&Export", window)
-        for key in ("export_npz", "export_zip", "export_onnx", "export_pytorch"):
+        for key in ("export_npz", "export_zip", "export_onnx", "export_pytorch",
+                    "export_pytorch_train", "export_numpy"):
             menu.addAction(window.actions[key])
         self.export_menu = menu
         # After Save As, before the separator above Quit.
@@ -103,6 +111,36 @@ class ModelIO(QObject):
     def export_pytorch(self) -> bool:
         return self._export("Export PyTorch Source", "Python source (*.py)", ".py",
                             self._write_pytorch)
+
+    def export_pytorch_train(self) -> bool:
+        return self._export("Export PyTorch Training Folder", FOLDER_FILTER, "",
+                            self._write_training_folder, tail="_pytorch")
+
+    def export_numpy(self) -> bool:
+        return self._export("Export NumPy Predictor Folder", FOLDER_FILTER, "",
+                            self._write_numpy_folder, tail="_numpy")
+
+    def _write_training_folder(self, path: Path) -> None:
+        """As `nnengine export --format pytorch-train`; a data file named by a relative path
+        is found beside the graph file."""
+        from nnengine.export import export_pytorch_train
+
+        model, current = self._folder_model(path)
+        document = self.window.document.path
+        export_pytorch_train(model, path, base_dir=document.parent if document else None)
+        self._done(f"PyTorch training folder written to {path}", current)
+
+    def _write_numpy_folder(self, path: Path) -> None:
+        from nnengine.export import export_numpy
+
+        model, current = self._folder_model(path)
+        export_numpy(model, path)
+        self._done(f"NumPy predictor written to {path}", current)
+
+    def _folder_model(self, path: Path) -> tuple[nnengine.Model, bool]:
+        if path.exists() and not path.is_dir():
+            raise NNEngineError(f"{path.name} is a file; choose a name for a new folder")
+        return self.window.training.export_model()
 
     def _write_onnx(self, path: Path) -> None:
         model, current = self.window.training.export_model()
@@ -147,7 +185,9 @@ class ModelIO(QObject):
                             stem=f"{_stem(run.graph.name)}_{_stem(run.name)}", check_fit=False)
 
     def _export(self, title: str, filt: str, suffix: str, write: Callable[[Path], object],
-                stem: str | None = None, check_fit: bool = True) -> bool:
+                stem: str | None = None, check_fit: bool = True, tail: str = "") -> bool:
+        """Ask where to write (a file with `suffix`, or a folder when it is ""); `tail` ends
+        the proposed name."""
         if self.window.training.state == TrainingState.STOPPING:
             self.window.show_message("Wait until training has stopped, then export")
             return False
@@ -156,12 +196,12 @@ class ModelIO(QObject):
             QMessageBox.information(self.window, title, refusal)
             return False
         stem = stem or _stem(self.window.document.graph.name)
-        start = str(self._folder() / f"{stem}{suffix}")
+        start = str(self._folder() / f"{stem}{tail}{suffix}")
         name, _ = QFileDialog.getSaveFileName(self.window, title, start, filt)
         if not name:
             return False
         path = Path(name)
-        if path.suffix.lower() != suffix:
+        if suffix and path.suffix.lower() != suffix:
             path = path.with_name(path.name + suffix)
         return self._attempt(title, f"“{path.name}” could not be written.",
                              lambda: write(path), path, writing=True)

@@ -109,8 +109,11 @@ def training_overrides(loaded: Loaded, args: argparse.Namespace) -> dict[str, An
 
 def cmd_train(args: argparse.Namespace) -> int:
     loaded = load_checked(args.graph)
-    changes = training_overrides(loaded, args)
     with reading(args.graph):
+        if args.dataset is not None:  # the keys the file leaves out follow the new data set
+            loaded.config = TrainingConfig.from_dict({**loaded.graph.training,
+                                                      "dataset": args.dataset})
+        changes = training_overrides(loaded, args)
         config = loaded.config.replace(**changes)
     check_memory(loaded, 4, "training it (weights, gradients, optimizer state)")
     output = RunOutput(args.out)

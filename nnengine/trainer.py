@@ -241,6 +241,7 @@ class Trainer:
                 cb.on_epoch_begin(self, epoch)
             order = shuffle_rng.permutation(n) if cfg.shuffle else np.arange(n)
             total_loss, total_correct, seen = 0.0, 0.0, 0
+            term_totals: dict[str, float] = {}
             started = time.perf_counter()
             for b in range(self.batches_per_epoch):
                 if not self.control.checkpoint():
@@ -253,6 +254,10 @@ class Trainer:
                 total_loss += loss * len(idx)
                 seen += len(idx)
                 logs = {"loss": loss, "batch_size": len(idx)}
+                if self.model.adds_loss:
+                    logs.update(self.term_logs(loss, self.model.last_loss_terms))
+                    for key in logs.keys() - {"loss", "batch_size"}:
+                        term_totals[key] = term_totals.get(key, 0.0) + logs[key] * len(idx)
                 if acc is not None:
                     total_correct += acc * len(idx)
                     logs["accuracy"] = acc
@@ -261,11 +266,13 @@ class Trainer:
             if seen == 0:
                 break
             logs = {"epoch": epoch, "loss": total_loss / seen}
+            logs.update({key: total / seen for key, total in term_totals.items()})
             if LOSSES.get(cfg.loss).classification or cfg.target == "one_hot":
                 logs["accuracy"] = total_correct / seen
             if len(self.y_val):
                 val = self.evaluate(self.x_val, self.y_val, prepared=True)
                 logs["val_loss"] = val["loss"]
+                logs.update({f"val_{key}": val[key] for key in term_totals if key in val})
                 if "accuracy" in val:
                     logs["val_accuracy"] = val["accuracy"]
             logs["seconds"] = time.perf_counter() - started
@@ -314,7 +321,8 @@ class Trainer:
 
     def evaluate(self, x: Features | list[np.ndarray], y: np.ndarray, prepared: bool = False,
                  batch_size: int = 512) -> dict[str, float]:
-        """Mean loss (with the l2 penalty, as optimised) and accuracy, in inference mode."""
+        """Mean loss (with the l2 penalty and the terms layers add, as optimised) and
+        accuracy, in inference mode; with added terms also each term on its own."""
         m, cfg = self.model, self.config
         if not prepared:
             y = self.prepare_targets(y, "test")
@@ -324,11 +332,21 @@ class Trainer:
             if cfg.l2:
                 loss += cfg.l2 * sum(float(np.vdot(m.weights[k], m.weights[k]))
                                      for k in m.regularized_keys)
-        out = {"loss": float(loss)}
+            terms = m.mean_loss_terms(x, batch_size)
+            loss += sum(terms.values())
+        out = {"loss": float(loss), **self.term_logs(float(loss), terms)}
         acc = self.accuracy(pred, y)
         if acc is not None:
             out["accuracy"] = acc
         return out
+
+    def term_logs(self, loss: float, terms: dict[str, float]) -> dict[str, float]:
+        """For a model whose layers add to the loss: the data loss under the loss's name
+        ("mse") and each added term ("kl", "activity"), so each can be drawn as its own curve;
+        empty otherwise."""
+        if not terms:
+            return {}
+        return {self.config.loss: loss - sum(terms.values()), **terms}
 
     def evaluate_test(self) -> dict[str, float]:
         d = self.dataset

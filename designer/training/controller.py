@@ -66,7 +66,7 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
 
     def __init__(self, document: Any = None, graph: Graph | None = None,
                  parent: QObject | None = None, refresh_hz: float = 30.0,
-                 snapshot_hz: float = 5.0, snapshot_share: float = 0.03,
+                 snapshot_hz: float = 6.0, snapshot_share: float = 0.03,
                  stuck_after: float = STUCK_AFTER):
         super().__init__(parent)
         self.document = document
@@ -185,11 +185,14 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
             self._command(Command.PAUSE)
             self._start_paused = True
             self._set_state(TrainingState.PAUSED)
+            self._update_progress()
+            self.progress_changed.emit(self.progress)
 
     def resume(self) -> None:
         if self.state == TrainingState.PAUSED:
             self._command(Command.RESUME)
             self._start_paused = False
+            self.speed.clear()   # the pause is no part of the training's speed
             self._set_state(TrainingState.RUNNING)
         elif self.state == TrainingState.DIVERGED:
             self._continue()
@@ -255,6 +258,14 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
             self._command(Command.SAMPLE, self.sample)
         elif self.run is not None or self.has_weights:
             self._publish_snapshot(self._local_snapshot(test=False))
+
+    def count_whole_test_split(self) -> None:
+        """A snapshot with predictions on every test sample (while training runs the live
+        confusion matrix counts only the first `RunDescription.watched_test`)."""
+        if self.is_active:
+            self._command(Command.WHOLE_TEST)
+        elif self.run is not None or self.has_weights:
+            self._publish_snapshot(self._local_snapshot(test=True))
 
     # --- internals ------------------------------------------------------------------------
     def _command(self, command: Command, payload: Any = None) -> None:

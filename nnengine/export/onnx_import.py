@@ -2,7 +2,8 @@
 
 Files written by `onnx_export` carry each layer in their nodes' `doc_string`, so they come
 back as the very same graph (ids, parameters, positions, training block) with weights read
-from the initializers. Other files are mapped operator by operator (`plain_onnx`).
+from the initializers. Other files (PyTorch's, for one) have their constant parts folded
+(`onnx_folding`), then are mapped operator by operator (`plain_onnx`).
 """
 from __future__ import annotations
 
@@ -46,9 +47,10 @@ def graph_from_onnx(proto, source: str = "<onnx>") -> tuple[Graph, dict[str, np.
     if tags is not None:
         graph, weights = _from_tags(onnx, proto, tags, source)
     else:
+        from .onnx_folding import fold_constants
         from .plain_onnx import plain_graph
 
-        graph, weights = plain_graph(onnx, proto, source)
+        graph, weights = plain_graph(onnx, *fold_constants(onnx, proto), source)
     analysis = analyze(graph)
     if analysis.problems:
         raise ExportError(f"{source}: the ONNX model does not make a valid graph: "
