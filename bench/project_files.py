@@ -23,11 +23,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
 
-import nnengine as nn  # noqa: E402
-from nnengine.project import SNAPSHOT_BUDGET  # noqa: E402
+import nnengine as nn
+from nnengine.project import SNAPSHOT_BUDGET
 
 
 def median_seconds(fn, repeats: int = 3) -> float:
