@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from nnengine import Graph, load_graph
 
 from . import style
-from .canvas.layout import layered_positions
+from .layout import layered_positions
 from .lesson_panel import LessonText
 from .lessons import TEMPLATES_DIR, Card, Chapter, load_chapters
 

@@ -33,6 +33,9 @@ import numpy as np
 import nnengine as nn
 from nnengine.diagnostics import check_model
 
+from .lesson_metrics import METRICS as LESSON_METRICS
+from .lesson_metrics import lesson_metrics
+
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "resources" / "templates"
 
 METRICS = {
@@ -42,6 +45,7 @@ METRICS = {
     "denoise_gain": "distance of noisy test inputs from the clean ones / distance of the "
                     "output from the clean ones (above 1: the output is closer)",
     "diverged": "whether training stopped on a NaN or infinite loss or gradient",
+    **LESSON_METRICS,
 }
 """What one run measures, by the name a target uses."""
 
@@ -233,6 +237,7 @@ def run_card(card: Card, seed: int) -> LessonRun:
     val = [e["val_loss"] for e in history.epochs if e.get("val_loss") is not None]
     if val:
         metrics["val_loss_rise"] = val[-1] / max(min(val), 1e-12)
+    metrics.update(lesson_metrics(model, dataset, test))
     gain = denoise_gain(model, dataset, seed)
     if gain is not None:
         metrics["denoise_gain"] = gain

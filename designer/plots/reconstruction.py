@@ -6,9 +6,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
+from ..style import PLOT_MUTED, TRAIN_COLOR, VALID_COLOR
 from ..training.summary import Snapshot
-from .base import MUTED, TRAIN, VALID, LivePlot, as_image, image_view, make_plot, trained_for
+from .images import as_image
 from .legend import title_legend
+from .live_plot import LivePlot
+from .pyqtgraph_setup import image_view, make_plot
+from .run_context import trained_for
 
 
 class ReconstructionPlot(LivePlot):
@@ -28,15 +32,15 @@ class ReconstructionPlot(LivePlot):
         row.addWidget(self.target_widget)
         self.images = QWidget()
         self.images.setLayout(row)
-        self.curve_plot = make_plot(title_legend("Sample", [("input", TRAIN),
-                                                            ("reconstruction", VALID)]),
+        self.curve_plot = make_plot(title_legend("Sample", [("input", TRAIN_COLOR),
+                                                            ("reconstruction", VALID_COLOR)]),
                                     "value", "element")
-        self.input_curve = self.curve_plot.plot([], [], pen=pg.mkPen(TRAIN, width=2))
-        self.output_curve = self.curve_plot.plot([], [], pen=pg.mkPen(VALID, width=2))
+        self.input_curve = self.curve_plot.plot([], [], pen=pg.mkPen(TRAIN_COLOR, width=2))
+        self.output_curve = self.curve_plot.plot([], [], pen=pg.mkPen(VALID_COLOR, width=2))
         self.body.addWidget(self.images, 1)
         self.body.addWidget(self.curve_plot, 1)
         self.caption = QLabel()
-        self.caption.setStyleSheet(f"color: {MUTED};")
+        self.caption.setStyleSheet(f"color: {PLOT_MUTED};")
         self.body.addWidget(self.caption)
         self.snapshot: Snapshot | None = None
         self.levels = (0.0, 1.0)

@@ -16,7 +16,9 @@ import numpy as np
 from nnengine import NNEngineError, Trainer
 from nnengine.catalogue import LOSSES
 from nnengine.diagnostics import PROBE_SIZE, diagnose, first_sources, layer_kinds
+from nnengine.run_card import dataset_content_sha256
 
+from .lesson_views import LessonViews
 from .run_description import MAX_POINTS, WATCHED_TEST, RunDescription
 from .summary import Snapshot, boundary, plane_extent, predicted_classes, summarize
 
@@ -80,6 +82,8 @@ class Probe:
         if ds.is_2d and self.classification and len(model.input_ids) == 1 \
                 and model.shapes[model.input_ids[0]] == (2,):
             self.extent = plane_extent(np.asarray(ds.x_train, dtype=np.float64))
+        self.lesson_views = LessonViews(model, trainer.x_train, trainer.y_train,
+                                        ds.vocabulary, not ds.is_classification)
 
     # --- samples ---------------------------------------------------------------------------
     def split_size(self, split: str) -> int:
@@ -124,7 +128,7 @@ class Probe:
         snap = Snapshot(step, epoch, batch, x, (sample[0], int(sample[1])), layers,
                         output=np.array(out[0], dtype=np.float32),
                         sample_input=np.array(sx[0][0]), target=np.array(st[0]),
-                        alarms=alarms, order=self.order)
+                        alarms=alarms, order=self.order, extras=self.lesson_views.extras())
         with np.errstate(all="ignore"):
             if with_boundary and self.extent is not None:
                 snap.boundary = boundary(lambda p: m.predict(p, PREDICT_BATCH), self.extent,
@@ -162,7 +166,8 @@ class Probe:
             default_split=self.default_split(), extent=self.extent, points=points,
             point_labels=labels, test_labels=test_labels,
             test_inputs=self.test_x[0] if self.test_x is not None else None,
-            watched_test=WATCHED_TEST)
+            watched_test=WATCHED_TEST, dataset_sha256=dataset_content_sha256(ds),
+            **self.lesson_views.describe())
 
     def evaluate_test(self) -> dict[str, float] | None:
         if self.test_t is None:
@@ -173,7 +178,7 @@ class Probe:
         """The model's output for one sample, with its class and true label where they apply."""
         sx, st = self.sample(split, index)
         out = self.model.predict(sx)[0]
-        result: dict[str, Any] = {"output": out, "target": st[0]}
+        result: dict[str, Any] = {"output": out, "target": st[0], "input": sx[0][0]}
         if self.classification:
             result["predicted"] = int(predicted_classes(out[None])[0])
             result["label"] = int(class_labels(st)[0])

@@ -7,7 +7,7 @@ import json
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from designer.canvas.layout import ROW_SPACING
+from designer.layout import ROW_SPACING
 
 from .qt_events import send_drop
 from .shell_fixtures import *

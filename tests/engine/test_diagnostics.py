@@ -154,7 +154,7 @@ def test_output_side_walks_back_over_weightless_layers_to_the_last_weighted_one(
 def test_templates_that_reach_their_target_raise_no_saturation_alarm():
     from nnengine.training_config import TrainingConfig
 
-    for name in ("xor", "skipgram", "autoencoder"):
+    for name in ("xor", "autoencoder"):
         graph = nn.load_graph(f"resources/templates/{name}.json")
         config = TrainingConfig.from_dict(graph.training)
         model = nn.compile_model(graph, seed=config.seed)
