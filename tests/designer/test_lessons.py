@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 from designer.lessons import Bound, LessonRun, load_cards, load_chapters, run_card
 
@@ -62,7 +63,10 @@ _runs: dict[tuple[str, int], LessonRun] = {}
 
 def _run(name: str, seed: int) -> LessonRun:
     if (name, seed) not in _runs:
-        _runs[name, seed] = run_card(BY_NAME[name], seed)
+        # One BLAS thread: these small matrices gain nothing from more, and on a busy machine
+        # spinning threads made the recurrent cards several times slower.
+        with threadpool_limits(limits=1):
+            _runs[name, seed] = run_card(BY_NAME[name], seed)
     return _runs[name, seed]
 
 
