@@ -348,3 +348,21 @@ def test_step_from_idle_runs_one_batch(qtbot, run):
     assert c.progress.step == 1
     c.stop()
     assert c.wait(10_000) and c.state == TrainingState.STOPPED
+
+
+def test_panel_shows_the_data_sets_suggested_settings_where_the_block_is_silent(qtbot):
+    """A learner who only picks a data set sees (and trains with) settings that learn."""
+    g = nn.Graph("first", {"loss": "binary_cross_entropy"})
+    doc = GraphDocument(g)
+    c = TrainingController(document=doc)
+    panel = TrainingPanel(c, doc)
+    qtbot.addWidget(panel)
+    assert panel.epochs.value() == 10 and panel.learning_rate.value() == pytest.approx(0.001)
+    panel.dataset.setCurrentIndex(panel.dataset.findData("xor"))
+    panel.dataset.activated.emit(panel.dataset.currentIndex())
+    assert doc.graph.training == {"loss": "binary_cross_entropy", "dataset": "xor"}
+    assert panel.epochs.value() == 100 and panel.learning_rate.value() == pytest.approx(0.05)
+    panel.dataset.setCurrentIndex(panel.dataset.findData("iris"))
+    panel.dataset.activated.emit(panel.dataset.currentIndex())
+    assert panel.standardize.isChecked() and panel.batch_size.value() == 16
+    c.shutdown()
