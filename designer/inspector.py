@@ -8,6 +8,7 @@ per field). With nothing selected it shows the graph's summary instead of an emp
 from __future__ import annotations
 
 import html
+import re
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -26,6 +27,7 @@ from nnengine.catalogue import LayerSpec
 from nnengine.graph import is_valid_id
 
 from . import layer_notes, style
+from .files import short
 from .param_fields import ERROR_STYLE, ParamField, check, make_field
 from .repairs import Repair, repairs_for, repairs_for_node
 
@@ -360,7 +362,8 @@ def summary_html(document: GraphDocument, selection: list[str]) -> str:
     esc = html.escape
     n_nodes = len(graph)
     n_edges = sum(1 for _ in graph.edges())
-    parts = [f"<p style='font-size:14pt; font-weight:600'>{esc(graph.name)}</p>"]
+    name = re.sub(r"(\S{16})", "\\1\u200b", short(graph.name))  # long words may wrap
+    parts = [f"<p style='font-size:14pt; font-weight:600'>{esc(name)}</p>"]
     if selection:
         total = sum(analysis.param_count(n) for n in selection)
         parts.append(f"<p>{len(selection)} layers selected<br>{total:,} parameters in "

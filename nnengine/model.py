@@ -331,6 +331,8 @@ class Model:
             if key not in new and (key in self.weights or not optional):
                 problems.append(f"missing '{key}'")
         for key, value in new.items():
+            problems += _value_problems(key, value, key.endswith("/std")
+                                        and key.split("/")[0] in self.input_ids)
             if key not in declared:
                 problems.append(f"unexpected '{key}' (no such node or weight in the graph)")
             elif tuple(np.shape(value)) != declared[key][0]:
@@ -374,6 +376,19 @@ class Model:
     @property
     def param_count(self) -> int:
         return int(sum(v.size for k, v in self.weights.items()))
+
+
+def _value_problems(key: str, value: Any, is_std: bool) -> list[str]:
+    """What is wrong with one weight's values: not real numbers, NaN or infinite, or (a
+    standardisation `std`) not positive."""
+    a = np.asarray(value)
+    if a.dtype.kind not in "biuf":
+        return [f"'{key}' must hold real numbers, found dtype {a.dtype}"]
+    if not np.all(np.isfinite(a)):
+        return [f"'{key}' holds NaN or infinite values"]
+    if is_std and np.any(a <= 0):
+        return [f"'{key}' holds values of 0 or less (a standard deviation divides the input)"]
+    return []
 
 
 def compile_model(graph: Graph, seed: int = 0, dtype: str | np.dtype = "float32") -> Model:

@@ -195,9 +195,14 @@ class Trainer:
         y = np.asarray(y)
         out_shape = m.output_shape
         if loss in ("cross_entropy", "hinge"):
-            if y.ndim != 1 or not np.all(np.mod(y, 1) == 0):
+            if y.ndim != 1:
                 raise DatasetError(f"{loss} needs integer class labels, one per sample; the "
                                    f"{where} targets have shape {list(y.shape[1:])}")
+            fractional = np.flatnonzero(np.mod(y, 1) != 0)
+            if len(fractional):
+                raise DatasetError(f"{loss} needs integer class labels, but the {where} "
+                                   f"targets hold numbers such as {y[fractional[0]]:g} (a "
+                                   "regression data set: use the loss mse or mae)")
             y = y.astype(np.int64)
             if len(out_shape) != 1:
                 raise DatasetError(f"{loss} needs a flat output (classes,), the model's output "
@@ -373,6 +378,8 @@ def evaluate(model: Model, dataset: Dataset, config: TrainingConfig | None = Non
              **overrides: Any) -> dict[str, float]:
     """Loss and accuracy on `dataset`'s test split, in inference mode. The model's weights
     already hold any standardization, so it is not recomputed from this data."""
+    if not len(dataset.y_test):
+        raise DatasetError(f"data set '{dataset.name}' has no test samples to evaluate on")
     config = (config or TrainingConfig()).replace(**overrides)
     config = config.replace(validation_split=0.0)
     config.standardize = False

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
+from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
@@ -24,6 +24,7 @@ from .pyqtgraph_setup import make_plot, sequential_map, set_axis_label, set_titl
 from .run_context import trained_for
 
 MAX_TEXT_CLASSES = 15    # above this, cells carry no count labels
+CELL_FONT_MAX, CELL_FONT_MIN = 13, 7   # pixel sizes of the counts in the cells
 GRID_SAMPLES = 60        # samples shown when no cell is chosen
 ICON = 40
 
@@ -60,6 +61,7 @@ class ConfusionPlot(LivePlot):
         super().__init__(parent)
         split = QSplitter(Qt.Orientation.Horizontal)
         self.plot = make_plot("Confusion matrix (test split)", "true class", "predicted class")
+        self.plot.setMinimumSize(200, 150)
         item = self.plot.getPlotItem()
         item.invertY(True)
         item.setAspectLocked(True)
@@ -73,6 +75,8 @@ class ConfusionPlot(LivePlot):
         self.cell_box.setVisible(False)
         self.plot.addItem(self.cell_box)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
+        item.getViewBox().sigResized.connect(self._fit_cell_texts)
+        self._cell_font_px = 0
         self.texts: list[pg.TextItem] = []
         self._cell_shown: list[tuple[str, str]] = []   # each cell's (text, colour) shown
         self._icons: dict[int, QIcon] = {}             # test sample index -> its icon
@@ -105,7 +109,9 @@ class ConfusionPlot(LivePlot):
         col.addWidget(self.samples, 1)
         col.addWidget(hint)
         split.addWidget(right)
-        split.setSizes([420, 360])
+        split.setStretchFactor(0, 3)   # the matrix first: the samples list can scroll
+        split.setStretchFactor(1, 2)
+        split.setSizes([480, 300])
         self.body.addWidget(split, 1)
         self.snapshot: Snapshot | None = None
         self.matrix: np.ndarray | None = None
@@ -113,6 +119,7 @@ class ConfusionPlot(LivePlot):
         self.cell: tuple[int, int] | None = None
         self._drawn = None
         self._levels = (0.0, 1.0)
+        self.about = ""
         self.message("The confusion matrix is shown for classification.")
 
     # --- run set-up ------------------------------------------------------------------------
@@ -147,6 +154,7 @@ class ConfusionPlot(LivePlot):
             self.plot.removeItem(t)
         self.texts = [pg.TextItem("", anchor=(0.5, 0.5), color=PLOT_TEXT) for _ in range(count)]
         self._cell_shown = [("", PLOT_TEXT)] * count
+        self._cell_font_px = 0   # the new labels take the cell's font at the next fit
         k = round(count ** 0.5)
         for i, t in enumerate(self.texts):
             self.plot.addItem(t)
@@ -190,16 +198,45 @@ class ConfusionPlot(LivePlot):
                 self._cell_shown[i] = shown
                 t.setText(shown[0])
                 t.setColor(shown[1])
+        self._fit_cell_texts()
         acc = float(np.trace(self.matrix)) / max(int(self.matrix.sum()), 1)
+        # a short title (a long one is cut on a small window); the rest in the text beside
+        set_title(self.plot.getPlotItem(), f"Confusion matrix · test accuracy {acc:.1%}")
         when = trained_for(snap)
         item = self.plot.getPlotItem()
-        set_title(item, f"Confusion matrix · test accuracy {acc:.1%}"
-                  + (f" · {when}" if when else ""))
         set_axis_label(item, "bottom", f"predicted class · {self.coverage()}")
         total = len(ctx.test_labels)
         self.whole_split.setVisible(len(self.predictions) < total)
         self.whole_split.setText(f"Count all {total:,} test samples now")
+        self.about = f"Test accuracy {acc:.1%} {self.coverage()}" + \
+            (f", {when}" if when else "") + "."
         self._fill_samples()
+
+    def cell_pixels(self) -> float:
+        """The side of one cell on screen, in pixels."""
+        k = max(self.context.num_classes, 1)
+        rect = self.plot.getPlotItem().getViewBox().mapViewToDevice(QRectF(0, 0, k, k))
+        if rect is None:
+            return 0.0
+        box = rect.boundingRect()
+        return min(box.width(), box.height()) / k
+
+    def _fit_cell_texts(self, *_args) -> None:
+        """Count labels sized to their cells (hidden when a cell is too small to hold one):
+        the counts never spill into the next cell."""
+        if not self.texts or self.matrix is None:
+            return
+        digits = len(str(int(self.matrix.max()))) if self.matrix.size else 1
+        cell = self.cell_pixels()
+        px = int(min(CELL_FONT_MAX, cell * 0.55, (cell - 4) / (0.62 * digits)))
+        if px == self._cell_font_px:
+            return
+        self._cell_font_px = px
+        font = QFont(self.font())
+        font.setPixelSize(max(px, 1))
+        for t in self.texts:
+            t.setFont(font)
+            t.setVisible(px >= CELL_FONT_MIN)
 
     def labels(self) -> np.ndarray:
         """The true classes of the test samples predicted: while training runs the first
@@ -246,8 +283,8 @@ class ConfusionPlot(LivePlot):
                                  f"({verdict}).")
         else:
             indices = list(range(min(GRID_SAMPLES, len(self.predictions))))
-            self.summary.setText(f"The first {len(indices)} test samples with their "
-                                 "predictions (true → predicted).")
+            self.summary.setText(f"{self.about} The first {len(indices)} test samples with "
+                                 "their predictions (true → predicted):")
         listed = [self.samples.item(n).data(Qt.ItemDataRole.UserRole)
                   for n in range(self.samples.count())]
         if listed != indices:   # the same samples as before are updated in place

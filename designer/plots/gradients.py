@@ -14,6 +14,7 @@ from ..style import HIST_BRUSH, TRAIN_COLOR
 from ..training.summary import Snapshot
 from .legend import LegendList
 from .live_plot import LivePlot, NodePicker, choose_node
+from .log_axis import use_log_axis
 from .pyqtgraph_setup import color, make_plot, set_title
 from .ranges import HistogramRanges, StickyRange
 
@@ -23,8 +24,8 @@ class GradientsPlot(LivePlot):
         super().__init__(parent)
         self.picker = NodePicker(self, lambda ctx, n: n in ctx.weighted)
         self.body.addWidget(self.picker)
-        self.norm_plot = make_plot("Gradient norm per layer (log scale)", "‖∂L/∂W‖", "epoch")
-        self.norm_plot.getPlotItem().setLogMode(y=True)
+        self.norm_plot = make_plot("Gradient norm per layer (log scale)", "", "epoch")
+        use_log_axis(self.norm_plot, "norm of ∂L/∂W")
         self.norm_range = StickyRange(self.norm_plot.getPlotItem(), fill=0.3)
         self.legend = LegendList()
         self.legend.chosen.connect(self.set_node)

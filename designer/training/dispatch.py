@@ -124,7 +124,9 @@ class DispatchMixin:
         if d.batches or d.epochs:
             self.metrics_changed.emit(self.metrics)
             now = time.monotonic()
-            if now - self._progress_at >= PROGRESS_INTERVAL:
+            # throttled while running; paused or stepping, every batch shows at once
+            if now - self._progress_at >= PROGRESS_INTERVAL or \
+                    self.state != TrainingState.RUNNING:
                 self._progress_at = now
                 self._update_progress()
                 self.progress_changed.emit(self.progress)
@@ -145,11 +147,11 @@ class DispatchMixin:
                                 else TrainingState.RUNNING)
             self.run_started.emit()
         elif kind == "finished":
-            self._update_progress()
-            self.progress_changed.emit(self.progress)
             self.test_metrics = payload.get("test")
             stopped = payload.get("stopped")
             self._set_state(TrainingState.STOPPED if stopped else TrainingState.FINISHED)
+            self._update_progress()
+            self.progress_changed.emit(self.progress)
             test = self.test_metrics or {}
             shown = ", ".join(f"{k} {v:.4g}" for k, v in test.items())
             self._say(("training stopped" if stopped else "training finished")
@@ -186,8 +188,11 @@ class DispatchMixin:
                               test=probe.split_size("test") if test else 0)
 
     def _update_progress(self) -> None:
+        """Speed and time left only while the run goes at its own pace: paused, stepping
+        or ended, a rate would describe the person's clicks, not the training."""
         p = self.progress
-        p.samples_per_second = self.speed.rate()
+        running = self.state in (TrainingState.STARTING, TrainingState.RUNNING)
+        p.samples_per_second = self.speed.rate() if running else 0.0
         p.elapsed = time.monotonic() - self._started_at
         total = p.epochs * p.batches
         done = (p.epoch - 1) * p.batches + p.batch if p.epoch else 0

@@ -16,6 +16,7 @@ import numpy as np
 from nnengine import NNEngineError, Trainer
 from nnengine.catalogue import LOSSES
 from nnengine.diagnostics import PROBE_SIZE, diagnose, first_sources, layer_kinds
+from nnengine.run_card import dataset_content_sha256
 
 from .lesson_views import LessonViews
 from .run_description import MAX_POINTS, WATCHED_TEST, RunDescription
@@ -165,7 +166,8 @@ class Probe:
             default_split=self.default_split(), extent=self.extent, points=points,
             point_labels=labels, test_labels=test_labels,
             test_inputs=self.test_x[0] if self.test_x is not None else None,
-            watched_test=WATCHED_TEST, **self.lesson_views.describe())
+            watched_test=WATCHED_TEST, dataset_sha256=dataset_content_sha256(ds),
+            **self.lesson_views.describe())
 
     def evaluate_test(self) -> dict[str, float] | None:
         if self.test_t is None:
@@ -176,7 +178,7 @@ class Probe:
         """The model's output for one sample, with its class and true label where they apply."""
         sx, st = self.sample(split, index)
         out = self.model.predict(sx)[0]
-        result: dict[str, Any] = {"output": out, "target": st[0]}
+        result: dict[str, Any] = {"output": out, "target": st[0], "input": sx[0][0]}
         if self.classification:
             result["predicted"] = int(predicted_classes(out[None])[0])
             result["label"] = int(class_labels(st)[0])

@@ -45,6 +45,7 @@ class RunDescription:
     test_labels: np.ndarray | None = None
     test_inputs: np.ndarray | None = None
     watched_test: int = 0
+    dataset_sha256: str = ""                          # nnengine.run_card.dataset_content_sha256
     loss_terms: list[str] = field(default_factory=list)   # names of terms layers add
     vocabulary: list[str] | None = None     # word of each token id (word-vector data sets)
     embeddings: list[str] = field(default_factory=list)   # Embedding nodes (with vocabulary)

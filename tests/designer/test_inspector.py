@@ -217,3 +217,34 @@ def test_escape_gives_a_red_field_its_value_back(qtbot, shell_document):
     assert inspector.id_error.isVisibleTo(inspector)
     qtbot.keyClick(edit, Qt.Key.Key_Escape)
     assert edit.text() == "dense1" and not inspector.id_error.isVisibleTo(inspector)
+
+
+def test_window_fields_take_an_int_or_height_width(qtbot):
+    from designer.document import GraphDocument
+
+    g = nnengine.Graph("conv")
+    g.add_node("input", "Input", {"shape": [1, 6, 6]}, (0.0, 0.0))
+    g.add_node("conv", "Conv2D", {"filters": 2}, (280.0, 0.0))
+    g.add_edge("input", "conv")
+    doc = GraphDocument(g)
+    inspector = make_inspector(qtbot, doc)
+    inspector.show_nodes(["conv"])
+    kernel = inspector.fields["kernel_size"]
+    assert isinstance(kernel.editor, QLineEdit) and kernel.editor.text() == "3"
+    commit_text(kernel, "2, 1")
+    assert kernel.error is None
+    assert doc.graph.params_of("conv")["kernel_size"] == [2, 1]
+    assert doc.analysis.shapes["conv"] == (2, 5, 6)
+    assert "[2, 5, 6]" in inspector.explain.text()
+    commit_text(kernel, "2, 0")
+    assert kernel.error and "at least 1" in kernel.error
+    assert doc.graph.params_of("conv")["kernel_size"] == [2, 1]
+    padding = inspector.fields["padding"].editor
+    padding.setEditText("1, 0")
+    padding.lineEdit().editingFinished.emit()
+    assert doc.graph.params_of("conv")["padding"] == [1, 0]
+    assert doc.analysis.shapes["conv"] == (2, 7, 6)
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    assert doc.graph.params_of("conv").get("kernel_size", 3) == 3
+    assert kernel.editor.text() == "3"

@@ -6,7 +6,10 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+import onnx  # the onnx extra, installed in CI
+import onnxruntime as ort
 import pytest
+from onnx import TensorProto, helper, numpy_helper
 
 import nnengine as nn
 from nnengine.catalogue import layer_specs
@@ -24,10 +27,6 @@ from tests.engine.export_cases import (
     perturbed_model,
     sample_inputs,
 )
-
-onnx = pytest.importorskip("onnx")
-ort = pytest.importorskip("onnxruntime")
-from onnx import TensorProto, helper, numpy_helper
 
 RTOL = 1e-5
 
