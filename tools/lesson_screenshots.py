@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from training_screenshots import ROOT, QApplication, showcase  # noqa: E402
+from training_screenshots import ROOT, QApplication, showcase
 
 # template, epochs, pause at this epoch, [(tab, node or None, file name)]
 SHOWCASES = [

@@ -8,7 +8,7 @@ import nnengine
 from tests.designer.test_inspector import make_inspector
 from tests.designer.test_palette import make_palette
 
-from .shell_fixtures import *  # noqa: F403
+from .shell_fixtures import *
 
 
 def test_palette_finds_them_by_what_they_are_for(qtbot):
