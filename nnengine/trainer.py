@@ -267,7 +267,7 @@ class Trainer:
                 logs = {"loss": loss, "batch_size": len(idx)}
                 if self.model.adds_loss:
                     logs.update(self.term_logs(loss, self.model.last_loss_terms))
-                    for key in logs.keys() - {"loss", "batch_size"}:
+                    for key in [k for k in logs if k not in ("loss", "batch_size")]:
                         term_totals[key] = term_totals.get(key, 0.0) + logs[key] * len(idx)
                 if acc is not None:
                     total_correct += acc * len(idx)

@@ -109,6 +109,10 @@ def _global_avg_pool(n, xs, w):
     return f"global_avg_pool2d({xs[0]})", ("global_avg_pool2d",)
 
 
+def _global_avg_pool_1d(n, xs, w):
+    return f"{xs[0]}.mean(axis=1)", ()
+
+
 def _batch_norm(n, xs, w):
     names = ", ".join(w(k) for k in ("gamma", "beta", "running_mean", "running_var"))
     return f"batch_norm({xs[0]}, {names}, {_num(n.config['epsilon'])})", ("batch_norm",)
@@ -154,6 +158,9 @@ CONVERTERS: dict[str, NumpyConverter] = {
     "MaxPool2D": _pool("max"),
     "AvgPool2D": _pool("avg"),
     "GlobalAvgPool2D": _global_avg_pool,
+    "GlobalAvgPool1D": _global_avg_pool_1d,
+    "ActivityRegularization": _identity_at_inference,
+    "Sampling": _identity_at_inference,   # z = mean at inference (input 0)
     "BatchNorm": _batch_norm,
     "Add": _add,
     "Concatenate": _concatenate,

@@ -322,6 +322,12 @@ def l2_penalty(net: torch.nn.Module, l2: float) -> torch.Tensor | float:
     return l2 * sum((tensor(net, p) ** 2).sum() for p in REGULARIZED)
 
 
+def added_losses(net: torch.nn.Module) -> torch.Tensor | float:
+    """The terms layers add to the loss (Sampling's KL, ActivityRegularization's penalty), as
+    nnengine adds them: each such module keeps its last batch's term in `added_loss`."""
+    return sum((m.added_loss for m in net.modules() if hasattr(m, "added_loss")), 0.0)
+
+
 def clip_gradients(params: list[torch.Tensor], clip_norm: float | None) -> None:
     """Scale every gradient by clip_norm / ‖g‖ when the global norm ‖g‖ is larger."""
     if clip_norm is None:
@@ -351,12 +357,16 @@ def make_optimizer(params: list[torch.Tensor], settings: dict) -> torch.optim.Op
 
 @torch.no_grad()
 def evaluate(net, xs: list[torch.Tensor], t: torch.Tensor, loss: str, l2: float) -> dict:
-    """Loss (with the l2 penalty, as nnengine reports it) and accuracy, in eval mode."""
+    """Loss (with the l2 penalty and the terms layers add, as nnengine reports it) and
+    accuracy, in eval mode."""
     net.eval()
-    parts = [forward(net, [x[i:i + 512] for x in xs], loss) for i in range(0, len(t), 512)]
+    parts, added = [], 0.0
+    for i in range(0, len(t), 512):
+        parts.append(forward(net, [x[i:i + 512] for x in xs], loss))
+        added += float(added_losses(net)) * len(parts[-1][0])
     net.train()
     z, y = torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
-    out = {"loss": float(data_loss(loss, z, t) + l2_penalty(net, l2))}
+    out = {"loss": float(data_loss(loss, z, t) + l2_penalty(net, l2)) + added / max(len(t), 1)}
     right = correct(loss, y, t)
     if right is not None:
         out["accuracy"] = right / len(t)
@@ -484,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
             xb, tb = [a.to(device) for a in xb], tb.to(device)
             optimizer.zero_grad(set_to_none=True)
             z, yb = forward(model, xb, loss_name)
-            loss = data_loss(loss_name, z, tb) + l2_penalty(net, args.l2)
+            loss = data_loss(loss_name, z, tb) + l2_penalty(net, args.l2) + added_losses(net)
             loss.backward()
             clip_gradients(params, args.clip_norm)
             optimizer.step()
