@@ -42,6 +42,7 @@ from .inspector import Inspector
 from .layout import COLUMN_SPACING, ROW_SPACING, clear_offset
 from .model_io import install_model_io
 from .palette import Palette
+from .plot_export import export_page
 from .reset_weights import install_reset_weights
 from .status_progress import install_status_progress
 from .training.actions import install_training
@@ -79,6 +80,9 @@ class MainWindow(QMainWindow):
         self.training_actions = install_training(self)
         self.status_progress = install_status_progress(self.statusBar(), self.training)
         install_reset_weights(self)
+        self.add_action("export_plot", "Export the &Plot in View…", self.export_plot, None,
+                        None, "Save the training plot in view as PNG or SVG, or its data as CSV")
+        self.training_actions.menu.addAction(self.actions["export_plot"])
         self.model_io = install_model_io(self)
         self.backprop_tools = install_backprop_tools(self)
         self._restore_layout()
@@ -406,6 +410,25 @@ class MainWindow(QMainWindow):
             self.show_message(f"Could not export the picture: {e}")
             return False
         self.show_message(f"Saved {what} to {written}")
+        return True
+
+    def export_plot(self, path: str | None = None) -> bool:
+        """The training plot in view as PNG or SVG, or its data as CSV."""
+        if path is None:
+            path, chosen = QFileDialog.getSaveFileName(
+                self, "Export the plot in view", "plot",
+                "PNG image (*.png);;SVG drawing (*.svg);;CSV data (*.csv)")
+            if path and not path.lower().endswith((".png", ".svg", ".csv")):
+                path += next(f".{k}" for k in ("svg", "csv", "png") if k in chosen.lower()
+                             or k == "png")
+        if not path:
+            return False
+        try:
+            written = export_page(self.dashboard, path)
+        except (OSError, ValueError) as e:
+            self.show_message(f"Could not export the plot: {e}")
+            return False
+        self.show_message(f"Saved the plot to {written}")
         return True
 
     def open_example(self) -> None:

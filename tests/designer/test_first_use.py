@@ -218,3 +218,31 @@ def test_predict_shows_the_sample_and_a_bar_per_class(window, qtbot):
     assert view.image_widget.isVisible() and view.image.image.shape == (8, 8)
     assert "Probability of each class" in view.bars_plot.getPlotItem().titleLabel.text
     view.close()
+
+
+def test_export_the_plot_in_view_as_png_svg_and_csv(window, qtbot, tmp_path):
+    import nnengine as nn
+    from designer.gallery import TEMPLATES_DIR
+
+    graph = nn.load_graph(TEMPLATES_DIR / "digits_mlp.json")
+    graph.training["epochs"] = 2
+    window.files.new(graph)
+    c = window.training
+    assert c.start() and c.wait(60_000) and c.state == "finished"
+    dash = window.dashboard
+    dash.show_page("Curves")
+    qtbot.wait(50)
+    assert window.export_plot(str(tmp_path / "curves.png"))
+    assert not QImage(str(tmp_path / "curves.png")).isNull()
+    assert window.export_plot(str(tmp_path / "curves.svg"))
+    assert ET.parse(tmp_path / "curves.svg").getroot().tag.endswith("svg")
+    assert window.export_plot(str(tmp_path / "curves.csv"))
+    header = (tmp_path / "curves.csv").read_text().splitlines()[0]
+    assert header.count(",") >= 1
+    dash.show_page("Confusion")
+    dash.confusion.refresh()
+    qtbot.wait(50)
+    assert window.export_plot(str(tmp_path / "confusion.csv"))
+    rows = list(csv.reader(io.StringIO((tmp_path / "confusion.csv").read_text())))
+    assert len(rows) == 11 and len(rows[1]) == 11
+    assert sum(int(v) for r in rows[1:] for v in r[1:]) == int(dash.confusion.matrix.sum())
