@@ -1,4 +1,4 @@
-"""Entry point: `nn-designer [FILE]`.
+"""Entry point: `nn-designer [FILE]` (a graph, project or model bundle).
 
 Sets the names QSettings uses, pyqtgraph's global options (once, before any plot), an error
 hook that shows a dialog instead of a traceback, then opens FILE, or the built-in example
@@ -54,7 +54,7 @@ def install_error_hook() -> None:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="nn-designer",
                                      description="Design, train and understand neural networks.")
-    parser.add_argument("file", nargs="?", type=Path, help="a graph file (.json) to open")
+    parser.add_argument("file", nargs="?", type=Path, help="a graph file (.json), project or model bundle (.zip) to open")
     return parser.parse_args(argv)
 
 

@@ -94,10 +94,12 @@ class GraphDocument(QObject):
         """Replace the graph (an empty one by default); forgets the path and the undo history."""
         self._replace(graph if graph is not None else Graph(), None)
 
-    def load(self, path: str | os.PathLike) -> None:
-        """Open a graph file. Raises NNEngineError with a one-sentence message; on failure
-        the current graph is untouched."""
-        graph = nnengine.load_graph(Path(path))
+    def load(self, path: str | os.PathLike, graph: Graph | None = None) -> None:
+        """Open a graph file, or take `graph` already read from it (off the GUI thread).
+        Raises NNEngineError with a one-sentence message; on failure the current graph is
+        untouched."""
+        if graph is None:
+            graph = nnengine.load_graph(Path(path))
         self._replace(graph, Path(path))
 
     def save(self, path: str | os.PathLike | None = None) -> None:

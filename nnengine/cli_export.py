@@ -51,6 +51,20 @@ def _export_pytorch(loaded: Loaded, model: Model, out: Path) -> None:
     save_weights(model, weights if weights != out else out.with_name(out.name + ".npz"))
 
 
+def _export_pytorch_train(loaded: Loaded, model: Model, out: Path) -> None:
+    """A folder: model.py, train.py (torchrun-ready), README.md, the starting weights."""
+    from .export import export_pytorch_train
+
+    export_pytorch_train(model, out, base_dir=Path(loaded.path).parent)
+
+
+def _export_numpy(loaded: Loaded, model: Model, out: Path) -> None:
+    """A folder: predict.py (NumPy only) and weights.npz."""
+    from .export import export_numpy
+
+    export_numpy(model, out)
+
+
 EXPORT_FORMATS: dict[str, ExportFormat] = {
     "npz": ExportFormat("npz", "the weights, checked against the graph, as a clean .npz",
                         _export_npz),
@@ -59,6 +73,11 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
     "onnx": ExportFormat("onnx", "a standard ONNX model for onnxruntime", _export_onnx),
     "pytorch": ExportFormat("pytorch", "a PyTorch module source (.py), its weights beside it "
                             "(.npz)", _export_pytorch),
+    "pytorch-train": ExportFormat("pytorch-train", "a folder: model.py and train.py that trains "
+                                  "it with PyTorch, also under torchrun (DDP)",
+                                  _export_pytorch_train),
+    "numpy": ExportFormat("numpy", "a folder: predict.py that needs only NumPy, and "
+                          "weights.npz", _export_numpy),
 }
 """Plug a format in by giving its entry a `write(loaded, model, output_path)` function."""
 

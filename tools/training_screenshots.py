@@ -62,7 +62,7 @@ def train_until(app: QApplication, controller: TrainingController, epoch: int) -
     controller.epoch_recorded.connect(
         lambda record: controller.pause() if record.epoch >= epoch else None)
     controller.start()
-    for _ in range(3000):
+    for _ in range(30_000):    # ten minutes at most: the machine may be busy
         spin(app, 20)
         controller.poll()
         snap = controller.snapshot

@@ -7,12 +7,20 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPixmap
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..style import BAD_COLOR, GOOD_COLOR, HIGHLIGHT_COLOR, ON_DARK_TEXT, PLOT_MUTED, PLOT_TEXT
 from ..training.summary import Snapshot
 from .live_plot import LivePlot
-from .pyqtgraph_setup import make_plot, sequential_map, set_title
+from .pyqtgraph_setup import make_plot, sequential_map, set_axis_label, set_title
 from .run_context import trained_for
 
 MAX_TEXT_CLASSES = 15    # above this, cells carry no count labels
@@ -47,6 +55,7 @@ def sample_icon(image: np.ndarray, levels: tuple[float, float]) -> QIcon:
 class ConfusionPlot(LivePlot):
     sample_chosen = Signal(int)      # a test sample index
     cell_chosen = Signal(int, int)   # true class, predicted class
+    whole_split_wanted = Signal()    # count every test sample now, not only the watched ones
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -89,7 +98,14 @@ class ConfusionPlot(LivePlot):
         hint = QLabel("Click a cell to list its samples; click a sample to inspect it.")
         hint.setStyleSheet(f"color: {PLOT_MUTED};")
         hint.setWordWrap(True)
+        self.whole_split = QPushButton()
+        self.whole_split.setToolTip("While training runs the matrix counts a fixed part of "
+                                    "the test split, so watching costs the same whatever its "
+                                    "size; this counts all of it once")
+        self.whole_split.clicked.connect(self.whole_split_wanted)
+        self.whole_split.setVisible(False)
         col.addWidget(self.summary)
+        col.addWidget(self.whole_split)
         col.addWidget(self.samples, 1)
         col.addWidget(hint)
         split.addWidget(right)
@@ -131,7 +147,7 @@ class ConfusionPlot(LivePlot):
 
     def _ensure_cell_texts(self, count: int) -> None:
         """One count label per cell, made when first drawn (not at every run start, where
-        building a hundred text items would hold up the training thread)."""
+        building a hundred text items would delay the first frames)."""
         if len(self.texts) == count:
             return
         for t in self.texts:
@@ -187,6 +203,11 @@ class ConfusionPlot(LivePlot):
         # a short title (a long one is cut on a small window); the rest in the text beside
         set_title(self.plot.getPlotItem(), f"Confusion matrix · test accuracy {acc:.1%}")
         when = trained_for(snap)
+        item = self.plot.getPlotItem()
+        set_axis_label(item, "bottom", f"predicted class · {self.coverage()}")
+        total = len(ctx.test_labels)
+        self.whole_split.setVisible(len(self.predictions) < total)
+        self.whole_split.setText(f"Count all {total:,} test samples now")
         self.about = f"Test accuracy {acc:.1%} {self.coverage()}" + \
             (f", {when}" if when else "") + "."
         self._fill_samples()
@@ -224,11 +245,12 @@ class ConfusionPlot(LivePlot):
         return self.context.test_labels[:len(self.predictions)]
 
     def coverage(self) -> str:
-        """"on all 360 test samples", or "on the first 1,000 of 10,000 test samples"."""
+        """Which test samples the matrix counts: "all 360 test samples", or "the first 1,000
+        of 10,000 test samples while training (all at the end)"."""
         n, total = len(self.predictions), len(self.context.test_labels)
         if n >= total:
-            return f"on all {total:,} test samples"
-        return f"on the first {n:,} of {total:,} test samples (all at the end)"
+            return f"all {total:,} test samples"
+        return f"the first {n:,} of {total:,} test samples while training (all at the end)"
 
     def select_cell(self, true: int, predicted: int) -> list[int]:
         """Show the samples of one cell; returns their test indices."""

@@ -16,15 +16,19 @@ from ..style import PLOT_TEXT, SELECTED_ROW
 SWATCH = QSize(26, 12)
 
 
-def swatch(color: str, width: float = 2.0, dot: bool = False) -> QPixmap:
+def swatch(color: str, width: float = 2.0, dot: bool = False, dashed: bool = False
+           ) -> QPixmap:
     """A short horizontal line in `color` (with a dot in the middle for curves that mark
-    their points), as drawn in the plot."""
+    their points; dashed for dashed curves), as drawn in the plot."""
     pix = QPixmap(SWATCH)
     pix.fill(Qt.GlobalColor.transparent)
     p = QPainter(pix)
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
     c = QColor(color)
-    p.setPen(QPen(c, width))
+    pen = QPen(c, width)
+    if dashed:
+        pen.setStyle(Qt.PenStyle.DashLine)
+    p.setPen(pen)
     y = SWATCH.height() / 2
     p.drawLine(1, int(y), SWATCH.width() - 1, int(y))
     if dot:

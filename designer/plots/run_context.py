@@ -42,6 +42,12 @@ class RunContext:
     epochs: int = 0
     extent: tuple[float, float, float, float] | None = None
     weighted: list[str] = field(default_factory=list)   # nodes with trainable weights
+    loss_terms: list[str] = field(default_factory=list)
+    vocabulary: list[str] | None = None
+    embeddings: list[str] = field(default_factory=list)
+    fit_points: np.ndarray | None = None
+    code_node: str | None = None
+    grid_span: float = 0.0
 
     def is_image_node(self, node_id: str) -> bool:
         return len(self.shapes.get(node_id, ())) == 3
@@ -67,6 +73,10 @@ def run_context(controller: TrainingController) -> RunContext:
     ctx.points, ctx.point_labels, ctx.extent = run.points, run.point_labels, run.extent
     ctx.test_labels = run.test_labels
     ctx.watched_test = run.watched_test
+    ctx.loss_terms, ctx.vocabulary, ctx.embeddings = run.loss_terms, run.vocabulary, \
+        run.embeddings
+    ctx.fit_points = run.fit_points
+    ctx.code_node, ctx.grid_span = run.code_node, run.grid_span
     ctx.image_shape = image_shape_for(run.shapes[ctx.input_id]) if ctx.input_id else None
     if run.test_inputs is not None and ctx.image_shape is not None:
         ctx.test_images = as_images(run.test_inputs, ctx.image_shape)

@@ -84,7 +84,7 @@ class TrainingActions(QObject):
         a("predict", "P&redict the Chosen Sample", self.guarded(self.predict))
         a("export_weights", "Export &Weights…", self.guarded(self.export_weights))
         a("export_bundle", "Export Model &Bundle…", self.guarded(self.export_bundle))
-        a("load_weights", "&Load Weights…", self.guarded(self.load_weights))
+        a("load_weights", "&Load Weights…", self.guarded(self.load_weights, needs_fit=False))
         sp, std = QStyle.StandardPixmap, self.window.style().standardIcon
         for key, pixmap in (("train", sp.SP_MediaPlay), ("pause", sp.SP_MediaPause),
                             ("resume", sp.SP_MediaSeekForward), ("stop", sp.SP_MediaStop),
@@ -121,9 +121,15 @@ class TrainingActions(QObject):
             self.plots_dock.show()
 
     # --- slots ---------------------------------------------------------------------------
-    def guarded(self, fn: Callable[[], None]) -> Callable[[], None]:
-        """`fn` with any failure shown in a message box (the app never crashes on it)."""
+    def guarded(self, fn: Callable[[], None], needs_fit: bool = True
+                ) -> Callable[[], None]:
+        """`fn` with any failure shown in a message box (the app never crashes on it); with
+        `needs_fit`, refused (saying why) while the run shown does not fit the graph."""
         def run() -> None:
+            refusal = self.window.runs.refusal() if needs_fit else None
+            if refusal:
+                QMessageBox.information(self.window, "Training", refusal)
+                return
             try:
                 fn()
             except Exception as e:  # noqa: BLE001 - show any failure, never crash

@@ -103,6 +103,8 @@ class ChildRun:
                 if rep.probe is not None:
                     rep.snap()
             c.post(snap)
+        elif kind == Command.WHOLE_TEST:
+            c.post(lambda: rep.snap(full_test=True) if rep.probe is not None else None)
         elif kind == Command.WEIGHTS:
             c.post(lambda: rep.send_weights(rep.epoch) if rep.trainer else None)
 

@@ -65,6 +65,7 @@ class DispatchMixin:
         d = Drained()
         if p is None:
             return d
+        p.flush()
         for kind, payload in p.receive():
             if kind == Report.UPDATE:
                 d.merge(payload)

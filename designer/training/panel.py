@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from nnengine import TrainingConfig
 from nnengine.catalogue import LOSSES, OPTIMIZERS
 from nnengine.datasets import builtin_names
+from nnengine.training_config import suggested_settings
 
 from ..style import ERROR_TEXT, PLOT_MUTED
 from .controller import TrainingController
@@ -203,7 +204,9 @@ class TrainingPanel(QWidget):
             self._training or self.controller.training_settings()
         self._training = copy.deepcopy(dict(training))
         defaults = TrainingConfig()
-        value = {k: self._training.get(k, getattr(defaults, k)) for k in
+        # where the block is silent: the data set's suggested settings, as training uses
+        suggested = suggested_settings(self._training.get("dataset"))
+        value = {k: self._training.get(k, suggested.get(k, getattr(defaults, k))) for k in
                  ("dataset", "loss", "optimizer", "batch_size", "epochs", "validation_split",
                   "l2", "clip_norm", "standardize", "seed", "target")}
         self._loading = True

@@ -2,7 +2,8 @@
 
 Files written by `onnx_export` carry each layer in their nodes' `doc_string`, so they come
 back as the very same graph (ids, parameters, positions, training block) with weights read
-from the initializers. Other files are mapped operator by operator (`plain_onnx`).
+from the initializers. Other files (PyTorch's, for one) have their constant parts folded
+(`onnx_folding`), then are mapped operator by operator (`plain_onnx`).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ExportError, FileFormatError
+from ..fileio import read_file_bytes
 from ..graph import Graph
 from ..validation import analyze
 from .onnx_export import LSTM_TO_ONNX, META_KEY, TAG_PREFIX, require_onnx
@@ -28,10 +30,14 @@ def import_onnx(path: str | os.PathLike) -> tuple[Graph, dict[str, np.ndarray]]:
     path = Path(path)
     from google.protobuf.message import DecodeError
 
+    raw = read_file_bytes(path, "ONNX model")
     try:
-        proto = onnx.load(str(path))
+        proto = onnx.load_from_string(raw)
     except (DecodeError, ValueError) as e:
         raise FileFormatError(f"{path}: not a readable ONNX model ({e})") from None
+    if not proto.graph.node:
+        raise FileFormatError(f"{path}: holds no ONNX graph (the file is empty or not an "
+                              "ONNX model)")
     return graph_from_onnx(proto, source=str(path))
 
 
@@ -41,9 +47,10 @@ def graph_from_onnx(proto, source: str = "<onnx>") -> tuple[Graph, dict[str, np.
     if tags is not None:
         graph, weights = _from_tags(onnx, proto, tags, source)
     else:
+        from .onnx_folding import fold_constants
         from .plain_onnx import plain_graph
 
-        graph, weights = plain_graph(onnx, proto, source)
+        graph, weights = plain_graph(onnx, *fold_constants(onnx, proto), source)
     analysis = analyze(graph)
     if analysis.problems:
         raise ExportError(f"{source}: the ONNX model does not make a valid graph: "

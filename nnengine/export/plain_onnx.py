@@ -2,9 +2,10 @@
 
 Covers the common operators of feed-forward and convolutional models (Gemm, MatMul + Add,
 Conv, pools, BatchNormalization, the activation operators, Flatten, Reshape, Add/Sum,
-Concat, Gather over a constant table); any other operator, or an attribute the matching
-layer cannot express (groups, dilations, asymmetric padding other than "same"), is named in
-an ExportError. The first dimension of every graph input is taken as the batch.
+Concat, Gather over a constant table, and PyTorch's LSTM and RNN patterns in onnx_recurrent);
+the operators that have no layer are all named in one ExportError, and an attribute the
+matching layer cannot express (groups, dilations, asymmetric padding other than "same") is
+named with its node. The first dimension of every graph input is taken as the batch.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ..errors import ExportError
 from ..graph import Graph
 from ..layers.conv import window_geometry
 from .onnx_import import initializers
+from .onnx_recurrent import recurrent, squeeze, transpose
 
 _FLOAT_TYPES = {1: "float32", 10: "float32", 11: "float32", 16: "float32"}
 _INT_TYPES = {6, 7}  # int32, int64
@@ -28,8 +30,9 @@ class PlainImporter:
     """State of one import: the graph being built, weights, and which layer produces each
     ONNX tensor."""
 
-    def __init__(self, onnx, proto, source: str):
+    def __init__(self, onnx, proto, source: str, batch: int):
         self.onnx = onnx
+        self.batch = batch
         self.proto = proto
         self.source = source
         self.arrays = initializers(onnx, proto)
@@ -128,18 +131,19 @@ class PlainImporter:
     # --- the whole graph ---------------------------------------------------------------------
     def run(self) -> tuple[Graph, dict[str, np.ndarray]]:
         g = self.proto.graph
+        unknown = sorted({n.op_type for n in self.nodes} - set(HANDLERS) - {"Constant"})
+        if unknown:
+            known = ", ".join(sorted(HANDLERS))
+            raise ExportError(f"{self.source}: cannot import the operator"
+                              f"{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: no "
+                              f"nnengine layer (supported: {known})")
         for info in g.input:
             if info.name not in self.arrays:
                 self._add_input(info)
         for i, node in enumerate(self.nodes):
             if i in self.skip or node.op_type == "Constant":
                 continue
-            handler = HANDLERS.get(node.op_type)
-            if handler is None:
-                known = ", ".join(sorted(HANDLERS))
-                raise self.fail(node, f"the operator {node.op_type} has no nnengine layer "
-                                      f"(supported: {known})")
-            handler(self, i, node)
+            HANDLERS[node.op_type](self, i, node)
         if len(g.output) != 1:
             raise ExportError(f"{self.source}: the model has {len(g.output)} outputs; an "
                               "nnengine graph has exactly one")
@@ -201,22 +205,20 @@ def _matmul(im: PlainImporter, i: int, node) -> None:
 
 
 def _window_params(im: PlainImporter, node, window_of: Callable[[dict], list[int]]
-                   ) -> tuple[int, int, Any]:
-    """(window, stride, padding param) of Conv or a pool, checking what a layer can express."""
+                   ) -> tuple[Any, Any, Any]:
+    """(window, stride, padding param) of Conv or a pool, checking what a layer can express.
+    Each is an int when height and width agree, else a pair [h, w]."""
     a = im.attrs(node)
-    kernel = window_of(a)
-    if len(kernel) != 2 or kernel[0] != kernel[1]:
-        raise im.fail(node, f"only square 2-D windows are supported, received {kernel}")
-    k = int(kernel[0])
-    strides = list(a.get("strides", [1, 1]))
-    if len(set(strides)) != 1:
-        raise im.fail(node, f"only equal strides are supported, received {strides}")
+    kernel = [int(v) for v in window_of(a)]
+    if len(kernel) != 2:
+        raise im.fail(node, f"only 2-D windows are supported, received {kernel}")
+    strides = [int(v) for v in a.get("strides", [1, 1])]
     if any(d != 1 for d in a.get("dilations", [1, 1])):
         raise im.fail(node, "dilations are not supported")
     if a.get("ceil_mode", 0):
         raise im.fail(node, "ceil_mode=1 is not supported (windows that do not fit are "
                             "dropped)")
-    s = int(strides[0])
+    k, s = _int_or_pair(kernel), _int_or_pair(strides)
     auto_pad = a.get("auto_pad", b"NOTSET")
     auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else auto_pad
     _, height, width = im.sample_shape(node)
@@ -228,12 +230,16 @@ def _window_params(im: PlainImporter, node, window_of: Callable[[dict], list[int
             raise im.fail(node, "SAME_LOWER puts the odd pad first; nnengine puts it last")
         return k, s, "same" if any(same) else "valid"
     top, left, bottom, right = (list(a.get("pads", [0, 0, 0, 0])) + [0] * 4)[:4]
-    if top == left == bottom == right:
-        return k, s, "valid" if top == 0 else int(top)
+    if top == bottom and left == right:
+        return k, s, "valid" if top == left == 0 else _int_or_pair([int(top), int(left)])
     if (top, bottom, left, right) == same:
         return k, s, "same"
-    raise im.fail(node, f"padding {[top, left, bottom, right]} is neither equal on every side "
-                        "nor the \"same\" padding")
+    raise im.fail(node, f"padding {[top, left, bottom, right]} is neither equal on opposite "
+                        "sides nor the \"same\" padding")
+
+
+def _int_or_pair(values: list[int]) -> int | list[int]:
+    return values[0] if values[0] == values[1] else values
 
 
 def _conv(im: PlainImporter, i: int, node) -> None:
@@ -333,7 +339,7 @@ def _flatten(im: PlainImporter, i: int, node) -> None:
 def _reshape(im: PlainImporter, i: int, node) -> None:
     target = im.const(node, 1, "target shape").astype(np.int64).tolist()
     out = im.shape(node.output[0])
-    if not target or target[0] not in (0, -1) or out is None or \
+    if not target or target[0] not in (0, -1, im.batch) or out is None or \
             any(d is None for d in out[1:]):
         raise im.fail(node, f"target shape {target} does not keep the batch dimension first")
     im.add(node, "Reshape", {"shape": [int(d) for d in out[1:]]}, [im.source_of(node)])
@@ -386,9 +392,14 @@ HANDLERS: dict[str, Callable[[PlainImporter, int, Any], None]] = {
     "Sum": _add,
     "Concat": _concat,
     "Gather": _gather,
+    "Transpose": transpose,
+    "Squeeze": squeeze,
+    "LSTM": recurrent,
+    "RNN": recurrent,
 }
 """ONNX operator -> handler that adds the matching layer."""
 
 
-def plain_graph(onnx, proto, source: str) -> tuple[Graph, dict[str, np.ndarray]]:
-    return PlainImporter(onnx, proto, source).run()
+def plain_graph(onnx, proto, batch: int, source: str) -> tuple[Graph, dict[str, np.ndarray]]:
+    """`batch`: the size the batch dimension has in `proto`'s shapes (after folding)."""
+    return PlainImporter(onnx, proto, source, batch).run()

@@ -45,15 +45,17 @@ def test_f1_lists_the_shortcuts_of_the_window(window, qtbot):
 
 
 def test_help_lessons_open_the_teaching_templates(window):
-    from designer.gallery import load_templates
+    from designer.lessons import load_chapters
 
-    titles = [a.text() for a in window.lessons_menu.actions() if not a.isSeparator()]
-    templates = load_templates()
-    assert titles[:len(templates)] == [t.title for t in templates]
-    xor = next(a for a in window.lessons_menu.actions() if a.text() == "XOR")
+    chapters = load_chapters()
+    menus = [a.menu() for a in window.lessons_menu.actions() if a.menu() is not None]
+    assert [m.title() for m in menus] == [c.title for c in chapters]
+    assert [a.text() for a in menus[0].actions()] == [c.title for c in chapters[0].cards]
+    xor = next(a for a in menus[0].actions() if a.text() == "XOR with one hidden layer")
     xor.trigger()
-    assert window.document.graph.name == "XOR" and window.document.path is None
-    assert "exclusive-or" in xor.toolTip()
+    assert window.document.graph.name == xor.text() and window.document.path is None
+    assert "four tanh units" in xor.toolTip()
+    assert "smallest multilayer perceptron" in window.lesson.toPlainText()
 
 
 def test_analyze_shows_the_layer_table_copies_and_saves_it(window, tmp_path):

@@ -4,6 +4,8 @@ the install hint without onnx, a damaged file, and training on from imported wei
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -59,7 +61,7 @@ def test_file_menu_has_export_and_import(window):
     assert "&Import ONNX…" in titles and "&Export" in titles
     assert [a.text() for a in window.model_io.export_menu.actions()] == [
         "&Weights (.npz)…", "Model &Bundle (.zip)…", "&ONNX (.onnx)…",
-        "&PyTorch Source (.py)…"]
+        "&PyTorch Source (.py)…", "PyTorch &Training Folder…", "&NumPy Predictor Folder…"]
     assert titles.index("&Export") < titles.index("&Quit")
     for key in ("train", "train_on", "pause", "resume", "stop", "step", "evaluate",
                 "predict", "export_weights", "export_bundle", "load_weights"):
@@ -126,6 +128,38 @@ def test_export_pytorch_writes_source_and_weights(window, dialogs, tmp_path):
     window.actions["export_zip"].trigger()
     bundle = nn.load_bundle(tmp_path / "b.zip")
     assert len(bundle.metrics["epochs"]) == 3
+
+
+def test_export_training_and_numpy_folders(window, dialogs, tmp_path):
+    """The folders `nnengine export --format pytorch-train / numpy` write, with the current
+    weights; a name taken by a file is refused in one sentence."""
+    train(window)
+    current = window.training.current_weights()
+    dialogs.paths.append(str(tmp_path / "to_torch"))
+    window.actions["export_pytorch_train"].trigger()
+    folder = tmp_path / "to_torch"
+    assert {"model.py", "train.py", "README.md", "weights.npz"} <= \
+        {p.name for p in folder.iterdir()}
+    assert "PyTorch training folder written to" in window.statusBar().currentMessage()
+    compile((folder / "train.py").read_text(), "train.py", "exec")
+    dialogs.paths.append(str(tmp_path / "to_numpy"))
+    window.actions["export_numpy"].trigger()
+    saved = dict(np.load(tmp_path / "to_numpy" / "weights.npz"))
+    assert set(saved) == set(current)
+    for k, v in current.items():
+        np.testing.assert_array_equal(saved[k], v)
+    model = nn.compile_model(window.document.graph)
+    model.set_weights(current)
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    subprocess.run([sys.executable, str(tmp_path / "to_numpy" / "predict.py"),
+                    str(tmp_path / "x.npy"), str(tmp_path / "y.npy")], check=True)
+    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), model.predict(x), rtol=1e-5,
+                               atol=1e-6)
+    (tmp_path / "taken").write_text("a file")
+    dialogs.paths.append(str(tmp_path / "taken"))
+    window.actions["export_numpy"].trigger()
+    assert "Taken is a file; choose a name for a new folder." in dialogs.texts()
 
 
 def test_without_onnx_the_actions_say_what_to_install(window, dialogs, monkeypatch):

@@ -182,6 +182,21 @@ def test_reconstruction_for_an_autoencoder(qtbot, run):
     assert not dash.tabs.isTabVisible(dash.tabs.indexOf(dash.confusion))
 
 
+def test_denoising_shows_noisy_input_output_and_clean_target(qtbot, run):
+    c, dash = run(template("denoising_autoencoder", epochs=8))
+    c.start()
+    assert c.wait(60_000) and c.state == TrainingState.FINISHED
+    dash.show_node(c.run.output_id)
+    view = dash.reconstruction
+    view.refresh()
+    shown = [view.input_image.image, view.output_image.image, view.target_image.image]
+    assert view.target_widget.isVisible() and all(i.shape == (8, 8) for i in shown)
+    noisy, out, clean = (np.nan_to_num(i) for i in shown)
+    assert not np.array_equal(noisy, clean)           # the input really is a noisy copy
+    assert np.mean((out - clean) ** 2) < np.mean((noisy - clean) ** 2)
+    assert "closer than the input" in view.caption.text()
+
+
 def test_nan_pauses_with_a_message_naming_a_node_then_resumes(qtbot, run):
     graph = template("digits_mlp", epochs=3, optimizer={"type": "sgd", "learning_rate": 1e12})
     c, dash = run(graph)

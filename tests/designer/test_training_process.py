@@ -161,17 +161,36 @@ def test_closing_the_window_mid_run_leaves_no_training_process(window, qtbot):
 
 
 def test_a_silent_training_process_is_noticed_and_ended(qtbot):
-    c = TrainingController(graph=template("iris_mlp", epochs=100_000), stuck_after=1.0)
+    c = TrainingController(graph=template("iris_mlp", epochs=100_000), stuck_after=3.0)
     try:
         assert c.start()
         until(qtbot, lambda: c.state == TrainingState.RUNNING)
         pid = c.child_pid
         os.kill(pid, signal.SIGSTOP)              # alive, but says nothing any more
         until(qtbot, lambda: c.state == TrainingState.FAILED)
-        assert "stopped answering for 1 s and was ended" in c.last_message
+        assert "stopped answering for 3 s and was ended" in c.last_message
         until(qtbot, lambda: gone(pid))
     finally:
         c.shutdown()
+
+
+def test_a_large_job_never_blocks_the_window(qtbot):
+    """Weights to train on from can be more than a pipe holds; a cold child reads nothing
+    until its imports are done: the window queues the rest and writes it on later ticks."""
+    graph = template("iris_mlp", epochs=1)
+    model = nn.compile_model(graph, seed=0)
+    weights = {k: v.copy() for k, v in model.weights.items()}
+    padding = {f"pad{i}": np.zeros(1 << 16, np.float32) for i in range(16)}   # 4 MiB
+    p = TrainingProcess()
+    try:
+        job = Job(graph, nn.TrainingConfig.from_dict(graph.training),
+                  weights={**weights, **padding})
+        p.run(job)                                 # returns with most of it still queued
+        assert p.unsent > 0
+        until(qtbot, lambda: p.flush() and p.unsent == 0)
+        until(qtbot, lambda: p.receive() == [] and p.ended, timeout=60_000)
+    finally:
+        p.kill()
 
 
 def test_the_training_process_ends_with_its_window_and_never_imports_qt():
@@ -190,3 +209,36 @@ def test_the_training_process_ends_with_its_window_and_never_imports_qt():
         assert p.popen.wait(30) == 0
     finally:
         p.kill()
+
+
+def test_the_whole_test_split_is_counted_on_request_while_training(qtbot, tmp_path):
+    from designer.plots.dashboard import TrainingDashboard
+
+    rng = np.random.default_rng(0)
+    x, x_test = rng.normal(size=(200, 4)), rng.normal(size=(1500, 4))
+    np.savez(tmp_path / "data.npz", x=x.astype(np.float32), y=(x[:, 0] > 0).astype(int),
+             x_test=x_test.astype(np.float32), y_test=(x_test[:, 0] > 0).astype(int))
+    graph = nn.Graph("big test split", {"dataset": str(tmp_path / "data.npz"), "epochs": 50,
+                                        "loss": "cross_entropy", "batch_size": 16})
+    for node_id, type_name, params in [("input", "Input", {"shape": [4]}),
+                                       ("dense", "Dense", {"units": 2}),
+                                       ("out", "Activation", {"function": "softmax"})]:
+        graph.add_node(node_id, type_name, params)
+    graph.add_edge("input", "dense")
+    graph.add_edge("dense", "out")
+    c = TrainingController(graph=graph)
+    dash = TrainingDashboard(c)
+    qtbot.addWidget(dash)
+    try:
+        c.step()                                    # a paused run
+        until(qtbot, lambda: c.run is not None and c.state == TrainingState.PAUSED)
+        assert c.run.watched_test == 1000 < c.run.split_sizes["test"] == 1500
+        dash.confusion.whole_split_wanted.emit()    # the button under the matrix
+        until(qtbot, lambda: c.snapshot is not None and c.snapshot.test_predictions
+              is not None and len(c.snapshot.test_predictions) == 1500)
+        dash.show_page("Confusion")
+        dash.confusion.refresh()
+        assert dash.confusion.matrix.sum() == 1500
+        assert not dash.confusion.whole_split.isVisibleTo(dash)
+    finally:
+        c.shutdown()

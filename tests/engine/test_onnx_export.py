@@ -6,7 +6,10 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+import onnx  # the onnx extra, installed in CI
+import onnxruntime as ort
 import pytest
+from onnx import TensorProto, helper, numpy_helper
 
 import nnengine as nn
 from nnengine.catalogue import layer_specs
@@ -24,10 +27,6 @@ from tests.engine.export_cases import (
     perturbed_model,
     sample_inputs,
 )
-
-onnx = pytest.importorskip("onnx")
-ort = pytest.importorskip("onnxruntime")
-from onnx import TensorProto, helper, numpy_helper
 
 RTOL = 1e-5
 
@@ -108,7 +107,7 @@ def test_standardized_input_exports_as_sub_div():
     check_imported(graph, weights, model, xs)
 
 
-@pytest.mark.parametrize("name", ["digits_cnn", "residual_cnn", "digits_mlp",
+@pytest.mark.parametrize("name", ["digits_cnn", "deep_residual", "digits_mlp",
                                   "denoising_autoencoder"])
 def test_untagged_file_is_read_operator_by_operator(name):
     paths = [p for p in graph_files() if p.stem == name]

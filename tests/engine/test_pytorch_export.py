@@ -1,6 +1,6 @@
 """PyTorch source export: for every exportable layer type and every example and template
 graph, the generated file runs, loads the .npz weights, matches predict (1e-4), takes an
-optimizer step, and writes the weights back unchanged. Skipped where torch is missing (CI)."""
+optimizer step, and writes the weights back unchanged (torch: the `torch` extra)."""
 from __future__ import annotations
 
 import importlib.util
@@ -57,7 +57,7 @@ def load_module(model: nn.Model, tmp_path):
 
 
 def check_pytorch(model: nn.Model, tmp_path) -> None:
-    torch = pytest.importorskip("torch")
+    import torch
     net, generated = load_module(model, tmp_path)
     xs = sample_inputs(model)
     args = [torch.from_numpy(xs[i]) for i in model.input_ids]
@@ -114,7 +114,7 @@ def test_standardized_input_and_awkward_ids(tmp_path):
 
 
 def test_logits_stop_before_the_output_softmax(tmp_path):
-    torch = pytest.importorskip("torch")
+    import torch
     model = perturbed_model(mlp(4, [5], 3, out="softmax"))
     net, _ = load_module(model, tmp_path)
     net.eval()
