@@ -39,6 +39,7 @@ from nnengine.training_config import suggested_settings
 from ..style import ERROR_TEXT, PLOT_MUTED
 from .controller import TrainingController
 from .metrics import Progress, format_duration
+from .pace_control import PaceControl
 from .states import ACTIVE, TrainingState
 
 FILE_ITEM = "File…"
@@ -168,6 +169,8 @@ class TrainingPanel(QWidget):
         # the buttons and progress first: on a small screen the settings scroll, not they
         col.addLayout(buttons)
         col.addWidget(self.progress)
+        self.pace = PaceControl(self.controller.set_pace)
+        col.addWidget(self.pace)
         col.addWidget(self.speed)
         col.addWidget(self.status)
         col.addSpacing(6)
