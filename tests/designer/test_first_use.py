@@ -248,3 +248,21 @@ def test_export_the_plot_in_view_as_png_svg_and_csv(window, qtbot, tmp_path):
     rows = list(csv.reader(io.StringIO((tmp_path / "confusion.csv").read_text())))
     assert len(rows) == 11 and len(rows[1]) == 11
     assert sum(int(v) for r in rows[1:] for v in r[1:]) == int(dash.confusion.matrix.sum())
+
+
+def test_the_training_panel_previews_the_chosen_data_set(window, qtbot):
+    panel = window.training_panel
+    preview = panel.preview
+    panel.set_dataset("moons")
+    assert preview.shown == "scatter" and len(preview.scatter.data) > 100
+    assert "moons" in preview.summary.text() and "2 classes" in preview.summary.text()
+    panel.validation_split.setValue(0.5)
+    assert "to validate" in preview.summary.text()
+    panel.set_dataset("digits")
+    assert preview.shown == "images" and preview.images.image is not None
+    assert "10 classes" in preview.summary.text()
+    panel.set_dataset("iris")
+    assert preview.shown == "table" and preview.table.rowCount() > 0
+    assert preview.table.item(0, preview.table.columnCount() - 1).text()   # the class name
+    panel.set_dataset("/no/such/file.csv")
+    assert preview.shown is None and "cannot be shown" in preview.summary.text()
