@@ -45,10 +45,10 @@ def describe(ds: nnengine.Dataset, validation_split: float) -> str:
     """"300 samples for training (240 train, 60 validation) and 100 for testing · 3 classes
     (iris-setosa 50, …)"."""
     n = ds.train_size
-    val = int(round(n * validation_split))
-    parts = [f"<b>{ds.name}</b>: {n:,} training samples ({n - val:,} to learn from, {val:,} "
-             f"to validate) and {ds.test_size:,} for testing; samples of shape "
-             f"{list(ds.sample_shape())}"]
+    val = round(n * validation_split)
+    parts = [(f"<b>{ds.name}</b>: {n:,} training samples ({n - val:,} to learn from, {val:,} "
+              f"to validate) and {ds.test_size:,} for testing; samples of shape "
+              f"{list(ds.sample_shape())}")]
     if ds.is_classification:
         counts = Counter(np.asarray(ds.y_train).ravel().astype(int).tolist())
         k = ds.num_classes or (max(counts) + 1 if counts else 0)
