@@ -31,7 +31,7 @@ from nnengine import Graph
 from . import icons
 from .analyze_dialog import AnalyzeDialog
 from .backprop import install_backprop_tools
-from .canvas.export import export_picture
+from .canvas.export import export_picture, picture_png
 from .canvas.view import CanvasView
 from .dock_share import DockShare
 from .document import GraphDocument
@@ -46,6 +46,7 @@ from .model_io import install_model_io
 from .palette import Palette
 from .plot_export import export_page
 from .reset_weights import install_reset_weights
+from .run_report import save_report
 from .runs.actions import install_runs
 from .status_progress import install_status_progress
 from .training.actions import install_training
@@ -90,6 +91,10 @@ class MainWindow(QMainWindow):
         self.add_action("export_plot", "Export the &Plot in View…", self.export_plot, None,
                         None, "Save the training plot in view as PNG or SVG, or its data as CSV")
         self.training_actions.menu.addAction(self.actions["export_plot"])
+        self.add_action("run_report", "Save a Run &Report…", self.save_run_report, None, None,
+                        "The run in view as one HTML file: the network, settings, curves, "
+                        "confusion matrix, test metrics and run card")
+        self.training_actions.menu.addAction(self.actions["run_report"])
         self.model_io = install_model_io(self)
         self.backprop_tools = install_backprop_tools(self)
         self.runs = install_runs(self)
@@ -449,6 +454,28 @@ class MainWindow(QMainWindow):
             self.show_message(f"Could not export the plot: {e}")
             return False
         self.show_message(f"Saved the plot to {written}")
+        return True
+
+    def save_run_report(self, path: str | None = None) -> bool:
+        """The run shown (or the last one recorded) as one self-contained HTML file."""
+        run = self.runs.store.shown or self.runs.recorder.last
+        if run is None:
+            self.show_message("Train the network first: a report describes a run")
+            return False
+        if path is None:
+            path = QFileDialog.getSaveFileName(self, "Save a run report",
+                                               f"{run.graph.name} report.html",
+                                               "HTML (*.html)")[0]
+        if not path:
+            return False
+        if not path.lower().endswith((".html", ".htm")):
+            path += ".html"
+        try:
+            written = save_report(run, path, picture_png(self.view.scene()))
+        except OSError as e:
+            self.show_message(f"Could not save the report: {e}")
+            return False
+        self.show_message(f"Saved the run report to {written}")
         return True
 
     def open_example(self) -> None:

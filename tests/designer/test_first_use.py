@@ -266,3 +266,23 @@ def test_the_training_panel_previews_the_chosen_data_set(window, qtbot):
     assert preview.table.item(0, preview.table.columnCount() - 1).text()   # the class name
     panel.set_dataset("/no/such/file.csv")
     assert preview.shown is None and "cannot be shown" in preview.summary.text()
+
+
+def test_a_run_report_is_one_self_contained_html_file(window, qtbot, tmp_path):
+    import nnengine as nn
+    from designer.gallery import TEMPLATES_DIR
+
+    assert not window.save_run_report(str(tmp_path / "none.html"))   # no run yet
+    graph = nn.load_graph(TEMPLATES_DIR / "iris_mlp.json")
+    graph.training["epochs"] = 5
+    window.files.new(graph)
+    c = window.training
+    assert c.start() and c.wait(60_000) and c.state == "finished"
+    qtbot.waitUntil(lambda: window.runs.recorder.last is not None)
+    assert window.save_run_report(str(tmp_path / "report"))
+    text = (tmp_path / "report.html").read_text()
+    assert text.startswith("<!DOCTYPE html>") and "data:image/png;base64," in text
+    assert "<svg" in text and "Loss per epoch" in text and "Accuracy per epoch" in text
+    assert "Confusion matrix" in text and "Run card" in text and "graph_sha256" in text
+    assert f"{c.test_metrics['accuracy']:.4g}" in text
+    assert "src='http" not in text and "href='http" not in text   # nothing fetched
