@@ -50,18 +50,18 @@ def line_chart(series: list[tuple[str, str, np.ndarray, np.ndarray]], title: str
     def sy(v: np.ndarray) -> np.ndarray:
         return CHART_H - PAD + (v - y0) / (y1 - y0) * -(CHART_H - 2 * PAD)
 
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{CHART_W}' height='{CHART_H}' "
-             f"font-size='11'><text x='{CHART_W / 2}' y='16' text-anchor='middle'>"
-             f"{html.escape(title)}</text>",
-             f"<line x1='{PAD}' y1='{CHART_H - PAD}' x2='{CHART_W - PAD}' "
-             f"y2='{CHART_H - PAD}' stroke='#999'/><line x1='{PAD}' y1='{PAD}' x2='{PAD}' "
-             f"y2='{CHART_H - PAD}' stroke='#999'/>",
-             f"<text x='{PAD - 4}' y='{CHART_H - PAD}' text-anchor='end'>{y0:.3g}</text>",
-             f"<text x='{PAD - 4}' y='{PAD + 4}' text-anchor='end'>{y1:.3g}</text>",
-             f"<text x='{PAD}' y='{CHART_H - PAD + 14}'>{x0:g}</text>",
-             f"<text x='{CHART_W - PAD}' y='{CHART_H - PAD + 14}' text-anchor='end'>"
-             f"{x1:g}</text><text x='{CHART_W / 2}' y='{CHART_H - 8}' text-anchor='middle'>"
-             "epoch</text>"]
+    bottom, right = CHART_H - PAD, CHART_W - PAD
+    parts = [
+        (f"<svg xmlns='http://www.w3.org/2000/svg' width='{CHART_W}' height='{CHART_H}' "
+         f"font-size='11'><text x='{CHART_W / 2}' y='16' text-anchor='middle'>"
+         f"{html.escape(title)}</text>"),
+        f"<line x1='{PAD}' y1='{bottom}' x2='{right}' y2='{bottom}' stroke='#999'/>",
+        f"<line x1='{PAD}' y1='{PAD}' x2='{PAD}' y2='{bottom}' stroke='#999'/>",
+        f"<text x='{PAD - 4}' y='{bottom}' text-anchor='end'>{y0:.3g}</text>",
+        f"<text x='{PAD - 4}' y='{PAD + 4}' text-anchor='end'>{y1:.3g}</text>",
+        f"<text x='{PAD}' y='{bottom + 14}'>{x0:g}</text>",
+        f"<text x='{right}' y='{bottom + 14}' text-anchor='end'>{x1:g}</text>",
+        f"<text x='{CHART_W / 2}' y='{CHART_H - 8}' text-anchor='middle'>epoch</text>"]
     for i, (name, colour, x, y) in enumerate(series):
         ok = np.isfinite(y)
         if not ok.any():
@@ -98,9 +98,10 @@ def run_matrix(run: Run) -> np.ndarray | None:
 def report_html(run: Run, graph_png: bytes = b"") -> str:
     """The whole report as one HTML document."""
     m = run.metrics
-    sections = [f"<h1>{html.escape(run.graph.name)}</h1><p class='muted'>Run "
-                f"{html.escape(run.name)} · {html.escape(run.date_text())} · "
-                f"{html.escape(run.ended_text())} · data set {html.escape(run.dataset)}</p>"]
+    heading = (f"<h1>{html.escape(run.graph.name)}</h1><p class='muted'>Run "
+               f"{html.escape(run.name)} · {html.escape(run.date_text())} · "
+               f"{html.escape(run.ended_text())} · data set {html.escape(run.dataset)}</p>")
+    sections = [heading]
     if graph_png:
         sections.append("<h2>Network</h2><img alt='the network' src='data:image/png;base64,"
                         + base64.b64encode(graph_png).decode("ascii") + "'>")
