@@ -286,3 +286,23 @@ def test_a_run_report_is_one_self_contained_html_file(window, qtbot, tmp_path):
     assert "Confusion matrix" in text and "Run card" in text and "graph_sha256" in text
     assert f"{c.test_metrics['accuracy']:.4g}" in text
     assert "src='http" not in text and "href='http" not in text   # nothing fetched
+
+
+def test_a_wrapped_templates_edges_stay_on_the_canvas_at_1024x700(window, qtbot):
+    import nnengine as nn
+    from designer.gallery import TEMPLATES_DIR
+
+    window.resize(1600, 1000)
+    window.files.new(nn.load_graph(TEMPLATES_DIR / "autoencoder.json"))   # two rows
+    settle(qtbot)
+    window.resize(1024, 700)
+    settle(qtbot)
+    view = window.view
+    visible = view.visible_scene_rect()
+    doc = window.document
+    wrapped = [e for (s, t), e in view.scene().edges.items()
+               if doc.position(t)[0] < doc.position(s)[0]]   # end of a row to the next row
+    assert wrapped
+    assert wrapped[0].sceneBoundingRect().left() < wrapped[0].target.sceneBoundingRect().left()
+    for edge in view.scene().edges.values():
+        assert visible.contains(edge.sceneBoundingRect()), edge.key
