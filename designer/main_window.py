@@ -55,6 +55,8 @@ APP_NAME = "NN Designer"
 FRAGMENT_MIME = "application/x-nnengine-fragment"
 STATUS_TIMEOUT_MS = 6000
 PLOTS_SHARE = 1 / 3   # of the window's height, kept as the window is resized
+COMPACT_WIDTH = 1280  # a first start narrower than this tabs the side docks together
+COMPACT_PLOTS_SHARE = 0.45
 
 
 class MainWindow(QMainWindow):
@@ -516,6 +518,7 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1440, 900)
+        self._fresh_layout = state is None   # first start: laid out for the window's width
         if state is not None:
             self.restoreState(state)
         else:
@@ -524,6 +527,23 @@ class MainWindow(QMainWindow):
             # the plots need room to be read: about a third of the window's height
             self.resizeDocks([self.plots_dock], [self.height() // 3], Qt.Orientation.Vertical)
         self.plots_share = DockShare(self, self.plots_dock, PLOTS_SHARE)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._fresh_layout:
+            self._fresh_layout = False
+            if self.width() < COMPACT_WIDTH:
+                self.compact_layout()
+
+    def compact_layout(self) -> None:
+        """For a small screen: the lesson behind the palette and the runs behind the
+        inspector, as tabs, so the canvas and the plots get the whole width."""
+        self.tabifyDockWidget(self.palette_dock, self.lesson_dock)
+        self.tabifyDockWidget(self.inspector_dock, self.runs.dock)
+        self.palette_dock.raise_()
+        self.inspector_dock.raise_()
+        self.plots_share.share = COMPACT_PLOTS_SHARE   # a third of a small window is too little
+        self.plots_share.apply()
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
