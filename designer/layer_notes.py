@@ -125,9 +125,10 @@ def output_size_lines(config: Mapping[str, Any], type_name: str,
     """The output-size formula with the node's numbers, per axis (once when both agree)."""
     k, s = _window(config, type_name)
     padding = config.get("padding", "valid")
+    pads = (0, 0) if padding in ("valid", "same") else _pair(padding)
     lines = []
     axes = [("height and width", 0)] if k[0] == k[1] and s[0] == s[1] and \
-        in_size[0] == in_size[1] else [("height", 0), ("width", 1)]
+        in_size[0] == in_size[1] and pads[0] == pads[1] else [("height", 0), ("width", 1)]
     for name, a in axes:
         if padding == "same":
             lines.append(f"{name}: out = ⌈in / stride⌉ = ⌈{in_size[a]} / {s[a]}⌉ = "
@@ -135,7 +136,7 @@ def output_size_lines(config: Mapping[str, Any], type_name: str,
                          f"{max((math.ceil(in_size[a] / s[a]) - 1) * s[a] + k[a] - in_size[a], 0)}"
                          " zeros in all)")
         else:
-            p = 0 if padding == "valid" else int(padding)
+            p = pads[a]
             lines.append(f"{name}: out = ⌊(in + 2·pad − k) / stride⌋ + 1 = "
                          f"⌊({in_size[a]} + 2·{p} − {k[a]}) / {s[a]}⌋ + 1 = {out_size[a]}")
     return lines
