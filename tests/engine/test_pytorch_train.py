@@ -158,6 +158,8 @@ def test_l2_and_clip_norm_steps_equal_nnengine(tmp_path):
 
 
 def _load_train_module(folder: Path):
+    """train.py as a module; its `import model` must find this folder's model.py."""
+    sys.modules.pop("model", None)
     spec = importlib.util.spec_from_file_location(f"train_{id(folder)}", folder / "train.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
