@@ -1,4 +1,4 @@
-"""Entry point: `nn-designer [FILE]`.
+"""Entry point: `nn-designer [FILE]` (a graph, project or model bundle).
 
 Sets the names QSettings uses, pyqtgraph's global options (once, before any plot), an error
 hook that shows a dialog instead of a traceback, then opens FILE, or the built-in example
@@ -21,7 +21,7 @@ APPLICATION = "NN Designer"
 
 def configure(app: QApplication) -> None:
     """Application-wide settings; safe to call more than once. (pyqtgraph's options are
-    set once where the plots are defined, designer/plots/base.py.)"""
+    set once where the plots are defined, designer/plots/pyqtgraph_setup.py.)"""
     app.setOrganizationName(ORGANIZATION)
     app.setOrganizationDomain("nn-designer.org")
     app.setApplicationName(APPLICATION)
@@ -54,7 +54,7 @@ def install_error_hook() -> None:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="nn-designer",
                                      description="Design, train and understand neural networks.")
-    parser.add_argument("file", nargs="?", type=Path, help="a graph file (.json) to open")
+    parser.add_argument("file", nargs="?", type=Path, help="a graph file (.json), project or model bundle (.zip) to open")
     return parser.parse_args(argv)
 
 
@@ -80,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         window.open_example()
     window.show()
     QTimer.singleShot(0, window.files.offer_recovery)
+    # A training process imports the engine now, while the user looks at the window: the
+    # first Train press then shows progress at once (and one waits after every run).
+    QTimer.singleShot(0, window.training.warm_up)
     status = app.exec()
     sys.excepthook = sys.__excepthook__  # no dialogs while Qt tears the window down
     release_clipboard(app)

@@ -24,7 +24,7 @@ from nnengine import Graph, Problem, analyze
 from nnengine.graph import is_valid_id
 
 from . import commands
-from .canvas.layout import COLUMN_SPACING, clear_offset, place_missing
+from .layout import COLUMN_SPACING, clear_offset, place_missing
 
 NodeEntry = dict[str, Any]   # {"id", "type", "params", "position"}
 OrderSnapshot = tuple[list[str], list[tuple[str, str]]]
@@ -94,10 +94,12 @@ class GraphDocument(QObject):
         """Replace the graph (an empty one by default); forgets the path and the undo history."""
         self._replace(graph if graph is not None else Graph(), None)
 
-    def load(self, path: str | os.PathLike) -> None:
-        """Open a graph file. Raises NNEngineError with a one-sentence message; on failure
-        the current graph is untouched."""
-        graph = nnengine.load_graph(Path(path))
+    def load(self, path: str | os.PathLike, graph: Graph | None = None) -> None:
+        """Open a graph file, or take `graph` already read from it (off the GUI thread).
+        Raises NNEngineError with a one-sentence message; on failure the current graph is
+        untouched."""
+        if graph is None:
+            graph = nnengine.load_graph(Path(path))
         self._replace(graph, Path(path))
 
     def save(self, path: str | os.PathLike | None = None) -> None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtCore import QEventLoop, QObject, QSettings, QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
 
 from nnengine import Graph, NNEngineError, load_graph, save_graph
 
@@ -23,10 +25,57 @@ if TYPE_CHECKING:
 
 DATA_DIR_ENV = "NN_DESIGNER_DATA_DIR"
 FILE_FILTER = "Graph files (*.json);;All files (*)"
+OPEN_FILTER = ("Graphs, projects and model bundles (*.json *.zip);;Graph files (*.json);;"
+               "Projects and model bundles (*.zip);;All files (*)")
 AUTOSAVE_INTERVAL_MS = 60_000
 # What reading a user's file can raise besides the engine's own errors: missing file, no
 # permission, bytes that are not UTF-8 text.
 READ_ERRORS = (NNEngineError, OSError, ValueError)
+
+
+SHOW_PROGRESS_AFTER_MS = 300  # a read that ends sooner shows no dialog at all
+NAME_LIMIT = 60
+T = TypeVar("T")
+_READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="file-reader")
+
+
+def short(text: str, limit: int = NAME_LIMIT) -> str:
+    """`text` cut to `limit` characters with an ellipsis: a graph's name or a file name as a
+    widget shows it (a name of millions of characters would stall every redraw)."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def read_off_thread(parent: QWidget, label: str, work: Callable[[], T]) -> tuple[bool, T | None]:
+    """Run `work` (reading and parsing a file) on a worker thread while the window stays
+    responsive, with a busy progress dialog and a Cancel button if it takes a while.
+
+    Returns (True, result), or (False, None) when the user cancelled (the read then ends
+    unseen in the background; the budgets of `nnengine.limits` keep it bounded). An error
+    of `work` is raised here, on the GUI thread."""
+    future = _READER.submit(work)
+    dialog = QProgressDialog(label, "Cancel", 0, 0, parent)
+    dialog.setWindowTitle("Reading")
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(SHOW_PROGRESS_AFTER_MS)
+    dialog.setAutoReset(False)
+    loop = QEventLoop()
+    poll = QTimer(dialog)
+    poll.setInterval(15)
+    poll.timeout.connect(lambda: loop.quit() if future.done() else None)
+    dialog.canceled.connect(loop.quit)
+    try:
+        if not future.done():
+            poll.start()
+            loop.exec()
+        cancelled = dialog.wasCanceled() and not future.done()
+    finally:
+        poll.stop()
+        dialog.close()
+        dialog.deleteLater()
+    if cancelled:
+        future.cancel()
+        return False, None
+    return True, future.result()
 
 
 def data_dir() -> Path:
@@ -156,8 +205,34 @@ class Autosaver(QObject):
             self.discard()
 
 
+class SaveCancelled(Exception):
+    """The user cancelled a save from a question it asked."""
+
+
+class Projects(Protocol):
+    """What the runs package (runs/project_io.py) adds to the File menu's logic: project
+    files (a graph with its runs), and runs whose weights are saved nowhere yet."""
+
+    def unsaved_runs(self) -> int: ...
+
+    def reads(self, path: Path) -> bool:
+        """Whether `path` is a project or model bundle (else it is opened as a graph)."""
+
+    def read(self, path: Path) -> Any:
+        """Read it (off the GUI thread); raises what reading can raise."""
+
+    def apply(self, path: Path, found: Any) -> None:
+        """Make what `read` found the document, with its runs (on the GUI thread)."""
+
+    def save(self, path: Path, keep_runs: bool | None) -> Path | None:
+        """Save the document with its runs when it has any and the user wants them kept
+        (None: ask); the path written, or None to save the graph alone. Raises on failure,
+        SaveCancelled when the user cancels."""
+
+
 class FileController(QObject):
-    """The File menu's logic. `parent` is the window its dialogs belong to."""
+    """The File menu's logic. `parent` is the window its dialogs belong to. `projects`
+    (set by the runs package) opens and saves project files."""
 
     opened = Signal()  # a different graph is now in the document (new, open, recover)
 
@@ -168,20 +243,26 @@ class FileController(QObject):
         self.window = parent
         self.recent = RecentFiles(settings)
         self.autosaver = Autosaver(document, recovery_dir, parent=self)
+        self.projects: Projects | None = None
 
     # --- asking before losing work -------------------------------------------------------
     def confirm_discard(self) -> bool:
         """True when it is fine to replace the document (saved, discarded or unchanged)."""
-        if not self.document.is_modified:
+        runs = self.projects.unsaved_runs() if self.projects is not None else 0
+        if not self.document.is_modified and not runs:
             return True
-        name = self.document.path.name if self.document.path else self.document.graph.name
+        name = short(self.document.path.name if self.document.path else
+                     self.document.graph.name)
+        text = f"Save the changes to “{name}” before closing it?"
+        if runs:
+            text = (f"“{name}” has {runs} trained run{'s' * (runs != 1)} whose weights are not "
+                    "saved. Save the graph with its runs (a project file) before closing it?")
         answer = QMessageBox.question(
-            self.window, "Unsaved changes",
-            f"Save the changes to “{name}” before closing it?",
+            self.window, "Unsaved changes", text,
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
         if answer == QMessageBox.StandardButton.Save:
-            return self.save()
+            return self.save(keep_runs=True if runs else None)
         return answer == QMessageBox.StandardButton.Discard
 
     # --- the File menu -------------------------------------------------------------------
@@ -199,30 +280,41 @@ class FileController(QObject):
             return False
         if path is None:
             start = str(self.document.path.parent) if self.document.path else ""
-            path, _ = QFileDialog.getOpenFileName(self.window, "Open Graph", start, FILE_FILTER)
+            path, _ = QFileDialog.getOpenFileName(self.window, "Open", start, OPEN_FILTER)
             if not path:
                 return False
         return self.open_path(Path(path))
 
     def open_path(self, path: Path) -> bool:
-        """Load without asking; on failure show why and keep the current graph."""
+        """Load without asking, reading the file off the GUI thread; on failure show why
+        and keep the current graph; False also when the user cancelled the reading."""
         path = Path(path)
         try:
-            self.document.load(path)
+            projects = self.projects if self.projects is not None and \
+                self.projects.reads(path) else None
+            read = (lambda: projects.read(path)) if projects else (lambda: load_graph(path))
+            done, found = read_off_thread(self.window, f"Reading “{short(path.name)}”…", read)
+            if not done:
+                return False
+            if projects:
+                projects.apply(path, found)
+            else:
+                self.document.load(path, found)
         except READ_ERRORS as e:
-            self._error("Cannot open file", f"“{path.name}” could not be opened.", e)
+            self._error("Cannot open file", f"“{short(path.name)}” could not be opened.", e)
             return False
         self.recent.add(path)
         self.autosaver.discard()
         self.opened.emit()
         return True
 
-    def save(self) -> bool:
+    def save(self, keep_runs: bool | None = None) -> bool:
+        """Save; with runs, ask whether to keep them (`keep_runs` None) in a project file."""
         if self.document.path is None:
-            return self.save_as()
-        return self._save_to(self.document.path)
+            return self.save_as(keep_runs=keep_runs)
+        return self._save_to(self.document.path, keep_runs)
 
-    def save_as(self, path: str | Path | None = None) -> bool:
+    def save_as(self, path: str | Path | None = None, keep_runs: bool | None = None) -> bool:
         if path is None:
             start = str(self.document.path or Path.home() / f"{_file_stem(self.document)}.json")
             path, _ = QFileDialog.getSaveFileName(self.window, "Save Graph As", start,
@@ -232,13 +324,20 @@ class FileController(QObject):
         path = Path(path)
         if not path.suffix:
             path = path.with_suffix(".json")
-        return self._save_to(path)
+        return self._save_to(path, keep_runs)
 
-    def _save_to(self, path: Path) -> bool:
+    def _save_to(self, path: Path, keep_runs: bool | None = None) -> bool:
         try:
-            self.document.save(path)
+            written = self.projects.save(path, keep_runs) if self.projects is not None \
+                else None
+            if written is None:
+                self.document.save(path)
+            else:
+                path = written
+        except SaveCancelled:
+            return False
         except (NNEngineError, OSError, ValueError) as e:
-            self._error("Cannot save file", f"“{path.name}” could not be saved.", e)
+            self._error("Cannot save file", f"“{short(path.name)}” could not be saved.", e)
             return False
         self.recent.add(path)
         self.autosaver.discard()
@@ -266,7 +365,11 @@ class FileController(QObject):
             self.autosaver.remove()
             return False
         self.document.new(graph)
-        self.document.set_path(found.original)
+        original = found.original
+        if original is not None and self.projects is not None and self.projects.reads(original):
+            original = None   # the recovery holds the graph alone: saving over the project
+            #                   file would drop its runs, so Save asks where
+        self.document.set_path(original)
         # Recovered work is unsaved work: the title shows it and closing asks first. The
         # recovery file stays until the user saves.
         self.document.mark_modified()

@@ -1,21 +1,18 @@
-"""New from Template: a gallery of example networks, each a card with a picture and a sentence.
+"""New from Template: the lesson cards, chapter by chapter as the course goes, each a card
+with a picture and a sentence, and the selected card's lesson beside them.
 
-The templates are graph files (with their training block) in `resources/templates/`, listed
-with their sentence in `gallery.toml` there. Pictures are drawn from the graph itself with
-QPainter, so a template never goes out of date with its picture.
+The cards and their texts come from `designer.lessons` (`resources/templates/gallery.toml`).
+Pictures are drawn from the graph itself with QPainter, so a card never goes out of date
+with its picture.
 """
 from __future__ import annotations
-
-import json
-import tomllib
-from dataclasses import dataclass
-from pathlib import Path
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QHBoxLayout,
     QLabel,
     QListView,
     QListWidget,
@@ -30,36 +27,14 @@ from PySide6.QtWidgets import (
 from nnengine import Graph, load_graph
 
 from . import style
-from .canvas.layout import layered_positions
+from .layout import layered_positions
+from .lesson_panel import LessonText
+from .lessons import TEMPLATES_DIR, Card, Chapter, load_chapters
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "resources" / "templates"
 EXAMPLE = "digits_cnn.json"  # what a new user sees at first start
 CARD = QSize(276, 230)
 THUMB = QSize(252, 132)
 TEMPLATE_ROLE = Qt.ItemDataRole.UserRole
-
-
-@dataclass(frozen=True)
-class Template:
-    path: Path
-    title: str
-    sentence: str
-
-    def graph(self) -> Graph:
-        return load_graph(self.path)
-
-
-def load_templates(directory: Path = TEMPLATES_DIR) -> list[Template]:
-    """The gallery's entries in order; the title is the graph's own name."""
-    with open(directory / "gallery.toml", "rb") as f:
-        entries = tomllib.load(f)["template"]
-    out = []
-    for entry in entries:
-        path = directory / entry["file"]
-        title = json.loads(path.read_text(encoding="utf-8")).get("name", path.stem)
-        out.append(Template(path, title, entry["sentence"]))
-    return out
-
 
 def example_graph() -> Graph:
     """The built-in example opened when the app starts without a file."""
@@ -131,7 +106,7 @@ class CardDelegate(QStyledItemDelegate):
         return CARD
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
-        template: Template = index.data(TEMPLATE_ROLE)
+        template: Card = index.data(TEMPLATE_ROLE)
         picture: QPixmap = index.data(Qt.ItemDataRole.DecorationRole)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -164,15 +139,27 @@ class CardDelegate(QStyledItemDelegate):
 
 
 class TemplateGallery(QDialog):
-    """Pick a template; `chosen()` is the selected one after `exec()` returns Accepted."""
+    """Pick a card: chapters on the left, that chapter's cards, and the selected card's
+    lesson. `chosen()` is the selected card after `exec()` returns Accepted."""
 
-    def __init__(self, parent: QWidget | None = None, templates: list[Template] | None = None):
+    def __init__(self, parent: QWidget | None = None, chapters: list[Chapter] | None = None):
         super().__init__(parent)
         self.setWindowTitle("New from Template")
-        self.templates = templates if templates is not None else load_templates()
-        intro = QLabel("Start from a network that already works: each one trains from the "
-                       "command line or the Train panel with the settings saved in it.")
+        self.chapters = chapters if chapters is not None else load_chapters()
+        self.templates = [card for ch in self.chapters for card in ch.cards]
+        self._pictures: dict[str, QPixmap] = {}
+        intro = QLabel("Lessons in the order of the course. Each card trains as it is, from the "
+                       "command line or the Train panel, and its lesson stays beside the canvas.")
         intro.setWordWrap(True)
+        self.chapter_list = QListWidget(self)
+        for ch in self.chapters:
+            item = QListWidgetItem(ch.title)
+            item.setToolTip(ch.intro)
+            self.chapter_list.addItem(item)
+        self.chapter_list.setFixedWidth(230)
+        self.chapter_intro = QLabel()
+        self.chapter_intro.setWordWrap(True)
+        self.chapter_intro.setStyleSheet(f"color: {style.TEXT_MUTED.name()};")
         self.list = QListWidget(self)
         self.list.setViewMode(QListView.ViewMode.IconMode)
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
@@ -183,37 +170,60 @@ class TemplateGallery(QDialog):
         self.list.setMouseTracking(True)
         self.list.setItemDelegate(CardDelegate(self.list))
         self.list.setStyleSheet("QListWidget { background: #f6f7f9; border: none; }")
-        for template in self.templates:
-            item = QListWidgetItem(template.title)
-            item.setData(TEMPLATE_ROLE, template)
-            item.setData(Qt.ItemDataRole.DecorationRole, render_thumbnail(template.graph()))
-            item.setToolTip(template.sentence)
-            self.list.addItem(item)
-        self.list.setCurrentRow(0)
-        self.list.setFocus()
+        self.lesson = LessonText(self)
+        self.lesson.setFixedWidth(300)
+        self.chapter_list.currentRowChanged.connect(self._show_chapter)
+        self.list.currentItemChanged.connect(
+            lambda item, _old: self.lesson.show_card(item.data(TEMPLATE_ROLE) if item else None))
         self.list.itemDoubleClicked.connect(lambda _item: self.accept())
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         create = buttons.addButton("Create", QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        middle = QVBoxLayout()
+        middle.addWidget(self.chapter_intro)
+        middle.addWidget(self.list, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.chapter_list)
+        row.addLayout(middle, 1)
+        row.addWidget(self.lesson)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
-        layout.addWidget(self.list, 1)
+        layout.addLayout(row, 1)
         layout.addWidget(buttons)
         create.setDefault(True)  # only once inside the dialog, which tracks its default
-        self.resize(4 * (CARD.width() + 6) + 48, 2 * (CARD.height() + 6) + 120)
+        self.chapter_list.setCurrentRow(0)
+        self.resize(230 + 300 + 3 * (CARD.width() + 6) + 64, 2 * (CARD.height() + 6) + 150)
+
+    def _show_chapter(self, row: int) -> None:
+        self.list.clear()
+        if not 0 <= row < len(self.chapters):
+            return
+        chapter = self.chapters[row]
+        self.chapter_intro.setText(chapter.intro)
+        for card in chapter.cards:
+            item = QListWidgetItem(card.title)
+            item.setData(TEMPLATE_ROLE, card)
+            if card.name not in self._pictures:
+                self._pictures[card.name] = render_thumbnail(card.graph())
+            item.setData(Qt.ItemDataRole.DecorationRole, self._pictures[card.name])
+            item.setToolTip(card.sentence)
+            self.list.addItem(item)
+        self.list.setCurrentRow(0)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self.list.setFocus()  # arrows move between cards, Enter creates
 
-    def chosen(self) -> Template | None:
+    def chosen(self) -> Card | None:
         item = self.list.currentItem()
         return item.data(TEMPLATE_ROLE) if item is not None else None
 
     def select(self, title_or_file: str) -> None:
-        for i, t in enumerate(self.templates):
-            if title_or_file in (t.title, t.path.name):
-                self.list.setCurrentRow(i)
-                return
+        for row, chapter in enumerate(self.chapters):
+            for i, card in enumerate(chapter.cards):
+                if title_or_file in (card.title, card.name):
+                    self.chapter_list.setCurrentRow(row)
+                    self.list.setCurrentRow(i)
+                    return
         raise KeyError(title_or_file)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QScrollArea, QVBoxLayout
 
-from .gallery import load_templates
+from .lessons import load_chapters
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -94,12 +94,14 @@ def install_help(window: MainWindow) -> None:
     lessons = menu.addMenu("&Lessons")
     lessons.setToolTipsVisible(True)
     window.lessons_menu = lessons
-    for template in load_templates():
-        action = lessons.addAction(template.title)
-        action.setToolTip(template.sentence)
-        action.setStatusTip(template.sentence)
-        action.triggered.connect(
-            lambda _checked=False, t=template: window.open_lesson(t))
+    for chapter in load_chapters():  # one submenu per chapter of the course
+        sub = lessons.addMenu(chapter.title)
+        sub.setToolTipsVisible(True)
+        for card in chapter.cards:
+            action = sub.addAction(card.title)
+            action.setToolTip(card.sentence)
+            action.setStatusTip(card.sentence)
+            action.triggered.connect(lambda _checked=False, c=card: window.open_lesson(c))
     lessons.addSeparator()
     lessons.addAction(window.actions["template"])
     menu.addSeparator()

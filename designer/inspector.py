@@ -8,6 +8,7 @@ per field). With nothing selected it shows the graph's summary instead of an emp
 from __future__ import annotations
 
 import html
+import re
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -25,7 +26,8 @@ import nnengine
 from nnengine.catalogue import LayerSpec
 from nnengine.graph import is_valid_id
 
-from . import style
+from . import layer_notes, style
+from .files import short
 from .param_fields import ERROR_STYLE, ParamField, check, make_field
 from .repairs import Repair, repairs_for, repairs_for_node
 
@@ -319,8 +321,9 @@ def explain_html(document: GraphDocument, node_id: str) -> str:
         spec = None
     if spec is not None:
         parts.append(f"<p>{esc(spec.description)}</p>")
+        computes = layer_notes.formula(analysis, node_id) or spec.formula
         parts.append(f"<p><b>Computes</b><br><span style='font-family:monospace'>"
-                     f"{esc(spec.formula)}</span></p>")
+                     f"{esc(computes)}</span></p>")
     sources = [s for _, s in graph.inputs_of(node_id)]
     rows = []
     if spec is None or not spec.is_input:
@@ -334,6 +337,7 @@ def explain_html(document: GraphDocument, node_id: str) -> str:
     parts.append("<table cellspacing='0' cellpadding='1'>" + "".join(
         f"<tr><td style='color:{MUTED}; padding-right:10px'>{esc(k)}</td>"
         f"<td style='font-family:monospace'>{esc(v)}</td></tr>" for k, v in rows) + "</table>")
+    parts.append(layer_notes.notes_html(graph, analysis, node_id, MUTED))
     weights = analysis.weight_shapes.get(node_id)
     count = analysis.param_count(node_id)
     how = spec.param_count_help if spec else ""
@@ -358,7 +362,8 @@ def summary_html(document: GraphDocument, selection: list[str]) -> str:
     esc = html.escape
     n_nodes = len(graph)
     n_edges = sum(1 for _ in graph.edges())
-    parts = [f"<p style='font-size:14pt; font-weight:600'>{esc(graph.name)}</p>"]
+    name = re.sub(r"(\S{16})", "\\1\u200b", short(graph.name))  # long words may wrap
+    parts = [f"<p style='font-size:14pt; font-weight:600'>{esc(name)}</p>"]
     if selection:
         total = sum(analysis.param_count(n) for n in selection)
         parts.append(f"<p>{len(selection)} layers selected<br>{total:,} parameters in "

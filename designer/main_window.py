@@ -30,22 +30,29 @@ from nnengine import Graph
 
 from . import icons
 from .analyze_dialog import AnalyzeDialog
+from .backprop import install_backprop_tools
 from .canvas.export import export_picture
-from .canvas.layout import COLUMN_SPACING, ROW_SPACING, clear_offset
 from .canvas.view import CanvasView
+from .dock_share import DockShare
 from .document import GraphDocument
-from .files import FileController
-from .gallery import Template, TemplateGallery, example_graph
+from .files import FileController, short
+from .gallery import EXAMPLE, TemplateGallery, example_graph
 from .help import install_help
 from .inspector import Inspector
+from .layout import COLUMN_SPACING, ROW_SPACING, clear_offset
+from .lesson_panel import LessonText
+from .lessons import Card, card_for_path
 from .model_io import install_model_io
 from .palette import Palette
-from .backprop import install_backprop_tools
+from .reset_weights import install_reset_weights
+from .runs.actions import install_runs
+from .status_progress import install_status_progress
 from .training.actions import install_training
 
 APP_NAME = "NN Designer"
 FRAGMENT_MIME = "application/x-nnengine-fragment"
 STATUS_TIMEOUT_MS = 6000
+PLOTS_SHARE = 1 / 3   # of the window's height, kept as the window is resized
 
 
 class MainWindow(QMainWindow):
@@ -64,6 +71,10 @@ class MainWindow(QMainWindow):
                                           Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self.add_dock("inspector", "Inspector", self.inspector,
                                             Qt.DockWidgetArea.RightDockWidgetArea)
+        self.lesson = LessonText()
+        self.lesson_dock = self.add_dock("lesson", "Lesson", self.lesson,
+                                         Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.splitDockWidget(self.palette_dock, self.lesson_dock, Qt.Orientation.Vertical)
         self.files = FileController(self.document, self.settings, self, recovery_dir)
         self.actions: dict[str, QAction] = {}
         self._paste_in_place = False
@@ -73,8 +84,11 @@ class MainWindow(QMainWindow):
         self._create_status_bar()
         self._connect()
         self.training_actions = install_training(self)
+        self.status_progress = install_status_progress(self.statusBar(), self.training)
+        install_reset_weights(self)
         self.model_io = install_model_io(self)
         self.backprop_tools = install_backprop_tools(self)
+        self.runs = install_runs(self)
         self._restore_layout()
         self._update_title()
         self._update_status()
@@ -112,7 +126,8 @@ class MainWindow(QMainWindow):
         a("new", "&New", lambda: self.files.new(), K.New, "new", "Start an empty graph")
         a("template", "New from &Template…", self.new_from_template, "Ctrl+Shift+N",
           "templates", "Start from an example network")
-        a("open", "&Open…", lambda: self.files.open(), K.Open, "open", "Open a graph file")
+        a("open", "&Open…", lambda: self.files.open(), K.Open, "open",
+          "Open a graph, project or model bundle")
         a("save", "&Save", self.files.save, K.Save, "save", "Save the graph")
         a("save_as", "Save &As…", lambda: self.files.save_as(), "Ctrl+Shift+S", "save_as",
           "Save the graph under a new name")
@@ -216,12 +231,14 @@ class MainWindow(QMainWindow):
         self.palette.layer_activated.connect(self.add_layer_after_selection)
         self.palette.loss_chosen.connect(self.set_loss)
         self.files.opened.connect(lambda: QTimer.singleShot(0, self.view.fit_all))
+        # A template file opened by path shows its lesson; any other graph none.
+        self.files.opened.connect(lambda: self.show_lesson(card_for_path(self.document.path)))
         self._update_edit_actions()
 
     # --- title and status ----------------------------------------------------------------
     def _update_title(self) -> None:
-        where = self.document.path.name if self.document.path else "not saved"
-        self.setWindowTitle(f"{self.document.graph.name} — {where}[*] — {APP_NAME}")
+        where = short(self.document.path.name) if self.document.path else "not saved"
+        self.setWindowTitle(f"{short(self.document.graph.name)} — {where}[*] — {APP_NAME}")
         self.setWindowModified(self.document.is_modified)
 
     def _update_status(self) -> None:
@@ -371,11 +388,20 @@ class MainWindow(QMainWindow):
         gallery = TemplateGallery(self)
         if gallery.exec() != QDialog.DialogCode.Accepted or gallery.chosen() is None:
             return False
-        return self.files.new(gallery.chosen().graph())
+        return self.open_lesson(gallery.chosen())
 
-    def open_lesson(self, template: Template) -> bool:
-        """Help ▸ Lessons: open a teaching template as a new graph."""
-        return self.files.new(template.graph())
+    def open_lesson(self, card: Card) -> bool:
+        """A new graph from a lesson card (the gallery, Help ▸ Lessons), its lesson shown
+        beside the canvas."""
+        if not self.files.new(card.graph()):
+            return False
+        self.show_lesson(card)
+        return True
+
+    def show_lesson(self, card: Card | None) -> None:
+        self.lesson.show_card(card)
+        if card is not None:
+            self.lesson_dock.show()
 
     def analyze(self) -> AnalyzeDialog:
         dialog = AnalyzeDialog(self.document, self)
@@ -410,6 +436,7 @@ class MainWindow(QMainWindow):
             self.show_message(f"The example could not be loaded: {e}")
             return
         self.document.new(graph)
+        self.show_lesson(card_for_path(EXAMPLE))
         QTimer.singleShot(0, self.view.fit_all)
 
     def _fill_recent_menu(self) -> None:
@@ -442,10 +469,11 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
         else:
-            self.resizeDocks([self.palette_dock, self.inspector_dock], [250, 330],
-                             Qt.Orientation.Horizontal)
+            self.resizeDocks([self.palette_dock, self.inspector_dock],
+                             [self.palette.minimumWidth(), 330], Qt.Orientation.Horizontal)
             # the plots need room to be read: about a third of the window's height
             self.resizeDocks([self.plots_dock], [self.height() // 3], Qt.Orientation.Vertical)
+        self.plots_share = DockShare(self, self.plots_dock, PLOTS_SHARE)
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())

@@ -2,8 +2,11 @@
 PyTorch source, a PyTorch training folder, a NumPy-only predictor folder) and File ▸ Import
 ONNX….
 
-Exports use the training controller's current weights (trained, or loaded or imported), or,
-before any training, fresh ones drawn from the graph's seed (the status bar says so).
+Exports use the training controller's current weights (those of the run shown, or loaded or
+imported), or, before any training, fresh ones drawn from the graph's seed (the status bar
+says so). While the run shown was trained on an earlier version of the graph they refuse,
+saying why (`RunsActions.refusal`). `export_run` exports any run as it was trained (its own
+graph and weights), for the Runs panel.
 Import opens an `.onnx` file as a new, unsaved document (positions laid out where the file
 has none) and hands its weights to the controller, so the next Train trains on from them.
 
@@ -27,6 +30,7 @@ from .training.states import TrainingState
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
+    from .runs.record import Run
 
 ONNX_INSTALL = 'pip install "nn-designer[onnx]"'
 ONNX_FILTER = "ONNX models (*.onnx);;All files (*)"
@@ -110,11 +114,11 @@ class ModelIO(QObject):
 
     def export_pytorch_train(self) -> bool:
         return self._export("Export PyTorch Training Folder", FOLDER_FILTER, "",
-                            self._write_training_folder, "_pytorch")
+                            self._write_training_folder, tail="_pytorch")
 
     def export_numpy(self) -> bool:
         return self._export("Export NumPy Predictor Folder", FOLDER_FILTER, "",
-                            self._write_numpy_folder, "_numpy")
+                            self._write_numpy_folder, tail="_numpy")
 
     def _write_training_folder(self, path: Path) -> None:
         """As `nnengine export --format pytorch-train`; a data file named by a relative path
@@ -139,36 +143,59 @@ class ModelIO(QObject):
         return self.window.training.export_model()
 
     def _write_onnx(self, path: Path) -> None:
-        from nnengine.export import export_onnx
-
         model, current = self.window.training.export_model()
-        export_onnx(model, path)
-        self._done(f"ONNX model saved to {path}", current)
+        self._done(write_onnx(model, path), current)
 
     def _write_pytorch(self, path: Path) -> None:
-        """The module source, and its weights beside it (as `nnengine export` does)."""
-        from nnengine.export import export_pytorch
-
         model, current = self.window.training.export_model()
-        weights = path.with_suffix(".npz")
-        if weights == path:
-            weights = path.with_name(path.name + ".npz")
-        export_pytorch(model, path)
-        nnengine.save_weights(model, weights)
-        self._done(f"PyTorch source saved to {path}, its weights to {weights.name}", current)
+        self._done(write_pytorch(model, path), current)
 
     def _done(self, text: str, current: bool) -> None:
         note = "" if current else self.window.training.fresh_note()
         self.window.show_message(text + note)
 
+    def export_run(self, run: Run, kind: str) -> bool:
+        """Export `run` as it was trained (its graph and weights), whatever is on the canvas;
+        `kind`: "weights", "bundle", "onnx" or "pytorch"."""
+        if kind == "onnx" and not self._have_onnx("Export"):
+            return False
+
+        def model() -> nnengine.Model:
+            m = nnengine.compile_model(run.graph.copy())
+            m.set_weights(run.weights, source=run.name)
+            return m
+
+        def weights(path: Path) -> str:
+            nnengine.save_weights(run.weights, path)
+            return f"weights saved to {path}"
+
+        def bundle(path: Path) -> str:
+            nnengine.save_bundle(path, run.graph, run.weights,
+                                 {"epochs": run.metrics.epochs, "test": run.test or None})
+            return f"model bundle saved to {path}"
+
+        writers: dict[str, tuple[str, str, Callable[[Path], str]]] = {
+            "weights": ("Weights (*.npz)", ".npz", weights),
+            "bundle": ("Model bundle (*.zip)", ".zip", bundle),
+            "onnx": (ONNX_FILTER, ".onnx", lambda path: write_onnx(model(), path)),
+            "pytorch": ("Python source (*.py)", ".py", lambda path: write_pytorch(model(), path))}
+        filt, suffix, write = writers[kind]
+        return self._export(f"Export “{run.name}”", filt, suffix,
+                            lambda p: self.window.show_message(f"“{run.name}”: {write(p)}"),
+                            stem=f"{_stem(run.graph.name)}_{_stem(run.name)}", check_fit=False)
+
     def _export(self, title: str, filt: str, suffix: str, write: Callable[[Path], object],
-                tail: str = "") -> bool:
+                stem: str | None = None, check_fit: bool = True, tail: str = "") -> bool:
         """Ask where to write (a file with `suffix`, or a folder when it is ""); `tail` ends
         the proposed name."""
         if self.window.training.state == TrainingState.STOPPING:
             self.window.show_message("Wait until training has stopped, then export")
             return False
-        stem = _stem(self.window.document.graph.name)
+        refusal = self.window.runs.refusal() if check_fit else None
+        if refusal:
+            QMessageBox.information(self.window, title, refusal)
+            return False
+        stem = stem or _stem(self.window.document.graph.name)
         start = str(self._folder() / f"{stem}{tail}{suffix}")
         name, _ = QFileDialog.getSaveFileName(self.window, title, start, filt)
         if not name:
@@ -247,6 +274,25 @@ class ModelIO(QObject):
     def _folder(self) -> Path:
         path = self.window.document.path
         return path.parent if path is not None else Path.home()
+
+
+def write_onnx(model: nnengine.Model, path: Path) -> str:
+    from nnengine.export import export_onnx
+
+    export_onnx(model, path)
+    return f"ONNX model saved to {path}"
+
+
+def write_pytorch(model: nnengine.Model, path: Path) -> str:
+    """The module source, and its weights beside it (as `nnengine export` does)."""
+    from nnengine.export import export_pytorch
+
+    weights = path.with_suffix(".npz")
+    if weights == path:
+        weights = path.with_name(path.name + ".npz")
+    export_pytorch(model, path)
+    nnengine.save_weights(model, weights)
+    return f"PyTorch source saved to {path}, its weights to {weights.name}"
 
 
 def _stem(name: str) -> str:

@@ -13,10 +13,11 @@ import json
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QMimeData, Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLineEdit,
+    QStyle,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -125,6 +126,7 @@ class Palette(QWidget):
         self._variants: list[QTreeWidgetItem] = []   # shown only while searching
         self._losses: dict[str, QTreeWidgetItem] = {}
         self._populate()
+        self.setMinimumWidth(self.width_for_categories())
 
     def _populate(self) -> None:
         bold = QFont(self.font())
@@ -177,6 +179,18 @@ class Palette(QWidget):
                 self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(group))
                 del self._groups[category]
         self.set_filter("")
+
+    def width_for_categories(self) -> int:
+        """The width at which every category name shows whole (not "Normalization and
+        regularizat…"), with the scroll bar beside it."""
+        bold = QFont(self.font())
+        bold.setBold(True)
+        text = max(QFontMetrics(bold).horizontalAdvance(c) for c in self._groups)
+        margins = self.layout().contentsMargins()
+        frame = 2 * self.tree.frameWidth()
+        scroll_bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        return text + self.tree.indentation() + 16 + frame + scroll_bar \
+            + margins.left() + margins.right()
 
     # --- queries (also used by tests) ----------------------------------------------------
     def item_for(self, type_name: str) -> QTreeWidgetItem:

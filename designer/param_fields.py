@@ -187,7 +187,7 @@ class ChoiceField(ParamField):
 
     def _show(self, value: Any) -> None:
         box: QComboBox = self.editor
-        text = AUTO if value is None else str(value)
+        text = AUTO if value is None else format_shape(value)
         index = box.findText(text)
         if index >= 0:
             box.setCurrentIndex(index)
@@ -203,9 +203,9 @@ class ChoiceField(ParamField):
                 return choice
         if self.spec.kind == "int_or_choice":
             try:
-                return int(text)
-            except ValueError:
-                raise ParseError(f"must be a whole number or one of "
+                return parse_window(text)
+            except ParseError:
+                raise ParseError(f"must be a whole number, a pair like 1, 2 or one of "
                                  f"{', '.join(map(str, self.spec.choices))}") from None
         raise ParseError(f"must be one of {', '.join(map(str, self.spec.choices))}")
 
@@ -239,6 +239,16 @@ def format_shape(value: Any) -> str:
     return str(value)
 
 
+def parse_window(text: str) -> int | list[int]:
+    """"3" -> 3; "2, 1" or "2x1" -> [2, 1] (height, width)."""
+    values = parse_shape(text)
+    if len(values) == 1:
+        return values[0]
+    if len(values) == 2:
+        return values
+    raise ParseError("must be a whole number or height, width, like 2, 1")
+
+
 def make_field(spec: ParamSpec) -> ParamField:
     """The editor for one parameter, chosen by its declared kind."""
     kind = spec.kind
@@ -254,6 +264,8 @@ def make_field(spec: ParamSpec) -> ParamField:
         return ChoiceField(spec, editable=True)
     if kind == "shape":
         return TextField(spec, parse_shape, format_shape, "e.g. 1, 8, 8")
+    if kind == "window":
+        return TextField(spec, parse_window, format_shape, "e.g. 3, or 2, 1 (height, width)")
     raise ValueError(f"no editor for parameter kind {kind!r}")
 
 

@@ -25,7 +25,7 @@ import nnengine
 from nnengine import Graph, NNEngineError, Problem, ShapeError, analyze
 
 from . import commands
-from .canvas.layout import COLUMN_SPACING, ROW_SPACING
+from .layout import COLUMN_SPACING, ROW_SPACING
 from .style import GRID, format_shape
 
 if TYPE_CHECKING:

@@ -48,10 +48,40 @@ NODE_BORDER = QColor("#c3c9d2")
 TEXT = QColor("#1f2933")
 TEXT_MUTED = QColor("#66727f")
 ACCENT = QColor("#2563eb")           # selection, hover, connect-drag
+ACCENT_HOVER = QColor("#1d4ed8")     # an accent-coloured button under the mouse
+NOTICE_BACKGROUND = "#fef3c7"        # a notice above the canvas (not an error): amber 100
+NOTICE_BORDER = "#f59e0b"
 ERROR = QColor("#dc2626")
 EDGE = QColor("#7b8594")
 EDGE_LABEL_BACKGROUND = QColor("#ffffff")
 PORT_FILL = QColor("#ffffff")
+
+# --- training plots and panel (pyqtgraph takes colours as strings) ----------------------------
+PLOT_TEXT = "#1f2933"
+PLOT_MUTED = "#66727f"
+PLOT_ACCENT = "#2563eb"
+TRAIN_COLOR = "#2563eb"          # training curves (blue)
+TRAIN_LIGHT_COLOR = "#93b4f5"    # per-batch training curve
+VALID_COLOR = "#ea580c"          # validation curves (orange)
+GOOD_COLOR = "#15803d"           # a right prediction
+BAD_COLOR = "#dc2626"            # a wrong prediction
+ERROR_TEXT = "#b91c1c"           # the training panel's error line
+MARKER_COLOR = "#64748b"         # the scrubber's epoch marker
+HIGHLIGHT_COLOR = "#f59e0b"      # the chosen confusion cell
+BOUNDARY_LINE = "#111827"        # the decision boundary's contour
+ON_DARK_TEXT = "#ffffff"         # a count on a dark cell
+SELECTED_ROW = "#dbeafe"         # the legend's chosen row
+POINT_OUTLINE = (255, 255, 255, 220)
+HIST_BRUSH = (37, 99, 235, 110)
+# Ten well-separated hues for classes and layers (colour-blind-safer "tab10" order).
+CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+# Colour maps as (position, RGB) stops.
+SEQUENTIAL_STOPS = ([0.0, 0.35, 0.75, 1.0],     # white through blue to navy: counts, shares
+                    [(255, 255, 255), (147, 180, 245), (29, 78, 216), (12, 30, 92)])
+DIVERGING_STOPS = ([0.0, 0.5, 1.0],            # blue (negative), white (zero), red (positive)
+                   [(33, 102, 172), (247, 247, 247), (178, 24, 43)])
+
 
 
 def category_color(category: str) -> QColor:

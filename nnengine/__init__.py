@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+from . import cli_startup  # noqa: F401  (first: a Ctrl+C while `nnengine` starts exits 130)
 from .bundle import Bundle, load_bundle, save_bundle
 from .catalogue import layer_spec, layer_specs
 from .datasets import Dataset, load_dataset
@@ -33,11 +34,43 @@ from .validation import Analysis, analyze
 from .weights_io import apply_weights, load_weights, save_weights
 
 __all__ = [
-    "Analysis", "Bundle", "Callback", "ConfigError", "Dataset", "DatasetError",
-    "FileFormatError", "Graph", "GraphError", "History", "Model", "NNEngineError", "Problem",
-    "ShapeError", "Trainer", "TrainingConfig", "TrainingControl", "TrainingDiverged",
-    "WeightsError", "analyze", "apply_weights", "compile_model", "evaluate", "fit",
-    "gradient_check", "graph_from_json", "graph_to_json", "init_report", "lr_find",
-    "probe_batch", "layer_spec", "layer_specs", "load_bundle",
-    "load_dataset", "load_graph", "load_weights", "save_bundle", "save_graph", "save_weights",
+                     "Analysis",
+                     "Bundle",
+                     "Callback",
+                     "ConfigError",
+                     "Dataset",
+                     "DatasetError",
+                     "FileFormatError",
+                     "Graph",
+                     "GraphError",
+                     "History",
+                     "Model",
+                     "NNEngineError",
+                     "Problem",
+                     "ShapeError",
+                     "Trainer",
+                     "TrainingConfig",
+                     "TrainingControl",
+                     "TrainingDiverged",
+                     "WeightsError",
+                     "analyze",
+                     "apply_weights",
+                     "compile_model",
+                     "evaluate",
+                     "fit",
+                     "gradient_check",
+                     "graph_from_json",
+                     "graph_to_json",
+                     "init_report",
+                     "layer_spec",
+                     "layer_specs",
+                     "load_bundle",
+                     "load_dataset",
+                     "load_graph",
+                     "load_weights",
+                     "lr_find",
+                     "probe_batch",
+                     "save_bundle",
+                     "save_graph",
+                     "save_weights",
 ]

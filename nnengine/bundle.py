@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import zipfile
 import zlib
@@ -20,6 +19,7 @@ from .arrays_io import check_zip_members
 from .errors import FileFormatError
 from .fileio import read_file_bytes, write_atomic
 from .graph import Graph
+from .json_text import finite_json
 from .serialization import decode_graph_text, graph_from_json, graph_to_json
 from .weights_io import weight_arrays, weights_from_bytes
 
@@ -98,25 +98,12 @@ def is_bundle(path: str | os.PathLike) -> bool:
         return False
 
 
-def metrics_to_json(metrics: Any) -> str:
-    """Training metrics as JSON text; NaN and infinities (a diverged run) become null."""
+def metrics_to_json(metrics: Any, source: str = "metrics.json") -> str:
+    """Training metrics as JSON text; NaN and infinities (a diverged run) become null, with
+    a warning naming `source`."""
     if hasattr(metrics, "epochs") and not isinstance(metrics, dict):
         metrics = {"epochs": metrics.epochs}
-    return json.dumps(_finite(metrics), indent=2) + "\n"
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _finite(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+    return finite_json(metrics, source, indent=2) + "\n"
 
 
 __all__ = ["BUNDLE_MEMBERS", "Bundle", "is_bundle", "load_bundle", "metrics_to_json",

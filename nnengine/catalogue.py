@@ -23,15 +23,15 @@ CATEGORIES = (
     "Merge",
 )
 
-PARAM_KINDS = ("int", "float", "bool", "choice", "shape", "int_or_choice")
+PARAM_KINDS = ("int", "float", "bool", "choice", "shape", "int_or_choice", "window")
 
 
 @dataclass(frozen=True)
 class ParamSpec:
     """One parameter: its kind, default, bounds and a one-line help for the inspector.
 
-    `kind` is one of PARAM_KINDS; `int_or_choice` accepts an int or one of `choices`
-    (Conv2D padding). `nullable` allows None, meaning "derived" (pool stride = pool size).
+    `kind` is one of PARAM_KINDS; `window` accepts an int or a pair [h, w] of ints (kernel
+    sizes, strides), `int_or_choice` that or one of `choices` (Conv2D padding). `nullable` allows None, meaning "derived" (pool stride = pool size).
     `applies_when` = (other_param, values): the parameter only matters for those values.
     """
 
@@ -75,7 +75,9 @@ class ParamSpec:
             if value in self.choices:
                 return value, None
             return value, f"must be an integer or one of {', '.join(self.choices)}"
-        if kind in ("int", "int_or_choice"):
+        if kind in ("window", "int_or_choice") and isinstance(value, (list, tuple)):
+            return self._check_pair(value)
+        if kind in ("int", "int_or_choice", "window"):
             if isinstance(value, bool) or not isinstance(value, int):
                 if isinstance(value, float) and value.is_integer():
                     value = int(value)
@@ -96,6 +98,19 @@ class ParamSpec:
                 return value, "must be a non-empty list of positive integers"
             return [int(v) for v in value], None
         raise AssertionError(f"unknown parameter kind {kind}")
+
+    def _check_pair(self, value: list | tuple) -> tuple[Any, str | None]:
+        """[h, w]: two integers within the bounds."""
+        if len(value) != 2:
+            return value, "must be an integer or a pair [height, width]"
+        checked = []
+        for v in value:
+            v, reason = ParamSpec(self.name, "int", minimum=self.minimum,
+                                  maximum=self.maximum).check(v)
+            if reason:
+                return value, f"must be an integer or a pair [height, width]; {v!r} {reason}"
+            checked.append(v)
+        return checked, None
 
     def _range_problem(self, value: float) -> str | None:
         lo, hi = self.minimum, self.maximum

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import warnings
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +26,7 @@ from .cli_commands import cmd_evaluate, cmd_predict, cmd_train, cmd_validate
 from .cli_export import EXPORT_FORMATS, ExportFormat, cmd_export
 from .cli_inputs import CLIError, say
 from .cli_progress import ProgressBar
+from .cli_startup import interrupted_while_starting
 from .datasets import BUILTIN
 
 # --- the parser ----------------------------------------------------------------------------
@@ -57,8 +61,9 @@ def _positive_float(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="nnengine", description="Validate, train, evaluate, run and export "
-                     "neural network graphs (nnengine graph files, SPEC section 2).")
+    parser = _Parser(prog="nnengine", description="Validate, train, evaluate, run and "
+                     "export neural network graphs: graph files (.json, as the nn-designer app "
+                     "saves them) and model bundles (.zip). README.md shows examples.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     graph_help = "graph file (.json), or a model bundle (.zip)"
     data_help = (f"built-in data set ({', '.join(BUILTIN)}) or a .csv, .npz, IDX file or "
@@ -69,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_validate)
 
     p = sub.add_parser("train", help="train a graph; write DIR/weights.npz, metrics.json, "
-                                     "graph.json")
+                                     "graph.json and run.json as one set")
     p.add_argument("graph", metavar="GRAPH", help=graph_help)
     p.add_argument("--dataset", metavar="D", help=data_help)
     p.add_argument("--epochs", type=_int_at_least(0), metavar="N")
@@ -110,15 +115,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        if interrupted_while_starting():
+            raise KeyboardInterrupt
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            return _run(argv)
+    except KeyboardInterrupt:  # also one that came while an error was being reported
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a further Ctrl+C changes nothing
+        say("nnengine: interrupted")
+        return 130
+
+
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str,
+                      lineno: int, file: Any = None, line: str | None = None) -> None:
+    """Warnings (NumPy's overflow in a cast, a NaN written as null) as one line each."""
+    say(f"nnengine: warning: {message}")
+
+
+def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
     except CLIError as e:
         say(f"nnengine: {e}")
         return e.status
-    except KeyboardInterrupt:
-        say("nnengine: interrupted")
-        return 130
     except BrokenPipeError:  # e.g. `nnengine validate g.json | head -1`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1

@@ -4,17 +4,19 @@ the exit status; a user's mistake is a `CLIError`."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import sys
 import time
+import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .bundle import metrics_to_json
+from .catalogue import LOSSES
 from .cli_inputs import (
     CLIError,
     Loaded,
@@ -31,10 +33,14 @@ from .datasets import BUILTIN, is_builtin
 from .datasets.base import check_sample_array
 from .errors import GraphError, Problem, TrainingDiverged
 from .fileio import size_text, write_atomic
+from .json_text import finite_json
 from .layer_table import aligned
-from .serialization import save_graph
-from .trainer import Trainer, TrainingControl, evaluate
-from .weights_io import save_weights
+from .run_card import dataset_content_sha256, run_card
+from .run_output import RUN_FILES, RunOutput
+from .serialization import graph_to_json
+from .trainer import Callback, History, Trainer, TrainingControl, evaluate
+from .training_config import TrainingConfig
+from .weights_io import weight_arrays
 
 # --- validate ------------------------------------------------------------------------------
 
@@ -103,28 +109,41 @@ def training_overrides(loaded: Loaded, args: argparse.Namespace) -> dict[str, An
 
 def cmd_train(args: argparse.Namespace) -> int:
     loaded = load_checked(args.graph)
-    changes = training_overrides(loaded, args)
     with reading(args.graph):
+        if args.dataset is not None:  # the keys the file leaves out follow the new data set
+            loaded.config = TrainingConfig.from_dict({**loaded.graph.training,
+                                                      "dataset": args.dataset})
+        changes = training_overrides(loaded, args)
         config = loaded.config.replace(**changes)
     check_memory(loaded, 4, "training it (weights, gradients, optimizer state)")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise CLIError(f"{out}: is a file; --out needs a folder for the results")
+    output = RunOutput(args.out)
+    with reading(args.out):  # before training, so a bad folder does not cost a whole run
+        output.prepare()
+    try:
+        return _train_into(output, loaded, changes, config, args)
+    finally:
+        output.discard()  # after a crash or an abort: DIR keeps the old set
+
+
+def _train_into(output: RunOutput, loaded: Loaded, changes: dict[str, Any],
+                config: TrainingConfig, args: argparse.Namespace) -> int:
     name, data = get_dataset(loaded, args.dataset)
     model = build_model(loaded, args.weights, seed=config.seed, required=False)
-    control = TrainingControl()
+    stopper = _StopWhenAsked()
     previous = signal.getsignal(signal.SIGINT)
 
     def stop_softly(signum: int, frame: Any) -> None:
-        control.stop()  # finish the batch, write what was learned so far
+        stopper.asked = True  # finish the batch, write what was learned so far
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        sys.stderr.write("\nnnengine: stopping after this batch (Ctrl+C again to abort)\n")
+        if sys.stderr.isatty():
+            sys.stderr.write("\n")  # off the progress bar's line
+        say("nnengine: interrupted; writing what was learned so far (Ctrl+C again stops now "
+            f"and leaves {args.out} as it was)")
 
+    started_at = time.time()
     started = time.perf_counter()
     with reading(name):
-        trainer = Trainer(model, data, config, [ProgressBar()], control)
-    with reading(out):  # before training, so a bad folder does not cost a whole run
-        out.mkdir(parents=True, exist_ok=True)
+        trainer = Trainer(model, data, config, [ProgressBar(), stopper], stopper.control)
     try:
         signal.signal(signal.SIGINT, stop_softly)
         history = trainer.fit()
@@ -135,30 +154,62 @@ def cmd_train(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - started
     with reading(name), np.errstate(all="ignore"):
         test = trainer.evaluate_test() if len(data.y_test) else None
+    ended = "stopped" if history.stopped_early or stopper.asked else "finished"
     graph = loaded.graph.copy()
     graph.training = {**graph.training, **changes}
     if not is_builtin(name):  # keep out/graph.json pointing at the same data file
         try:
-            graph.training["dataset"] = os.path.relpath(Path(name).resolve(), out.resolve())
+            graph.training["dataset"] = os.path.relpath(Path(name).resolve(), output.path)
         except ValueError:  # another drive (Windows)
             graph.training["dataset"] = str(Path(name).resolve())
-    metrics = {**history.columns(), "dataset": name, "epochs": history.epochs, "test": test,
-               "batches_per_epoch": trainer.batches_per_epoch,
+    metrics = {**_metric_columns(trainer, history), "dataset": name, "epochs": history.epochs,
+               "test": test, "batches_per_epoch": trainer.batches_per_epoch,
                "stopped_early": history.stopped_early, "seconds": round(seconds, 3)}
+    card = run_card(loaded.graph, config.to_dict(),
+                    {"name": name, "sha256": dataset_content_sha256(data)},
+                    datetime.fromtimestamp(started_at, UTC), round(seconds, 3),
+                    len(history.epochs), ended, test)
+    out = Path(args.out)
+    weights = weight_arrays(model)
     with reading(out):
-        save_weights(model, out / "weights.npz")
-        write_atomic(out / "metrics.json", metrics_to_json(metrics).encode("utf-8"))
-        save_graph(graph, out / "graph.json")
-    summary = [f"{len(history.epochs)} epochs in {seconds:.1f}s"]
+        output.commit({
+            "weights.npz": lambda f: np.savez(f, **weights),
+            "metrics.json": metrics_to_json(metrics, str(out / "metrics.json")).encode(),
+            "graph.json": graph_to_json(graph).encode("utf-8"),
+            "run.json": metrics_to_json(card, str(out / "run.json")).encode("utf-8")})
+    done = len(history.epochs)
+    summary = [f"{done} epochs in {seconds:.1f}s" if ended == "finished" else
+               f"stopped after {done} of {config.epochs} epochs in {seconds:.1f}s"]
     if test:
         summary.append(", ".join(f"test {k} {v:.4f}" for k, v in test.items()))
-    print(f"{'; '.join(summary)}; wrote {out / 'weights.npz'}, {out / 'metrics.json'}, "
-          f"{out / 'graph.json'}")
-    if history.stopped_early:
-        say(f"nnengine: interrupted after {len(history.epochs)} of {config.epochs} epochs; "
-            "the files hold the weights learned so far")
-        return 130
-    return 0
+    written = ", ".join(str(out / f) for f in RUN_FILES)
+    print(f"{'; '.join(summary)}; wrote {written}")
+    return 130 if ended == "stopped" else 0
+
+
+class _StopWhenAsked(Callback):
+    """Stops training after the batch in which Ctrl+C was pressed. The signal handler only
+    sets `asked`: it runs between two bytecodes of the training thread, which may be
+    holding the control's lock, so it must take no lock itself."""
+
+    def __init__(self) -> None:
+        self.control = TrainingControl()
+        self.asked = False
+
+    def on_batch_end(self, trainer: Trainer, epoch: int, batch: int, logs: dict) -> None:
+        if self.asked:
+            self.control.stop()
+
+
+def _metric_columns(trainer: Trainer, history: History) -> dict[str, list]:
+    """Keras' per-epoch lists, one for each metric this run measures, even when it ran no
+    epoch (`--epochs 0`): loss, accuracy where it applies, and the validation ones."""
+    keys = ["loss"]
+    if LOSSES.get(trainer.config.loss).classification:
+        keys.append("accuracy")
+    if len(trainer.y_val):
+        keys += ["val_" + k for k in keys]
+    return {k: [e.get(k) for e in history.epochs] for k in keys}
 
 
 # --- evaluate, predict ---------------------------------------------------------------------
@@ -172,25 +223,56 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise CLIError(f"{name}: the data set has no test samples")
     with reading(name), np.errstate(all="ignore"):
         result = evaluate(model, data, loaded.config)  # keeps the weights' standardization
-    print(json.dumps(result))
+    print(finite_json(result, "the evaluation"))
     return 0
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     loaded = load_checked(args.graph)
+    for kind, path in (("input", args.input), ("graph", args.graph), ("weights", args.weights)):
+        if path is not None and _same_file(args.output, path):
+            raise CLIError(f"{args.output}: is also the {kind} file; give --output another "
+                           "file (writing it would destroy what is read)", 2)
     check_memory(loaded, 1, "holding its weights")
     model = build_model(loaded, args.weights)
     x = read_inputs(args.input, model)
     with reading(args.input):
         for key, a in (x.items() if isinstance(x, dict) else [("x", x)]):
             check_sample_array(args.input, key, a)
+            _warn_unrepresentable(args.input, key, a, model.dtype)
     with reading(args.input), np.errstate(all="ignore"):
         y = model.predict(x)
+    bad = int(y.size - np.count_nonzero(np.isfinite(y)))
+    if bad:
+        warnings.warn(f"{args.output}: {bad:,} of the {y.size:,} predicted values are NaN or "
+                      "infinite", stacklevel=1)
     with reading(args.output):
         write_atomic(args.output, lambda f: np.save(f, y))
     print(f"wrote {args.output}: {len(y)} predictions of shape {list(y.shape[1:])}",
           file=sys.stderr)
     return 0
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file (through links, or spelled differently)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _warn_unrepresentable(source: str, key: str, a: np.ndarray, dtype: np.dtype) -> None:
+    """Inputs that are NaN, infinite or beyond the model's float range give NaN or infinite
+    predictions: say so, once, instead of NumPy's multi-line overflow warnings."""
+    if a.dtype.kind != "f":
+        return
+    with np.errstate(all="ignore"):
+        bad = int(np.count_nonzero(~np.isfinite(a.astype(dtype, copy=False))))
+    if bad:
+        limit = np.finfo(dtype).max
+        warnings.warn(f"{source}: '{key}' holds {bad:,} values that are NaN, infinite or "
+                      f"beyond {np.dtype(dtype).name}'s range (±{limit:.3g}); their "
+                      "predictions will not be finite", stacklevel=1)
 
 
 __all__ = ["cmd_evaluate", "cmd_predict", "cmd_train", "cmd_validate", "training_overrides"]

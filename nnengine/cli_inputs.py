@@ -20,17 +20,17 @@ from typing import Any
 
 import numpy as np
 
+from .arrays_io import read_arrays
 from .bundle import is_bundle, load_bundle
 from .datasets import BUILTIN, Dataset, load_dataset
 from .errors import DatasetError, GraphError, NNEngineError
-from .arrays_io import read_arrays
 from .fileio import read_file_bytes, size_text
 from .graph import Graph
 from .model import Model, compile_model
 from .serialization import load_graph
 from .training_config import TrainingConfig
 from .validation import Analysis, analyze
-from .weights_io import load_weights
+from .weights_io import check_standardization, load_weights
 
 
 class CLIError(Exception):
@@ -152,6 +152,8 @@ def build_model(loaded: Loaded, weights_path: str | None, seed: int = 0,
         model = compile_model(loaded.graph, seed=seed, dtype=dtype)
     if weights is not None:
         with reading(weights_path or loaded.path):
+            if required:  # trained weights; a start for training gets its statistics anew
+                check_standardization(model, weights, "the weights")
             model.set_weights(weights, source="the weights")
     return model
 

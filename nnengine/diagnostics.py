@@ -272,7 +272,9 @@ def history_alarms(epochs: Sequence[Mapping[str, Any]], window: int = 5) -> list
         train_then, train_now = losses[idx[best]] if idx[best] < len(losses) else None, \
             losses[-1] if losses else None
         falling = train_then is not None and train_now is not None and train_now < train_then
-        if rising and falling:
+        # Every validation sample right: a wobble of a near-zero loss, nothing to act on.
+        perfect = (epochs[-1].get("val_accuracy") or 0.0) >= 0.995
+        if rising and falling and not perfect:
             alarms.append(Alarm(
                 WARNING, None,
                 f"Overfitting: the validation loss has risen for {since} epochs (best "

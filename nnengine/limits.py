@@ -52,7 +52,7 @@ def override(**budgets: int) -> Iterator[None]:
     """Set budgets for the duration of a `with` block: `with override(classes=10): ...`."""
     unknown = set(budgets) - set(DEFAULTS)
     if unknown:
-        raise KeyError(f"unknown budget {sorted(unknown)[0]!r} (known: {', '.join(DEFAULTS)})")
+        raise KeyError(f"unknown budget {min(unknown)!r} (known: {', '.join(DEFAULTS)})")
     saved = dict(_overrides)
     _overrides.update(budgets)
     try:

@@ -72,6 +72,7 @@ class Model:
         self.trainable_keys = self._keys_where(lambda d: d.trainable)
         self.regularized_keys = self._keys_where(lambda d: d.regularized)
         self._loss_steps = [i for i, s in enumerate(self.steps) if s.layer.adds_loss]
+        self.last_loss_terms: dict[str, float] = {}  # the last training step's added terms
         self._grad_sums = Workspace()  # for nodes whose output feeds several others
 
     def _keys_where(self, wanted) -> list[str]:
@@ -136,10 +137,39 @@ class Model:
             contexts.append(ctx)
         return values[-1], Tape(values, contexts, reuse)
 
+    @property
+    def adds_loss(self) -> bool:
+        """Whether some layer adds a term of its own to the loss (Sampling's KL, ...)."""
+        return bool(self._loss_steps)
+
+    def loss_terms(self, tape: Tape) -> dict[str, float]:
+        """The terms layers add themselves for the batch of `tape`, summed by term name
+        ("kl", "activity"). Their gradients are already in those layers' backward."""
+        terms: dict[str, float] = {}
+        for i in self._loss_steps:
+            layer = self.steps[i].layer
+            terms[layer.loss_term] = terms.get(layer.loss_term, 0.0) + float(
+                layer.added_loss(tape.contexts[i]))
+        return terms
+
     def added_loss(self, tape: Tape) -> float:
-        """The loss terms layers add themselves (activity regularisers), summed."""
-        return float(sum(self.steps[i].layer.added_loss(tape.contexts[i])
-                         for i in self._loss_steps))
+        """The loss terms layers add themselves, summed."""
+        return sum(self.loss_terms(tape).values())
+
+    def mean_loss_terms(self, x: Inputs, batch_size: int = 512) -> dict[str, float]:
+        """`loss_terms` in inference mode, averaged over the samples of `x` (validation and
+        test loss include them, as Keras's do)."""
+        if not self._loss_steps:
+            return {}
+        xs = self.as_inputs(x)
+        n = xs[0].shape[0]
+        totals: dict[str, float] = {}
+        for i in range(0, n, batch_size):
+            part = [a[i:i + batch_size] for a in xs]
+            _, tape = self.forward(part, prepared=True)
+            for term, value in self.loss_terms(tape).items():
+                totals[term] = totals.get(term, 0.0) + value * len(part[0])
+        return {term: total / max(n, 1) for term, total in totals.items()}
 
     def backward(self, tape: Tape, dy: np.ndarray, skip_output: bool = False,
                  keep_node_grads: bool = False) -> tuple[dict[str, np.ndarray], dict]:
@@ -213,7 +243,9 @@ class Model:
         valid until the next reusing step; otherwise they are new arrays."""
         y, tape = self.forward(x, training=True, rng=rng, prepared=prepared, reuse=reuse)
         loss, g, skip = self.loss_and_grad(y, t, loss_name)
-        loss += self.added_loss(tape)
+        if self._loss_steps:
+            self.last_loss_terms = self.loss_terms(tape)
+            loss += sum(self.last_loss_terms.values())
         grads, _ = self.backward(tape, g, skip_output=skip)
         if l2:
             for key in self.regularized_keys:
@@ -299,6 +331,8 @@ class Model:
             if key not in new and (key in self.weights or not optional):
                 problems.append(f"missing '{key}'")
         for key, value in new.items():
+            problems += _value_problems(key, value, key.endswith("/std")
+                                        and key.split("/")[0] in self.input_ids)
             if key not in declared:
                 problems.append(f"unexpected '{key}' (no such node or weight in the graph)")
             elif tuple(np.shape(value)) != declared[key][0]:
@@ -342,6 +376,19 @@ class Model:
     @property
     def param_count(self) -> int:
         return int(sum(v.size for k, v in self.weights.items()))
+
+
+def _value_problems(key: str, value: Any, is_std: bool) -> list[str]:
+    """What is wrong with one weight's values: not real numbers, NaN or infinite, or (a
+    standardisation `std`) not positive."""
+    a = np.asarray(value)
+    if a.dtype.kind not in "biuf":
+        return [f"'{key}' must hold real numbers, found dtype {a.dtype}"]
+    if not np.all(np.isfinite(a)):
+        return [f"'{key}' holds NaN or infinite values"]
+    if is_std and np.any(a <= 0):
+        return [f"'{key}' holds values of 0 or less (a standard deviation divides the input)"]
+    return []
 
 
 def compile_model(graph: Graph, seed: int = 0, dtype: str | np.dtype = "float32") -> Model:

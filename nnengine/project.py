@@ -16,7 +16,8 @@ and, when a run was trained on this very graph, that run's weights and metrics a
 
 Size budget: a run's snapshots take at most `SNAPSHOT_BUDGET` bytes (16 MiB) uncompressed;
 the writer of the snapshots keeps within it (the app thins out epochs evenly), and the reader
-refuses a larger member before inflating it, as it does any member over `MEMBER_LIMIT`.
+refuses a larger member before inflating it. Every other member keeps the readers' budgets
+(`limits`: JSON members `graph_bytes`, the others `inflated_bytes`, the file `file_bytes`).
 
 `load_project` reads old bundles too: a bundle is a project with one run, "imported", whose
 card says what the bundle knew (its graph, data set and seed from the training block).
@@ -34,18 +35,18 @@ from typing import IO, Any
 
 import numpy as np
 
+from .arrays_io import check_zip_members
 from .bundle import metrics_to_json
 from .errors import FileFormatError, NNEngineError
 from .fileio import read_file_bytes, size_text, write_atomic
 from .graph import Graph
-from .serialization import MAX_GRAPH_BYTES, decode_graph_text, graph_from_json, graph_to_json
+from .run_card import graph_sha256, run_card
+from .serialization import decode_graph_text, graph_from_json, graph_to_json
 from .weights_io import weight_arrays, weights_from_bytes
 
 PROJECT_FORMAT = "nnengine.project"
 PROJECT_VERSION = 1
 SNAPSHOT_BUDGET = 16 * 2**20      # bytes of one run's snapshots.npz, uncompressed
-MEMBER_LIMIT = 512 * 2**20        # bytes of any one member, uncompressed
-FILE_LIMIT = 2 * 2**30            # bytes of the whole file on disk
 RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 RUN_MEMBERS = ("run.json", "graph.json", "weights.npz", "metrics.json", "curves.npz",
                "snapshots.npz")
@@ -85,8 +86,6 @@ class Project:
 # --- writing --------------------------------------------------------------------------------
 def save_project(path: str | os.PathLike, project: Project) -> None:
     """Write `project` as one zip, atomically (a crash mid-save leaves the old file)."""
-    from .run_card import graph_sha256
-
     ids = [r.id for r in project.runs]
     for run_id in ids:
         if not RUN_ID.match(run_id):
@@ -107,10 +106,11 @@ def save_project(path: str | os.PathLike, project: Project) -> None:
             raise ValueError(f"run {r.name!r}: its snapshots take {size_text(len(r.snapshots))}"
                              f", over the budget of {size_text(SNAPSHOT_BUDGET, binary=True)}")
         folder = f"runs/{r.id}/"
-        members[folder + "run.json"] = metrics_to_json(r.card).encode("utf-8")
+        members[folder + "run.json"] = metrics_to_json(r.card, f"{folder}run.json").encode()
         members[folder + "graph.json"] = graph_to_json(r.graph).encode("utf-8")
         members[folder + "weights.npz"] = _npz(r.weights)
-        members[folder + "metrics.json"] = metrics_to_json(r.metrics).encode("utf-8")
+        members[folder + "metrics.json"] = metrics_to_json(
+            r.metrics, f"{folder}metrics.json").encode("utf-8")
         if r.curves:
             members[folder + "curves.npz"] = _npz(r.curves)
         if r.snapshots is not None:
@@ -143,18 +143,20 @@ def load_project(path: str | os.PathLike) -> Project:
     """Read a project file, or an old model bundle as a project with one imported run.
     Every problem is a FileFormatError naming the file and the member."""
     source = str(path)
-    raw = read_file_bytes(path, "project file", FILE_LIMIT)
+    raw = read_file_bytes(path, "project file")
     if not raw.startswith(b"PK"):
         raise FileFormatError(f"{source}: is not a project or model bundle (a zip archive)")
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            check_zip_members(z, source, FileFormatError,
+                              small=tuple(n for n in z.namelist() if n.endswith(".json")))
             return _Reader(z, source).project()
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
         raise FileFormatError(f"{source}: is not a valid project file ({e})") from None
 
 
 class _Reader:
-    """Reads one open zip; each member is checked for size before it is inflated."""
+    """Reads one open zip whose members' sizes were checked (snapshots: here)."""
 
     def __init__(self, z: zipfile.ZipFile, source: str):
         self.z = z
@@ -226,28 +228,28 @@ class _Reader:
         return Project(graph, [run], run.id, is_bundle=True)
 
     # --- members ----------------------------------------------------------------------------
-    def read(self, name: str, limit: int = MEMBER_LIMIT) -> bytes:
+    def read(self, name: str, limit: int | None = None) -> bytes:
         size = self.z.getinfo(name).file_size
-        if size > limit:
+        if limit is not None and size > limit:
             raise FileFormatError(f"{self.source}/{name}: inflates to {size_text(size, True)}, "
                                   f"over the limit of {size_text(limit, True)}")
         return self.z.read(name)
 
     def graph(self, name: str) -> Graph:
-        text = decode_graph_text(self.read(name, MAX_GRAPH_BYTES), f"{self.source}/{name}")
+        text = decode_graph_text(self.read(name), f"{self.source}/{name}")
         return graph_from_json(text, f"{self.source}/{name}")
 
     def json(self, name: str) -> Any:
         try:
-            return json.loads(self.read(name, MAX_GRAPH_BYTES).decode("utf-8"))
+            return json.loads(self.read(name).decode("utf-8"))
         except (ValueError, RecursionError) as e:
             raise FileFormatError(f"{self.source}/{name}: is not valid JSON ({e})") from None
 
 
 def imported_card(graph: Graph, metrics: dict[str, Any]) -> dict[str, Any]:
     """The run card of weights that came without one (an old bundle): what its graph's
-    training block and metrics say; when and how it ended are not known (null)."""
-    from .run_card import run_card
+    training block and metrics say; the data set's hash, when the run started, how long it
+    took and how it ended are not known (null)."""
     from .training_config import TrainingConfig
 
     try:
@@ -260,5 +262,14 @@ def imported_card(graph: Graph, metrics: dict[str, Any]) -> dict[str, Any]:
                     None, None, len(epochs), None, test)
 
 
-__all__ = ["FILE_LIMIT", "PROJECT_FORMAT", "PROJECT_VERSION", "Project", "ProjectRun",
-           "SNAPSHOT_BUDGET", "is_project", "load_project", "save_project"]
+__all__ = [
+    "PROJECT_FORMAT",
+    "PROJECT_VERSION",
+    "SNAPSHOT_BUDGET",
+    "Project",
+    "ProjectRun",
+    "imported_card",
+    "is_project",
+    "load_project",
+    "save_project",
+]

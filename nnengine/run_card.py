@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .catalogue import LAYERS, _ensure_loaded
+from .datasets.base import Dataset
 from .graph import Graph
 
 RUN_FORMAT = "nnengine.run"
@@ -68,6 +69,20 @@ def dataset_sha256(x: Any, y: Any = None) -> str:
     return h.hexdigest()
 
 
+def dataset_content_sha256(dataset: Dataset) -> str:
+    """SHA-256 of a data set as loaded: `dataset_sha256` over the training inputs (a dict
+    of inputs in the order of its keys, sorted), the training labels, then the same of the
+    test split; the same samples give the same hash whatever file carried them."""
+    parts: list[Any] = []
+    for x, y in ((dataset.x_train, dataset.y_train), (dataset.x_test, dataset.y_test)):
+        if isinstance(x, dict):
+            parts += [x[k] for k in sorted(x)]
+        else:
+            parts += list(x) if isinstance(x, list) else [x]
+        parts.append(y)
+    return dataset_sha256(parts)
+
+
 def versions() -> dict[str, str]:
     try:
         version = importlib.metadata.version("nn-designer")
@@ -104,5 +119,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-__all__ = ["ENDINGS", "RUN_FORMAT", "RUN_VERSION", "canonical_structure", "dataset_sha256",
+__all__ = ["ENDINGS", "RUN_FORMAT", "RUN_VERSION", "canonical_structure",
+           "dataset_content_sha256", "dataset_sha256",
            "graph_sha256", "run_card", "versions"]

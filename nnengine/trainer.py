@@ -195,9 +195,14 @@ class Trainer:
         y = np.asarray(y)
         out_shape = m.output_shape
         if loss in ("cross_entropy", "hinge"):
-            if y.ndim != 1 or not np.all(np.mod(y, 1) == 0):
+            if y.ndim != 1:
                 raise DatasetError(f"{loss} needs integer class labels, one per sample; the "
                                    f"{where} targets have shape {list(y.shape[1:])}")
+            fractional = np.flatnonzero(np.mod(y, 1) != 0)
+            if len(fractional):
+                raise DatasetError(f"{loss} needs integer class labels, but the {where} "
+                                   f"targets hold numbers such as {y[fractional[0]]:g} (a "
+                                   "regression data set: use the loss mse or mae)")
             y = y.astype(np.int64)
             if len(out_shape) != 1:
                 raise DatasetError(f"{loss} needs a flat output (classes,), the model's output "
@@ -236,6 +241,7 @@ class Trainer:
                 cb.on_epoch_begin(self, epoch)
             order = shuffle_rng.permutation(n) if cfg.shuffle else np.arange(n)
             total_loss, total_correct, seen = 0.0, 0.0, 0
+            term_totals: dict[str, float] = {}
             started = time.perf_counter()
             for b in range(self.batches_per_epoch):
                 if not self.control.checkpoint():
@@ -248,6 +254,10 @@ class Trainer:
                 total_loss += loss * len(idx)
                 seen += len(idx)
                 logs = {"loss": loss, "batch_size": len(idx)}
+                if self.model.adds_loss:
+                    logs.update(self.term_logs(loss, self.model.last_loss_terms))
+                    for key in logs.keys() - {"loss", "batch_size"}:
+                        term_totals[key] = term_totals.get(key, 0.0) + logs[key] * len(idx)
                 if acc is not None:
                     total_correct += acc * len(idx)
                     logs["accuracy"] = acc
@@ -256,11 +266,13 @@ class Trainer:
             if seen == 0:
                 break
             logs = {"epoch": epoch, "loss": total_loss / seen}
+            logs.update({key: total / seen for key, total in term_totals.items()})
             if LOSSES.get(cfg.loss).classification or cfg.target == "one_hot":
                 logs["accuracy"] = total_correct / seen
             if len(self.y_val):
                 val = self.evaluate(self.x_val, self.y_val, prepared=True)
                 logs["val_loss"] = val["loss"]
+                logs.update({f"val_{key}": val[key] for key in term_totals if key in val})
                 if "accuracy" in val:
                     logs["val_accuracy"] = val["accuracy"]
             logs["seconds"] = time.perf_counter() - started
@@ -309,7 +321,8 @@ class Trainer:
 
     def evaluate(self, x: Features | list[np.ndarray], y: np.ndarray, prepared: bool = False,
                  batch_size: int = 512) -> dict[str, float]:
-        """Mean loss (with the l2 penalty, as optimised) and accuracy, in inference mode."""
+        """Mean loss (with the l2 penalty and the terms layers add, as optimised) and
+        accuracy, in inference mode; with added terms also each term on its own."""
         m, cfg = self.model, self.config
         if not prepared:
             y = self.prepare_targets(y, "test")
@@ -319,11 +332,21 @@ class Trainer:
             if cfg.l2:
                 loss += cfg.l2 * sum(float(np.vdot(m.weights[k], m.weights[k]))
                                      for k in m.regularized_keys)
-        out = {"loss": float(loss)}
+            terms = m.mean_loss_terms(x, batch_size)
+            loss += sum(terms.values())
+        out = {"loss": float(loss), **self.term_logs(float(loss), terms)}
         acc = self.accuracy(pred, y)
         if acc is not None:
             out["accuracy"] = acc
         return out
+
+    def term_logs(self, loss: float, terms: dict[str, float]) -> dict[str, float]:
+        """For a model whose layers add to the loss: the data loss under the loss's name
+        ("mse") and each added term ("kl", "activity"), so each can be drawn as its own curve;
+        empty otherwise."""
+        if not terms:
+            return {}
+        return {self.config.loss: loss - sum(terms.values()), **terms}
 
     def evaluate_test(self) -> dict[str, float]:
         d = self.dataset
@@ -355,6 +378,8 @@ def evaluate(model: Model, dataset: Dataset, config: TrainingConfig | None = Non
              **overrides: Any) -> dict[str, float]:
     """Loss and accuracy on `dataset`'s test split, in inference mode. The model's weights
     already hold any standardization, so it is not recomputed from this data."""
+    if not len(dataset.y_test):
+        raise DatasetError(f"data set '{dataset.name}' has no test samples to evaluate on")
     config = (config or TrainingConfig()).replace(**overrides)
     config = config.replace(validation_split=0.0)
     config.standardize = False

@@ -1,11 +1,41 @@
 """The `training` block of a graph file: every key has a default, unknown keys are errors."""
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from .catalogue import LOSSES, OPTIMIZERS
 from .errors import ConfigError
+
+
+SUGGESTED: dict[str, dict[str, Any]] = {
+    "xor": {"optimizer": {"type": "adam", "learning_rate": 0.05}, "epochs": 100},
+    "circles": {"optimizer": {"type": "adam", "learning_rate": 0.01}, "epochs": 100},
+    "moons": {"optimizer": {"type": "adam", "learning_rate": 0.01}, "epochs": 100},
+    "blobs": {"optimizer": {"type": "adam", "learning_rate": 0.01}, "epochs": 50},
+    "separable": {"optimizer": {"type": "adam", "learning_rate": 0.01}, "epochs": 50},
+    "spirals": {"optimizer": {"type": "adam", "learning_rate": 0.01}, "epochs": 400},
+    "iris": {"optimizer": {"type": "adam", "learning_rate": 0.01}, "epochs": 100,
+             "batch_size": 16, "standardize": True},
+    "digits": {"optimizer": {"type": "adam", "learning_rate": 0.002}, "epochs": 20,
+               "standardize": True},
+    "sine": {"optimizer": {"type": "adam", "learning_rate": 0.01}, "epochs": 200},
+    "sequences": {"optimizer": {"type": "adam", "learning_rate": 0.01}, "epochs": 15},
+    "recall": {"optimizer": {"type": "adam", "learning_rate": 0.01}, "epochs": 20},
+    "skipgram": {"optimizer": {"type": "adam", "learning_rate": 0.01}, "epochs": 10,
+                 "batch_size": 64},
+}
+"""Settings per built-in data set, used for the keys a training block leaves out, so that
+the network a learner builds first learns with only a data set and a loss chosen. Adam's
+usual 0.001 for 10 epochs is far too little for the small 2-D sets: a 2-4-1 tanh net on xor
+stays at 50% (measured by tests/engine/test_first_networks.py, which trains those networks
+at several seeds, and by bench/lessons.py)."""
+
+
+def suggested_settings(dataset: Any) -> dict[str, Any]:
+    """The suggested settings for a built-in data set's name ({} for others)."""
+    return copy.deepcopy(SUGGESTED.get(dataset, {})) if isinstance(dataset, str) else {}
 
 
 @dataclass
@@ -26,14 +56,15 @@ class TrainingConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, where: str = "training") -> TrainingConfig:
-        """Check every key and value; raise ConfigError naming the first bad one."""
+        """Check every key and value; raise ConfigError naming the first bad one. Keys left
+        out take the data set's suggested settings (`SUGGESTED`), then the defaults."""
         data = dict(data or {})
         known = {f.name for f in fields(cls)}
         for key in data:
             if key not in known:
                 raise ConfigError(f"{where}: unknown key '{key}' (allowed: "
                                   f"{', '.join(sorted(known))})")
-        config = cls(**data)
+        config = cls(**{**suggested_settings(data.get("dataset")), **data})
         config.check(where)
         return config
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import FileFormatError
 from .arrays_io import read_npz
+from .errors import FileFormatError, WeightsError
 from .fileio import read_file_bytes, write_atomic
 
 
@@ -52,10 +52,29 @@ def weights_from_bytes(raw: bytes, source: str) -> dict[str, np.ndarray]:
 
 
 def apply_weights(model: Any, path: str | os.PathLike) -> None:
-    """Load a weight file into `model`, checking every key and shape (all mismatches are
-    counted, the first named)."""
-    model.set_weights(load_weights(path), source=f"{path}: the weights")
+    """Load a weight file into `model`, checking every key, shape and value (all mismatches
+    are counted, the first named), and that a `standardize` graph's statistics are there."""
+    weights = load_weights(path)
+    check_standardization(model, weights, f"{path}: the weights")
+    model.set_weights(weights, source=f"{path}: the weights")
 
 
-__all__ = ["apply_weights", "load_weights", "save_weights", "weight_arrays",
+def check_standardization(model: Any, weights: dict[str, np.ndarray], source: str) -> None:
+    """A graph trained with `standardize` needs its inputs' statistics (`<input id>/mean`,
+    `<input id>/std`) in trained weights: without them the model would see raw inputs and
+    answer wrongly with no error. Their values are checked by `Model.set_weights`."""
+    if not model.graph.training.get("standardize"):
+        return
+    for input_id in model.input_ids:
+        if model.graph.params_of(input_id).get("dtype", "float32") != "float32":
+            continue  # token ids are never standardized
+        for name in ("mean", "std"):
+            key = f"{input_id}/{name}"
+            if key not in weights:
+                raise WeightsError(f"{source} have no '{key}': the graph trains with "
+                                   "standardize, so trained weights hold each input's mean "
+                                   "and std")
+
+
+__all__ = ["apply_weights", "check_standardization", "load_weights", "save_weights", "weight_arrays",
            "weights_from_bytes"]

@@ -23,7 +23,8 @@ from PySide6.QtWidgets import QApplication, QHBoxLayout, QWidget
 
 import nnengine as nn
 from designer.plots.dashboard import TrainingDashboard
-from designer.training.controller import PAUSED, TrainingController
+from designer.training.controller import TrainingController
+from designer.training.states import TrainingState
 
 SIZE = (1280, 720)
 
@@ -61,11 +62,11 @@ def train_until(app: QApplication, controller: TrainingController, epoch: int) -
     controller.epoch_recorded.connect(
         lambda record: controller.pause() if record.epoch >= epoch else None)
     controller.start()
-    for _ in range(3000):
+    for _ in range(30_000):    # ten minutes at most: the machine may be busy
         spin(app, 20)
         controller.poll()
         snap = controller.snapshot
-        if controller.state == PAUSED and snap is not None and \
+        if controller.state == TrainingState.PAUSED and snap is not None and \
                 snap.step == controller.progress.step and controller.progress.epoch >= epoch:
             break
     spin(app, 150)

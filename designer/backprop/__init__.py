@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QDockWidget, QMenu
 
+from ..training.states import TRAINED
 from .context import ContextError, ToolContext, WeightsSource, build_context
 from .gradcheck_dialog import GradientCheckDialog
 from .init_preview import InitPreview
@@ -20,6 +21,8 @@ from .stepper import StepperPanel
 
 if TYPE_CHECKING:
     from ..main_window import MainWindow
+
+TOOL_ACTIONS = ("stepper", "gradient_check", "lr_finder", "init_preview")
 
 __all__ = ["BackpropTools", "ContextError", "ToolContext", "install_backprop_tools"]
 
@@ -56,6 +59,21 @@ class BackpropTools(QObject):
           "Activations and gradients at initialisation, before training")
         self._add_to_train_menu()
         window.view.node_menu_hooks.append(self._node_menu)
+        dashboard = getattr(window, "dashboard", None)
+        if dashboard is not None:  # a test sample clicked in the confusion matrix
+            dashboard.sample_chosen.connect(self.stepper.choose_test_sample)
+        controller = getattr(window, "training", None)
+        if controller is not None:
+            controller.state_changed.connect(lambda _state: self._enable(controller))
+            self._enable(controller)
+
+    def _enable(self, controller) -> None:
+        """The tools work on a still graph: not while a run is going."""
+        busy = controller.is_active
+        for key in TOOL_ACTIONS:
+            action = self.window.actions[key]
+            action.setEnabled(not busy)
+            action.setToolTip("Stop or finish the run first" if busy else action.statusTip())
 
     # --- contexts --------------------------------------------------------------------------
     def context(self) -> ToolContext:
@@ -72,10 +90,12 @@ class BackpropTools(QObject):
             menu = self.window.menuBar().addMenu("T&rain")
         self.menu = menu
         menu.addSeparator()
-        for key in ("stepper", "gradient_check", "lr_finder", "init_preview"):
+        for key in TOOL_ACTIONS:
             menu.addAction(self.window.actions[key])
 
     def _node_menu(self, menu: QMenu, node_id: str) -> None:
+        if not self.window.actions["stepper"].isEnabled():
+            return
         menu.addSeparator()
         menu.addAction(f"Step a Sample Through (from {node_id})").triggered.connect(
             self.show_stepper)
@@ -123,6 +143,19 @@ class BackpropTools(QObject):
         self.stepper.overlay.clear()
 
 
+def controller_weights(window: MainWindow) -> WeightsSource:
+    """The weights the training controller holds for this graph (a run's, or loaded), read
+    without waiting for a training process; None when it holds none that fit."""
+    def source() -> tuple[dict, str] | None:
+        controller = getattr(window, "training", None)
+        if controller is None or not controller.has_weights:
+            return None
+        origin = controller.weights_source
+        name = "the trained weights" if origin == TRAINED else f"the weights from {origin}"
+        return controller.current_weights(), name
+    return source
+
+
 def install_backprop_tools(window: MainWindow, weights_source: WeightsSource | None = None
                            ) -> BackpropTools:
-    return BackpropTools(window, weights_source)
+    return BackpropTools(window, weights_source or controller_weights(window))

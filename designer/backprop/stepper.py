@@ -219,6 +219,15 @@ class StepperPanel(QWidget):
         self.start_button.setEnabled(True)
         self.weights_label.setText(sentence)
 
+    def choose_test_sample(self, index: int) -> None:
+        """A test sample picked elsewhere (the confusion matrix): trace it if the stepper
+        is open, else remember it for Start."""
+        self.split_box.setCurrentIndex(self.split_box.findData("test"))
+        self.index_box.setValue(index)
+        self.typed_x.clear()
+        if self.isVisible():
+            self.start()
+
     def start_with(self, session: StepperSession) -> None:
         """Show an already built session (tests, and a sample picked elsewhere)."""
         self._started(session)

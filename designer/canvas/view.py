@@ -33,10 +33,10 @@ from .items import BadgeItem, EdgeItem, NodeItem, PortItem
 from .scene import CanvasScene
 
 MIN_ZOOM, MAX_ZOOM, MAX_FIT_ZOOM = 0.1, 3.0, 1.0
-EMPTY_HINT = ("Drag a layer from the palette on the left and drop it here,\n"
-              "or double-click one: start with an Input.\n\n"
-              "File ▸ New from Template opens a ready-made network;\n"
-              "Help ▸ Lessons walks through them. F1 lists the shortcuts.")
+EMPTY_HINT = ("Drag a layer from the palette and drop it here, or double-click one. "
+              "Start with an Input.\n\n"
+              "File ▸ New from Template opens a ready-made network, Help ▸ Lessons "
+              "explains them, F1 lists the shortcuts.")
 PORT_GRAB_PX = 9  # a port can be grabbed this close to its centre (view pixels), at any zoom
 
 
@@ -260,6 +260,8 @@ class CanvasView(QGraphicsView):
         painter.save()
         painter.resetTransform()   # view pixels: the hint does not zoom
         area = QRectF(self.viewport().rect()).adjusted(24, 24, -24, -24)
+        if area.width() > 520:   # short lines read better than one across a wide canvas
+            area.adjust((area.width() - 520) / 2, 0, -(area.width() - 520) / 2, 0)
         font = painter.font()
         font.setPointSizeF(font.pointSizeF() * 1.15)
         painter.setFont(font)
@@ -461,6 +463,22 @@ class CanvasView(QGraphicsView):
         else:
             self.add_node_at(type_name, self.mapToScene(pos), params)
         event.acceptProposedAction()
+
+    # --- size ----------------------------------------------------------------------------------
+    def resizeEvent(self, event) -> None:
+        """A graph that was wholly in view is fitted again when the view shrinks or grows
+        (a smaller window, a dock opened), so it never ends up half off the canvas."""
+        old = event.oldSize()
+        whole = False
+        if old.isValid() and old.width() > 0 and old.height() > 0:
+            before = self.mapToScene(0, 0, old.width(), old.height()).boundingRect()
+            whole = before.contains(self._scene.graph_rect())
+        super().resizeEvent(event)
+        if whole and not self.visible_scene_rect().contains(self._scene.graph_rect()):
+            self.fit_all()
+        elif whole and self.zoom() < MAX_FIT_ZOOM and event.size().width() > old.width() \
+                and event.size().height() > old.height():
+            self.fit_all()   # more room: show the graph larger again (up to 100 %)
 
     # --- first show ----------------------------------------------------------------------------
     def showEvent(self, event) -> None:

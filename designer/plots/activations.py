@@ -8,19 +8,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
+from ..style import HIST_BRUSH, TRAIN_COLOR
 from ..training.summary import Snapshot, resample
-from .base import (
-    HIST_BRUSH,
-    TRAIN,
-    LivePlot,
-    NodePicker,
-    StickyRange,
-    choose_node,
-    make_plot,
-    sequential_map,
-    set_axis_label,
-    set_title,
-)
+from .live_plot import LivePlot, NodePicker, choose_node
+from .pyqtgraph_setup import make_plot, sequential_map, set_axis_label, set_title
+from .ranges import StickyRange
 
 ROWS = 60       # value bins of the over-time image
 COLUMNS = 240   # time steps of the over-time image
@@ -50,7 +42,7 @@ class ActivationsPlot(LivePlot):
         self.time_range = StickyRange(self.time_plot.getPlotItem())
         self.unit_plot = make_plot("Units for the sample", "activation", "unit")
         self.units = self.unit_plot.plot([], [], stepMode="center", fillLevel=0,
-                                         brush=pg.mkBrush(HIST_BRUSH), pen=pg.mkPen(TRAIN))
+                                         brush=pg.mkBrush(HIST_BRUSH), pen=pg.mkPen(TRAIN_COLOR))
         self.unit_range = StickyRange(self.unit_plot.getPlotItem(), fill=0.25)
         self._unit_count = -1
         row.addWidget(self.time_plot, 3)

@@ -6,23 +6,25 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
-
-from ..training.summary import Snapshot
-from .base import (
-    BAD,
-    GOOD,
-    MUTED,
-    TEXT,
-    LivePlot,
-    make_plot,
-    sequential_map,
-    set_title,
-    trained_for,
+from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
 )
 
+from ..style import BAD_COLOR, GOOD_COLOR, HIGHLIGHT_COLOR, ON_DARK_TEXT, PLOT_MUTED, PLOT_TEXT
+from ..training.summary import Snapshot
+from .live_plot import LivePlot
+from .pyqtgraph_setup import make_plot, sequential_map, set_axis_label, set_title
+from .run_context import trained_for
+
 MAX_TEXT_CLASSES = 15    # above this, cells carry no count labels
+CELL_FONT_MAX, CELL_FONT_MIN = 13, 7   # pixel sizes of the counts in the cells
 GRID_SAMPLES = 60        # samples shown when no cell is chosen
 ICON = 40
 
@@ -53,11 +55,13 @@ def sample_icon(image: np.ndarray, levels: tuple[float, float]) -> QIcon:
 class ConfusionPlot(LivePlot):
     sample_chosen = Signal(int)      # a test sample index
     cell_chosen = Signal(int, int)   # true class, predicted class
+    whole_split_wanted = Signal()    # count every test sample now, not only the watched ones
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         split = QSplitter(Qt.Orientation.Horizontal)
         self.plot = make_plot("Confusion matrix (test split)", "true class", "predicted class")
+        self.plot.setMinimumSize(200, 150)
         item = self.plot.getPlotItem()
         item.invertY(True)
         item.setAspectLocked(True)
@@ -67,10 +71,12 @@ class ConfusionPlot(LivePlot):
         self.image.setColorMap(sequential_map())
         self.plot.addItem(self.image)
         self.cell_box = pg.QtWidgets.QGraphicsRectItem(0, 0, 1, 1)
-        self.cell_box.setPen(pg.mkPen("#f59e0b", width=3))
+        self.cell_box.setPen(pg.mkPen(HIGHLIGHT_COLOR, width=3))
         self.cell_box.setVisible(False)
         self.plot.addItem(self.cell_box)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
+        item.getViewBox().sigResized.connect(self._fit_cell_texts)
+        self._cell_font_px = 0
         self.texts: list[pg.TextItem] = []
         self._cell_shown: list[tuple[str, str]] = []   # each cell's (text, colour) shown
         self._icons: dict[int, QIcon] = {}             # test sample index -> its icon
@@ -80,7 +86,7 @@ class ConfusionPlot(LivePlot):
         col.setContentsMargins(4, 0, 0, 0)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
-        self.summary.setStyleSheet(f"color: {TEXT};")
+        self.summary.setStyleSheet(f"color: {PLOT_TEXT};")
         self.samples = QListWidget()
         self.samples.setViewMode(QListWidget.ViewMode.IconMode)
         self.samples.setIconSize(QSize(ICON, ICON))
@@ -90,13 +96,22 @@ class ConfusionPlot(LivePlot):
         self.samples.setUniformItemSizes(True)
         self.samples.itemClicked.connect(self._sample_clicked)
         hint = QLabel("Click a cell to list its samples; click a sample to inspect it.")
-        hint.setStyleSheet(f"color: {MUTED};")
+        hint.setStyleSheet(f"color: {PLOT_MUTED};")
         hint.setWordWrap(True)
+        self.whole_split = QPushButton()
+        self.whole_split.setToolTip("While training runs the matrix counts a fixed part of "
+                                    "the test split, so watching costs the same whatever its "
+                                    "size; this counts all of it once")
+        self.whole_split.clicked.connect(self.whole_split_wanted)
+        self.whole_split.setVisible(False)
         col.addWidget(self.summary)
+        col.addWidget(self.whole_split)
         col.addWidget(self.samples, 1)
         col.addWidget(hint)
         split.addWidget(right)
-        split.setSizes([420, 360])
+        split.setStretchFactor(0, 3)   # the matrix first: the samples list can scroll
+        split.setStretchFactor(1, 2)
+        split.setSizes([480, 300])
         self.body.addWidget(split, 1)
         self.snapshot: Snapshot | None = None
         self.matrix: np.ndarray | None = None
@@ -104,6 +119,7 @@ class ConfusionPlot(LivePlot):
         self.cell: tuple[int, int] | None = None
         self._drawn = None
         self._levels = (0.0, 1.0)
+        self.about = ""
         self.message("The confusion matrix is shown for classification.")
 
     # --- run set-up ------------------------------------------------------------------------
@@ -111,7 +127,7 @@ class ConfusionPlot(LivePlot):
         ctx = self.context
         for t in self.texts:
             t.setText("")
-        self._cell_shown = [("", TEXT)] * len(self.texts)
+        self._cell_shown = [("", PLOT_TEXT)] * len(self.texts)
         self._icons = {}
         self.snapshot = self.matrix = self.predictions = None
         self.cell = None
@@ -131,13 +147,14 @@ class ConfusionPlot(LivePlot):
 
     def _ensure_cell_texts(self, count: int) -> None:
         """One count label per cell, made when first drawn (not at every run start, where
-        building a hundred text items would hold up the training thread)."""
+        building a hundred text items would delay the first frames)."""
         if len(self.texts) == count:
             return
         for t in self.texts:
             self.plot.removeItem(t)
-        self.texts = [pg.TextItem("", anchor=(0.5, 0.5), color=TEXT) for _ in range(count)]
-        self._cell_shown = [("", TEXT)] * count
+        self.texts = [pg.TextItem("", anchor=(0.5, 0.5), color=PLOT_TEXT) for _ in range(count)]
+        self._cell_shown = [("", PLOT_TEXT)] * count
+        self._cell_font_px = 0   # the new labels take the cell's font at the next fit
         k = round(count ** 0.5)
         for i, t in enumerate(self.texts):
             self.plot.addItem(t)
@@ -166,7 +183,8 @@ class ConfusionPlot(LivePlot):
         self._drawn = snap
         k = ctx.num_classes
         self.predictions = snap.test_predictions
-        self.matrix = confusion_matrix(ctx.test_labels, self.predictions, k)
+        labels = self.labels()
+        self.matrix = confusion_matrix(labels, self.predictions, k)
         rows = self.matrix.sum(axis=1, keepdims=True)
         share = np.divide(self.matrix, rows, out=np.zeros(self.matrix.shape), where=rows > 0)
         self.image.setImage(share.astype(np.float32), autoLevels=False, levels=(0.0, 1.0))
@@ -175,16 +193,64 @@ class ConfusionPlot(LivePlot):
         for i, t in enumerate(self.texts):
             r, c = divmod(i, k)
             shown = (str(self.matrix[r, c]) if self.matrix[r, c] else "",
-                     "#ffffff" if share[r, c] > 0.55 else TEXT)
+                     ON_DARK_TEXT if share[r, c] > 0.55 else PLOT_TEXT)
             if shown != self._cell_shown[i]:   # most cells keep their count between draws
                 self._cell_shown[i] = shown
                 t.setText(shown[0])
                 t.setColor(shown[1])
+        self._fit_cell_texts()
         acc = float(np.trace(self.matrix)) / max(int(self.matrix.sum()), 1)
+        # a short title (a long one is cut on a small window); the rest in the text beside
+        set_title(self.plot.getPlotItem(), f"Confusion matrix · test accuracy {acc:.1%}")
         when = trained_for(snap)
-        set_title(self.plot.getPlotItem(),
-                  f"Confusion matrix · test accuracy {acc:.1%}" + (f" · {when}" if when else ""))
+        item = self.plot.getPlotItem()
+        set_axis_label(item, "bottom", f"predicted class · {self.coverage()}")
+        total = len(ctx.test_labels)
+        self.whole_split.setVisible(len(self.predictions) < total)
+        self.whole_split.setText(f"Count all {total:,} test samples now")
+        self.about = f"Test accuracy {acc:.1%} {self.coverage()}" + \
+            (f", {when}" if when else "") + "."
         self._fill_samples()
+
+    def cell_pixels(self) -> float:
+        """The side of one cell on screen, in pixels."""
+        k = max(self.context.num_classes, 1)
+        rect = self.plot.getPlotItem().getViewBox().mapViewToDevice(QRectF(0, 0, k, k))
+        if rect is None:
+            return 0.0
+        box = rect.boundingRect()
+        return min(box.width(), box.height()) / k
+
+    def _fit_cell_texts(self, *_args) -> None:
+        """Count labels sized to their cells (hidden when a cell is too small to hold one):
+        the counts never spill into the next cell."""
+        if not self.texts or self.matrix is None:
+            return
+        digits = len(str(int(self.matrix.max()))) if self.matrix.size else 1
+        cell = self.cell_pixels()
+        px = int(min(CELL_FONT_MAX, cell * 0.55, (cell - 4) / (0.62 * digits)))
+        if px == self._cell_font_px:
+            return
+        self._cell_font_px = px
+        font = QFont(self.font())
+        font.setPixelSize(max(px, 1))
+        for t in self.texts:
+            t.setFont(font)
+            t.setVisible(px >= CELL_FONT_MIN)
+
+    def labels(self) -> np.ndarray:
+        """The true classes of the test samples predicted: while training runs the first
+        `watched_test` of them (a fixed part, so watching costs the same whatever the data
+        size), the whole split at the end of the run."""
+        return self.context.test_labels[:len(self.predictions)]
+
+    def coverage(self) -> str:
+        """Which test samples the matrix counts: "all 360 test samples", or "the first 1,000
+        of 10,000 test samples while training (all at the end)"."""
+        n, total = len(self.predictions), len(self.context.test_labels)
+        if n >= total:
+            return f"all {total:,} test samples"
+        return f"the first {n:,} of {total:,} test samples while training (all at the end)"
 
     def select_cell(self, true: int, predicted: int) -> list[int]:
         """Show the samples of one cell; returns their test indices."""
@@ -200,7 +266,7 @@ class ConfusionPlot(LivePlot):
     def cell_samples(self, true: int, predicted: int) -> list[int]:
         if self.predictions is None or self.context.test_labels is None:
             return []
-        hits = (self.context.test_labels == true) & (self.predictions == predicted)
+        hits = (self.labels() == true) & (self.predictions == predicted)
         return [int(i) for i in np.flatnonzero(hits)]
 
     def _fill_samples(self) -> list[int]:
@@ -217,8 +283,8 @@ class ConfusionPlot(LivePlot):
                                  f"({verdict}).")
         else:
             indices = list(range(min(GRID_SAMPLES, len(self.predictions))))
-            self.summary.setText(f"The first {len(indices)} test samples with their "
-                                 "predictions (true → predicted).")
+            self.summary.setText(f"{self.about} The first {len(indices)} test samples with "
+                                 "their predictions (true → predicted):")
         listed = [self.samples.item(n).data(Qt.ItemDataRole.UserRole)
                   for n in range(self.samples.count())]
         if listed != indices:   # the same samples as before are updated in place
@@ -239,7 +305,7 @@ class ConfusionPlot(LivePlot):
             if item.text() != text:
                 item.setText(text)
                 item.setToolTip(f"test sample #{i}: true {names[true]}, predicted {names[pred]}")
-                item.setForeground(QColor(GOOD if true == pred else BAD))
+                item.setForeground(QColor(GOOD_COLOR if true == pred else BAD_COLOR))
         return indices
 
     # --- mouse -----------------------------------------------------------------------------

@@ -21,8 +21,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
 
-from .base import TRAIN, TRAIN_LIGHT, VALID, LivePlot, StickyRange, style_plot
+from ..style import MARKER_COLOR, TRAIN_COLOR, TRAIN_LIGHT_COLOR, VALID_COLOR
 from .legend import LegendRow, swatch
+from .live_plot import LivePlot
+from .pyqtgraph_setup import style_plot
+from .ranges import StickyRange
 
 MAX_SYMBOLS = 20   # epoch markers are drawn up to this many epochs
 EPOCH_POINTS_INTERVAL = 0.5   # seconds between two redraws of the per-epoch curves
@@ -54,9 +57,9 @@ class CurvesPlot(LivePlot):
             box.toggled.connect(self._apply_options)
             controls.addWidget(box)
         controls.addStretch(1)
-        self.legend = LegendRow([("train (batch)", swatch(TRAIN_LIGHT, 1)),
-                                 ("train", swatch(TRAIN, 2, dot=True)),
-                                 ("validation", swatch(VALID, 2, dot=True))])
+        self.legend = LegendRow([("train (batch)", swatch(TRAIN_LIGHT_COLOR, 1)),
+                                 ("train", swatch(TRAIN_COLOR, 2, dot=True)),
+                                 ("validation", swatch(VALID_COLOR, 2, dot=True))])
         controls.addWidget(self.legend)
         self.body.addLayout(controls)
         self.view = pg.GraphicsLayoutWidget()
@@ -66,19 +69,19 @@ class CurvesPlot(LivePlot):
         style_plot(self.loss_plot, "Loss", "loss", "epoch")
         style_plot(self.acc_plot, "Accuracy", "accuracy", "epoch")
         self.acc_plot.setXLink(self.loss_plot)
-        self.loss_batch = _curve(self.loss_plot, TRAIN_LIGHT, 1, "train (batch)", True)
-        self.loss_epoch = _curve(self.loss_plot, TRAIN, 2, "train")
-        self.val_loss = _curve(self.loss_plot, VALID, 2, "validation")
-        self.acc_batch = _curve(self.acc_plot, TRAIN_LIGHT, 1, "train (batch)", True)
-        self.acc_epoch = _curve(self.acc_plot, TRAIN, 2, "train")
-        self.val_acc = _curve(self.acc_plot, VALID, 2, "validation")
+        self.loss_batch = _curve(self.loss_plot, TRAIN_LIGHT_COLOR, 1, "train (batch)", True)
+        self.loss_epoch = _curve(self.loss_plot, TRAIN_COLOR, 2, "train")
+        self.val_loss = _curve(self.loss_plot, VALID_COLOR, 2, "validation")
+        self.acc_batch = _curve(self.acc_plot, TRAIN_LIGHT_COLOR, 1, "train (batch)", True)
+        self.acc_epoch = _curve(self.acc_plot, TRAIN_COLOR, 2, "train")
+        self.val_acc = _curve(self.acc_plot, VALID_COLOR, 2, "validation")
         self.acc_plot.setYRange(0, 1.0, padding=0.04)
         self.acc_plot.enableAutoRange(axis="y", enable=False)
         self.loss_range = StickyRange(self.loss_plot)
         self.markers = []
         for p in (self.loss_plot, self.acc_plot):
             line = pg.InfiniteLine(angle=90, movable=False,
-                                   pen=pg.mkPen("#64748b", width=1.5, style=Qt.PenStyle.DashLine))
+                                   pen=pg.mkPen(MARKER_COLOR, width=1.5, style=Qt.PenStyle.DashLine))
             line.setVisible(False)
             p.addItem(line)
             self.markers.append(line)

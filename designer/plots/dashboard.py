@@ -15,42 +15,21 @@ from nnengine.diagnostics import ERROR, Alarm
 from ..training.controller import TrainingController
 from ..training.summary import Snapshot
 from .activations import ActivationsPlot
-from .base import LivePlot, RunContext, as_images, image_shape_for
 from .confusion import ConfusionPlot
 from .curves import CurvesPlot
 from .decision_boundary import DecisionBoundaryPlot
 from .feature_maps import FeatureMapsPlot
+from .generated import GeneratedPlot
 from .gradients import GradientsPlot
 from .health import HealthPanel
+from .live_plot import LivePlot
+from .loss_terms import LossTermsPlot
+from .nearest_words import NearestWordsPlot
 from .reconstruction import ReconstructionPlot
+from .regression_fit import RegressionFitPlot
+from .run_context import RunContext, run_context
 from .scrubber import EpochScrubber
 from .weights import WeightsPlot
-
-
-def run_context(controller: TrainingController) -> RunContext:
-    """What the plots need about the run that just started (or the last one)."""
-    run = controller.run
-    ctx = RunContext(timeline=controller.timeline, metrics=controller.metrics)
-    if run is None:
-        return ctx
-    ctx.epochs = run.epochs
-    ctx.order = list(run.order)
-    ctx.kinds = dict(run.kinds)
-    ctx.weighted = list(run.weighted)
-    ctx.shapes = dict(run.shapes)
-    ctx.input_id = run.input_ids[0] if run.input_ids else None
-    ctx.output_id = run.output_id
-    ctx.classification = run.classification
-    ctx.num_classes = run.num_classes
-    ctx.class_names = list(run.class_names)
-    ctx.autoencoder = run.autoencoder
-    ctx.points, ctx.point_labels, ctx.extent = run.points, run.point_labels, run.extent
-    ctx.test_labels = run.test_labels
-    ctx.watched_test = run.watched_test
-    ctx.image_shape = image_shape_for(run.shapes[ctx.input_id]) if ctx.input_id else None
-    if run.test_inputs is not None and ctx.image_shape is not None:
-        ctx.test_images = as_images(run.test_inputs, ctx.image_shape)
-    return ctx
 
 
 class TrainingDashboard(QWidget):
@@ -73,11 +52,17 @@ class TrainingDashboard(QWidget):
         self.boundary = DecisionBoundaryPlot()
         self.confusion = ConfusionPlot()
         self.reconstruction = ReconstructionPlot()
+        self.loss_terms = LossTermsPlot()
+        self.fit = RegressionFitPlot()
+        self.generated = GeneratedPlot()
+        self.nearest_words = NearestWordsPlot()
         self.pages: list[tuple[str, LivePlot]] = [
             ("Curves", self.curves), ("Activations", self.activations),
             ("Feature maps", self.feature_maps), ("Gradients", self.gradients),
             ("Weights", self.weights), ("Decision boundary", self.boundary),
-            ("Confusion", self.confusion), ("Reconstruction", self.reconstruction)]
+            ("Confusion", self.confusion), ("Reconstruction", self.reconstruction),
+            ("Loss terms", self.loss_terms), ("Fit", self.fit), ("Generated", self.generated),
+            ("Nearest words", self.nearest_words)]
         for title, page in self.pages:
             self.tabs.addTab(page, title)
         self.health = HealthPanel()
@@ -93,6 +78,8 @@ class TrainingDashboard(QWidget):
         col.addWidget(split, 1)
         self.scrubber.epoch_chosen.connect(self._epoch_chosen)
         self.confusion.sample_chosen.connect(self._sample_chosen)
+        self.confusion.whole_split_wanted.connect(
+            lambda: self.controller.count_whole_test_split() if self.controller else None)
         self.health.node_chosen.connect(self.node_chosen)
         if controller is not None:
             self.set_controller(controller)
@@ -114,7 +101,8 @@ class TrainingDashboard(QWidget):
     @property
     def snapshot_plots(self) -> list[LivePlot]:
         return [self.activations, self.feature_maps, self.gradients, self.weights,
-                self.boundary, self.confusion, self.reconstruction]
+                self.boundary, self.confusion, self.reconstruction, self.fit, self.generated,
+                self.nearest_words]
 
     def _run_started(self) -> None:
         c = self.controller
@@ -130,7 +118,11 @@ class TrainingDashboard(QWidget):
                                        for n in ctx.order),
                    "Decision boundary": ctx.points is not None,
                    "Confusion": ctx.classification and ctx.test_labels is not None,
-                   "Reconstruction": ctx.autoencoder}
+                   "Reconstruction": ctx.autoencoder,
+                   "Loss terms": bool(ctx.loss_terms),
+                   "Fit": ctx.fit_points is not None,
+                   "Generated": ctx.code_node is not None and ctx.image_shape is not None,
+                   "Nearest words": bool(ctx.embeddings)}
         for i, (title, _) in enumerate(self.pages):
             self.tabs.setTabVisible(i, visible.get(title, True))
         if c.snapshot is not None:
@@ -138,6 +130,7 @@ class TrainingDashboard(QWidget):
 
     def _metrics_changed(self, _metrics) -> None:
         self.curves.request()
+        self.loss_terms.request()
         if self.scrubber.live:
             self.gradients.request()   # per-batch gradient norms
 
@@ -200,7 +193,13 @@ class TrainingDashboard(QWidget):
         if node_id not in ctx.kinds:
             return None
         kind = ctx.kinds[node_id][0]
+        if node_id in ctx.embeddings:
+            return self.nearest_words
+        if node_id == ctx.code_node:
+            return self.generated
         if node_id == ctx.output_id:
+            if ctx.fit_points is not None:
+                return self.fit
             if ctx.autoencoder:
                 return self.reconstruction
             if ctx.points is not None:

@@ -1,15 +1,23 @@
 """The decision boundary of a classifier on a 2-D data set: the predicted class over a grid
-of the input plane (pale where the network is unsure), with the training points on top and
-the sample under inspection ringed."""
+of the input plane (pale where the network is unsure), with the training points on top, the
+sample under inspection ringed, and the classes' colours named beside it.
+
+One unit is as long on both axes (a circle stays a circle), and the plot is no wider than the
+data's own proportions need, so the plane fills it rather than a strip in the middle."""
 from __future__ import annotations
+
+import html
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
+from ..style import BOUNDARY_LINE, PLOT_MUTED, POINT_OUTLINE
 from ..training.summary import Boundary, Snapshot
-from .base import LivePlot, class_rgb, make_plot, set_title, trained_for
+from .live_plot import LivePlot
+from .pyqtgraph_setup import class_rgb, color, make_plot
+from .run_context import trained_for
 
 
 def boundary_rgb(b: Boundary, n_classes: int) -> np.ndarray:
@@ -22,21 +30,34 @@ def boundary_rgb(b: Boundary, n_classes: int) -> np.ndarray:
     return (255.0 + (base - 255.0) * strength).astype(np.uint8)
 
 
+AXIS_MARGIN = 12   # pixels of the plot's layout beside the left axis and the view
+
+
 class DecisionBoundaryPlot(LivePlot):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.plot = make_plot("Decision boundary", "x₂", "x₁")
         self.plot.getPlotItem().setAspectLocked(True)
+        self.plot.setMinimumWidth(100)
         self.image = pg.ImageItem(autoLevels=False)
         self.plot.addItem(self.image)
-        self.points = pg.ScatterPlotItem(size=6, pen=pg.mkPen(255, 255, 255, 220, width=0.8))
+        self.points = pg.ScatterPlotItem(size=6, pen=pg.mkPen(*POINT_OUTLINE, width=0.8))
         self.plot.addItem(self.points)
         self.ring = pg.ScatterPlotItem(size=16, symbol="o", brush=None,
-                                       pen=pg.mkPen("#111827", width=2.2))
+                                       pen=pg.mkPen(BOUNDARY_LINE, width=2.2))
         self.plot.addItem(self.ring)
-        self.body.addWidget(self.plot, 1)
+        self.legend = QLabel()
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.plot.getPlotItem().getViewBox().sigResized.connect(self._view_resized)
+        row = QHBoxLayout()
+        row.addWidget(self.plot, 1)
+        row.addWidget(self.legend)
+        row.addStretch(0)
+        self.body.addLayout(row, 1)
         self.snapshot: Snapshot | None = None
         self._points_drawn = False
+        self._legend_html = ""
         self.message("The decision boundary is drawn for classifiers on 2-D data sets.")
 
     def reset(self) -> None:
@@ -45,6 +66,48 @@ class DecisionBoundaryPlot(LivePlot):
         self.points.clear()
         self.ring.clear()
         self.image.clear()
+        ctx = self.context
+        names = [str(n) for n in (ctx.class_names or range(ctx.num_classes))]
+        self._legend_html = "<b>class</b><br>" + "<br>".join(
+            f"<span style='color:{color(i)}; font-size:14pt'>●</span> {html.escape(n)}"
+            for i, n in enumerate(names)) if names and ctx.points is not None else ""
+        self.legend.setText(self._legend_html)
+        self._fit_width()
+
+    def data_aspect(self) -> float | None:
+        """Width over height of the plane shown, or None before there is one."""
+        extent = self.context.extent
+        if extent is None:
+            return None
+        x0, x1, y0, y1 = extent
+        return (x1 - x0) / (y1 - y0) if y1 > y0 and x1 > x0 else None
+
+    def _fit_width(self) -> None:
+        """No wider than the plane's proportions at this height (plus the axes)."""
+        aspect = self.data_aspect()
+        if aspect is None:
+            self.plot.setMaximumWidth(16_777_215)
+            return
+        vb = self.plot.getPlotItem().getViewBox()
+        if vb.height() <= 0:
+            return
+        item = self.plot.getPlotItem()
+        around = item.getAxis("left").width() + AXIS_MARGIN   # what lies beside the view
+        self.plot.setMaximumWidth(int(vb.height() * aspect + around) + 1)
+
+    def _view_resized(self, *_args) -> None:
+        # after the plot's own resize has been handled: resizing it from inside that
+        # handler would leave its scene laid out for the old size
+        QTimer.singleShot(0, self._fit_width)
+        self._fit_range()
+
+    def _fit_range(self, *_args) -> None:
+        """The whole plane in view after any resize (the locked aspect widens one axis)."""
+        extent = self.context.extent
+        if extent is not None and self._points_drawn:
+            x0, x1, y0, y1 = extent
+            self.plot.getPlotItem().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+
 
     def draw(self) -> None:
         ctx, snap = self.context, self.snapshot
@@ -66,9 +129,10 @@ class DecisionBoundaryPlot(LivePlot):
             labels = np.clip(ctx.point_labels.astype(int), 0, len(rgb) - 1)
             brushes = [pg.mkBrush(*rgb[k]) for k in range(len(rgb))]
             self.points.setData(pos=ctx.points, brush=[brushes[k] for k in labels])
-            self.plot.getPlotItem().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
             self._points_drawn = True
+            self._fit_range()
         if snap.sample_input is not None and np.size(snap.sample_input) == 2:
             self.ring.setData(pos=np.asarray(snap.sample_input, dtype=float).reshape(1, 2))
-        when = trained_for(snap)
-        set_title(self.plot.getPlotItem(), "Decision boundary" + (f" · {when}" if when else ""))
+        when = trained_for(snap)   # beside the plot: a long title would be cut
+        self.legend.setText(self._legend_html + (f"<br><br><span style='color:{PLOT_MUTED}'>"
+                                                 f"{html.escape(when)}</span>" if when else ""))

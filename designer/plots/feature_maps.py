@@ -1,26 +1,37 @@
 """Feature maps: every channel of a conv or pool layer's output for the sample under
-inspection, as a grid of small images beside the input image. Colour levels are fixed per
-layer and only drift slowly, so the maps do not flicker as training runs."""
+inspection, as a grid of small images beside the input image.
+
+Two colour scales, chosen above the maps and named in the caption: each channel stretched
+to its own range (the default: one strong channel no longer washes out the others), or one
+scale for the whole layer, whose levels are fixed and only drift slowly so the maps do not
+flicker as training runs."""
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
+from ..style import PLOT_MUTED
 from ..training.summary import Snapshot
 from .activations import describe_sample
-from .base import (
-    MUTED,
-    LivePlot,
-    NodePicker,
-    as_image,
-    choose_node,
-    diverging_map,
-    image_view,
-    magnitude_map,
-    steady_levels,
-    tile,
-)
+from .images import as_image, tile
+from .live_plot import LivePlot, NodePicker, choose_node
+from .pyqtgraph_setup import diverging_map, image_view, magnitude_map
+from .ranges import steady_levels
+
+EACH_CHANNEL, WHOLE_LAYER = "each channel", "whole layer"
+
+
+def per_channel(maps: np.ndarray, signed: bool) -> np.ndarray:
+    """maps: (C, H, W) scaled channel by channel: signed ones by their largest magnitude to
+    [-1, 1], others from their minimum to their maximum onto [0, 1] (a flat channel: 0)."""
+    m = np.nan_to_num(np.asarray(maps, dtype=np.float32))
+    if signed:
+        peak = np.abs(m).max(axis=(1, 2), keepdims=True)
+        return np.divide(m, peak, out=np.zeros_like(m), where=peak > 0)
+    lo = m.min(axis=(1, 2), keepdims=True)
+    span = m.max(axis=(1, 2), keepdims=True) - lo
+    return np.divide(m - lo, span, out=np.zeros_like(m), where=span > 0)
 
 
 class FeatureMapsPlot(LivePlot):
@@ -31,6 +42,13 @@ class FeatureMapsPlot(LivePlot):
         self.picker = NodePicker(self, lambda ctx, n: ctx.is_image_node(n)
                                  and ctx.kinds.get(n, ("",))[0] != "Input")
         self.body.addWidget(self.picker)
+        self.scale = QComboBox()
+        self.scale.addItem("Colour scale: each channel its own", EACH_CHANNEL)
+        self.scale.addItem("Colour scale: one for the whole layer", WHOLE_LAYER)
+        self.scale.setToolTip("Each channel stretched to its own range shows every channel's "
+                              "pattern; one scale for the layer compares their strengths")
+        self.scale.currentIndexChanged.connect(lambda _i: self.request())
+        self.picker.layout().addWidget(self.scale)
         row = QHBoxLayout()
         self.input_widget, self.input_box, self.input_image = image_view(title="Input")
         self.input_image.setColorMap(pg.colormap.get("CET-L1"))
@@ -40,7 +58,7 @@ class FeatureMapsPlot(LivePlot):
         row.addWidget(self.maps_widget, 4)
         self.body.addLayout(row, 1)
         self.caption = QLabel()
-        self.caption.setStyleSheet(f"color: {MUTED};")
+        self.caption.setStyleSheet(f"color: {PLOT_MUTED};")
         self.body.addWidget(self.caption)
         self.snapshot: Snapshot | None = None
         self._levels: dict[str, tuple[float, float]] = {}
@@ -79,16 +97,22 @@ class FeatureMapsPlot(LivePlot):
             self._cmap_node = node
         self._levels[node] = steady_levels(self._levels.get(node), maps, signed)
         aspect = self.maps_widget.width() / max(1, self.maps_widget.height() - 30)
-        mosaic = tile(maps, aspect=min(max(aspect, 0.5), 4.0))
-        self.maps.setImage(mosaic, autoLevels=False, levels=self._levels[node])
+        if self.scale.currentData() == EACH_CHANNEL:
+            shown_maps, levels = per_channel(maps, signed), ((-1.0, 1.0) if signed
+                                                            else (0.0, 1.0))
+            scale_text = "each channel scaled to its own range"
+        else:
+            shown_maps, levels = maps, self._levels[node]
+            lo, hi = (0.0 if abs(v) < 1e-12 else v for v in levels)
+            scale_text = f"one colour scale for the layer, {lo:.3g} to {hi:.3g}"
+        mosaic = tile(shown_maps, aspect=min(max(aspect, 0.5), 4.0))
+        self.maps.setImage(mosaic, autoLevels=False, levels=levels)
         self.maps_box.autoRange(padding=0.02)
         c, h, w = maps.shape
         total = layer.shape[0] if layer.shape else c
         shown = f"{c} of {total}" if total > c else f"{c}"
-        lo, hi = (0.0 if abs(v) < 1e-12 else v for v in self._levels[node])
         self.caption.setText(f"{node}: {shown} channels of {h}×{w} · "
-                             f"{describe_sample(snap, self.context)} · colour scale "
-                             f"{lo:.3g} to {hi:.3g}")
+                             f"{describe_sample(snap, self.context)} · {scale_text}")
         self.picker.info.setText(f"{layer.type_name} · output {list(layer.shape)}")
         self._draw_input(snap)
 

@@ -10,20 +10,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QWidget
 
+from ..style import HIST_BRUSH, TRAIN_COLOR
 from ..training.summary import Snapshot
-from .base import (
-    HIST_BRUSH,
-    TRAIN,
-    HistogramRanges,
-    LivePlot,
-    NodePicker,
-    StickyRange,
-    choose_node,
-    color,
-    make_plot,
-    set_title,
-)
 from .legend import LegendList
+from .live_plot import LivePlot, NodePicker, choose_node
+from .log_axis import use_log_axis
+from .pyqtgraph_setup import color, make_plot, set_title
+from .ranges import HistogramRanges, StickyRange
 
 
 class GradientsPlot(LivePlot):
@@ -31,14 +24,14 @@ class GradientsPlot(LivePlot):
         super().__init__(parent)
         self.picker = NodePicker(self, lambda ctx, n: n in ctx.weighted)
         self.body.addWidget(self.picker)
-        self.norm_plot = make_plot("Gradient norm per layer (log scale)", "‖∂L/∂W‖", "epoch")
-        self.norm_plot.getPlotItem().setLogMode(y=True)
+        self.norm_plot = make_plot("Gradient norm per layer (log scale)", "", "epoch")
+        use_log_axis(self.norm_plot, "norm of ∂L/∂W")
         self.norm_range = StickyRange(self.norm_plot.getPlotItem(), fill=0.3)
         self.legend = LegendList()
         self.legend.chosen.connect(self.set_node)
         self.hist_plot = make_plot("Weight gradients of the layer", "count", "∂L/∂w")
         self.hist = self.hist_plot.plot([], [], stepMode="center", fillLevel=0,
-                                        brush=pg.mkBrush(HIST_BRUSH), pen=pg.mkPen(TRAIN))
+                                        brush=pg.mkBrush(HIST_BRUSH), pen=pg.mkPen(TRAIN_COLOR))
         self.hist_ranges = HistogramRanges(self.hist_plot.getPlotItem())
         norms = QWidget()
         norm_row = QHBoxLayout(norms)

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QStyle, QVBo
 
 from nnengine.diagnostics import ERROR, INFO, WARNING
 
-from .base import MUTED, TEXT
+from ..style import PLOT_MUTED, PLOT_TEXT
 
 ICONS = {ERROR: QStyle.StandardPixmap.SP_MessageBoxCritical,
          WARNING: QStyle.StandardPixmap.SP_MessageBoxWarning,
@@ -28,10 +28,10 @@ class HealthPanel(QWidget):
         col = QVBoxLayout(self)
         col.setContentsMargins(4, 4, 4, 4)
         title = QLabel("Training health")
-        title.setStyleSheet(f"color: {TEXT}; font-weight: bold; font-size: 10pt;")
+        title.setStyleSheet(f"color: {PLOT_TEXT}; font-weight: bold; font-size: 10pt;")
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.status.setStyleSheet(f"color: {MUTED};")
+        self.status.setStyleSheet(f"color: {PLOT_MUTED};")
         self.list = QListWidget()
         self.list.setWordWrap(True)
         self.list.setIconSize(QSize(22, 22))

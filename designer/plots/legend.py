@@ -11,20 +11,24 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QWidget
 
-from .base import TEXT
+from ..style import PLOT_TEXT, SELECTED_ROW
 
 SWATCH = QSize(26, 12)
 
 
-def swatch(color: str, width: float = 2.0, dot: bool = False) -> QPixmap:
+def swatch(color: str, width: float = 2.0, dot: bool = False, dashed: bool = False
+           ) -> QPixmap:
     """A short horizontal line in `color` (with a dot in the middle for curves that mark
-    their points), as drawn in the plot."""
+    their points; dashed for dashed curves), as drawn in the plot."""
     pix = QPixmap(SWATCH)
     pix.fill(Qt.GlobalColor.transparent)
     p = QPainter(pix)
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
     c = QColor(color)
-    p.setPen(QPen(c, width))
+    pen = QPen(c, width)
+    if dashed:
+        pen.setStyle(Qt.PenStyle.DashLine)
+    p.setPen(pen)
     y = SWATCH.height() / 2
     p.drawLine(1, int(y), SWATCH.width() - 1, int(y))
     if dot:
@@ -46,7 +50,7 @@ class LegendRow(QWidget):
         for name, pix in entries:
             icon, text = QLabel(), QLabel(name)
             icon.setPixmap(pix)
-            text.setStyleSheet(f"color: {TEXT};")
+            text.setStyleSheet(f"color: {PLOT_TEXT};")
             row.addWidget(icon)
             row.addWidget(text)
             row.addSpacing(8)
@@ -70,7 +74,7 @@ class LegendList(QListWidget):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSizeAdjustPolicy(QListWidget.SizeAdjustPolicy.AdjustToContents)
         self.setStyleSheet("QListWidget { background: white; } QListWidget::item:selected "
-                           f"{{ background: #dbeafe; color: {TEXT}; }}")
+                           f"{{ background: {SELECTED_ROW}; color: {PLOT_TEXT}; }}")
         self.setToolTip("Click a layer to pick it")
         self.itemClicked.connect(lambda item: self.chosen.emit(item.text()))
 

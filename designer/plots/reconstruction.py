@@ -6,9 +6,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
+from ..style import PLOT_MUTED, TRAIN_COLOR, VALID_COLOR
 from ..training.summary import Snapshot
-from .base import MUTED, TRAIN, VALID, LivePlot, as_image, image_view, make_plot, trained_for
+from .images import as_image
 from .legend import title_legend
+from .live_plot import LivePlot
+from .pyqtgraph_setup import image_view, make_plot
+from .run_context import trained_for
 
 
 class ReconstructionPlot(LivePlot):
@@ -18,21 +22,25 @@ class ReconstructionPlot(LivePlot):
         self.input_widget, self.input_box, self.input_image = image_view(title="Input")
         self.output_widget, self.output_box, self.output_image = image_view(
             title="Reconstruction")
-        for img in (self.input_image, self.output_image):
+        # a denoising autoencoder's clean target, beside the noisy input and the output
+        self.target_widget, self.target_box, self.target_image = image_view(
+            title="Clean target")
+        for img in (self.input_image, self.output_image, self.target_image):
             img.setColorMap(pg.colormap.get("CET-L1"))
         row.addWidget(self.input_widget)
         row.addWidget(self.output_widget)
+        row.addWidget(self.target_widget)
         self.images = QWidget()
         self.images.setLayout(row)
-        self.curve_plot = make_plot(title_legend("Sample", [("input", TRAIN),
-                                                            ("reconstruction", VALID)]),
+        self.curve_plot = make_plot(title_legend("Sample", [("input", TRAIN_COLOR),
+                                                            ("reconstruction", VALID_COLOR)]),
                                     "value", "element")
-        self.input_curve = self.curve_plot.plot([], [], pen=pg.mkPen(TRAIN, width=2))
-        self.output_curve = self.curve_plot.plot([], [], pen=pg.mkPen(VALID, width=2))
+        self.input_curve = self.curve_plot.plot([], [], pen=pg.mkPen(TRAIN_COLOR, width=2))
+        self.output_curve = self.curve_plot.plot([], [], pen=pg.mkPen(VALID_COLOR, width=2))
         self.body.addWidget(self.images, 1)
         self.body.addWidget(self.curve_plot, 1)
         self.caption = QLabel()
-        self.caption.setStyleSheet(f"color: {MUTED};")
+        self.caption.setStyleSheet(f"color: {PLOT_MUTED};")
         self.body.addWidget(self.caption)
         self.snapshot: Snapshot | None = None
         self.levels = (0.0, 1.0)
@@ -56,21 +64,32 @@ class ReconstructionPlot(LivePlot):
         self.show_plot()
         x = np.asarray(snap.sample_input, dtype=np.float32).ravel()
         y = np.asarray(snap.output, dtype=np.float32).ravel()
+        t = None if snap.target is None else np.asarray(snap.target, dtype=np.float32).ravel()
+        denoising = t is not None and t.size == x.size and not np.array_equal(t, x)
         shape = ctx.image_shape
         as_images = shape is not None and x.size == y.size
         self.images.setVisible(as_images)
         self.curve_plot.setVisible(not as_images)
+        self.target_widget.setVisible(as_images and denoising)
         if as_images:
-            self.input_image.setImage(as_image(x, shape), autoLevels=False, levels=self.levels)
-            self.output_image.setImage(as_image(y, shape), autoLevels=False, levels=self.levels)
-            self.input_box.autoRange(padding=0.02)
-            self.output_box.autoRange(padding=0.02)
+            shown = [(self.input_image, self.input_box, x), (self.output_image, self.output_box, y)]
+            if denoising:
+                shown.append((self.target_image, self.target_box, t))
+            for image, box, values in shown:
+                image.setImage(as_image(values, shape), autoLevels=False, levels=self.levels)
+                box.autoRange(padding=0.02)
         else:
             self.input_curve.setData(np.arange(x.size), x)
             self.output_curve.setData(np.arange(y.size), y)
-        n = min(x.size, y.size)
-        mse = float(np.mean((x[:n] - y[:n]) ** 2)) if n else float("nan")
         split, index = snap.sample
         when = trained_for(snap)
-        self.caption.setText(f"{split} sample #{index} · mean squared error {mse:.4g}"
+        if denoising:
+            noisy, out = float(np.mean((x - t) ** 2)), float(np.mean((y - t) ** 2))
+            what = (f"noisy input to clean: mean squared error {noisy:.4g} · output to clean: "
+                    f"{out:.4g} ({'closer' if out < noisy else 'not closer'} than the input)")
+        else:
+            n = min(x.size, y.size)
+            mse = float(np.mean((x[:n] - y[:n]) ** 2)) if n else float("nan")
+            what = f"mean squared error {mse:.4g}"
+        self.caption.setText(f"{split} sample #{index} · {what}"
                              + (f" · {when}" if when else ""))

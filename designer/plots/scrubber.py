@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
-from .base import MUTED
+from ..style import PLOT_MUTED
 
 
 class EpochScrubber(QWidget):
@@ -24,7 +24,7 @@ class EpochScrubber(QWidget):
         self.slider.valueChanged.connect(self._moved)
         self.label = QLabel("no epochs yet")
         self.label.setMinimumWidth(150)
-        self.label.setStyleSheet(f"color: {MUTED};")
+        self.label.setStyleSheet(f"color: {PLOT_MUTED};")
         self.live_button = QPushButton("Live")
         self.live_button.setCheckable(True)
         self.live_button.setChecked(True)

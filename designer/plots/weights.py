@@ -6,21 +6,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
+from ..style import PLOT_MUTED
 from ..training.summary import Snapshot
-from .base import (
-    MUTED,
-    HistogramRanges,
-    LivePlot,
-    NodePicker,
-    choose_node,
-    color,
-    diverging_map,
-    image_view,
-    make_plot,
-    set_title,
-    tile,
-)
+from .images import tile
 from .legend import title_legend
+from .live_plot import LivePlot, NodePicker, choose_node
+from .pyqtgraph_setup import color, diverging_map, image_view, make_plot, set_title
+from .ranges import HistogramRanges
 
 
 class WeightsPlot(LivePlot):
@@ -43,7 +35,7 @@ class WeightsPlot(LivePlot):
         row.addWidget(self.filters_widget, 2)
         self.body.addLayout(row, 1)
         self.caption = QLabel()
-        self.caption.setStyleSheet(f"color: {MUTED};")
+        self.caption.setStyleSheet(f"color: {PLOT_MUTED};")
         self.body.addWidget(self.caption)
         self.snapshot: Snapshot | None = None
         self.message("Press Train to see the weights of each layer.")

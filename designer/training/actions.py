@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QScrollArea, QStyle
 
 from ..plots.dashboard import TrainingDashboard
+from ..prediction_view import PredictionView
 from .controller import TrainingController
 from .panel import TrainingPanel
 from .states import ACTIVE, TrainingState
@@ -26,7 +28,14 @@ if TYPE_CHECKING:
 MENU = ("train", "train_on", "pause", "resume", "stop", "step", None, "evaluate", "predict",
         None, "export_weights", "export_bundle", "load_weights")
 TOOL_BAR = ("train", "pause", "resume", "stop", "step")
-IDLE_ONLY = ("evaluate", "predict", "export_weights", "load_weights", "train_on")
+# Disabled while a run is active, with the reason as their tooltip. Exports stay enabled:
+# they write the weights the training process last sent, without waiting for it.
+IDLE_ONLY = {
+    "evaluate": "Stop training first: the window evaluates the weights of a finished run",
+    "predict": "Stop training first: the window predicts with the weights of a finished run",
+    "load_weights": "Stop training first: loaded weights would replace the ones it learns",
+    "train_on": "A run is active: stop it first to train on from its weights",
+}
 
 
 class TrainingActions(QObject):
@@ -36,6 +45,7 @@ class TrainingActions(QObject):
         super().__init__(window)
         self.window = window
         self.controller = TrainingController(window.document, parent=window)
+        self.prediction_view: PredictionView | None = None
         self.panel = TrainingPanel(self.controller, window.document)
         self.dashboard = TrainingDashboard(self.controller)
         scroll = QScrollArea()   # the panel's form may be taller than a small window
@@ -49,6 +59,7 @@ class TrainingActions(QObject):
         window.tabifyDockWidget(window.inspector_dock, self.training_dock)
         window.inspector_dock.raise_()
         self._create_actions()
+        self._idle_tips = {key: window.actions[key].toolTip() for key in IDLE_ONLY}
         self._create_menu()
         c = self.controller
         c.state_changed.connect(self._state_changed)
@@ -73,7 +84,7 @@ class TrainingActions(QObject):
         a("predict", "P&redict the Chosen Sample", self.guarded(self.predict))
         a("export_weights", "Export &Weights…", self.guarded(self.export_weights))
         a("export_bundle", "Export Model &Bundle…", self.guarded(self.export_bundle))
-        a("load_weights", "&Load Weights…", self.guarded(self.load_weights))
+        a("load_weights", "&Load Weights…", self.guarded(self.load_weights, needs_fit=False))
         sp, std = QStyle.StandardPixmap, self.window.style().standardIcon
         for key, pixmap in (("train", sp.SP_MediaPlay), ("pause", sp.SP_MediaPause),
                             ("resume", sp.SP_MediaSeekForward), ("stop", sp.SP_MediaStop),
@@ -103,15 +114,22 @@ class TrainingActions(QObject):
         actions["stop"].setEnabled(active or state == TrainingState.DIVERGED)
         actions["step"].setEnabled(state not in (TrainingState.STARTING, TrainingState.RUNNING,
                                                  TrainingState.STOPPING))
-        for key in IDLE_ONLY:
+        for key, why in IDLE_ONLY.items():
             actions[key].setEnabled(not active)
+            actions[key].setToolTip(why if active else self._idle_tips[key])
         if state in (TrainingState.STARTING, TrainingState.DIVERGED):
             self.plots_dock.show()
 
     # --- slots ---------------------------------------------------------------------------
-    def guarded(self, fn: Callable[[], None]) -> Callable[[], None]:
-        """`fn` with any failure shown in a message box (the app never crashes on it)."""
+    def guarded(self, fn: Callable[[], None], needs_fit: bool = True
+                ) -> Callable[[], None]:
+        """`fn` with any failure shown in a message box (the app never crashes on it); with
+        `needs_fit`, refused (saying why) while the run shown does not fit the graph."""
         def run() -> None:
+            refusal = self.window.runs.refusal() if needs_fit else None
+            if refusal:
+                QMessageBox.information(self.window, "Training", refusal)
+                return
             try:
                 fn()
             except Exception as e:  # noqa: BLE001 - show any failure, never crash
@@ -143,12 +161,17 @@ class TrainingActions(QObject):
                                                             for k, v in result.items()))
 
     def predict(self) -> None:
+        """Show the chosen sample, its prediction and every class's probability."""
         c = self.controller
         split, index = c.sample or ("test", 0)
         r = c.predict(index, split)
-        label = f"predicted class {r['predicted']} (label {r['label']})" \
-            if "predicted" in r else f"output {r['output'].ravel()[:6].round(4).tolist()}"
-        self.window.show_message(f"{split} sample #{index}: {label}")
+        if self.prediction_view is None:
+            self.prediction_view = PredictionView(self.window)
+        run = c.run
+        self.prediction_view.show_result(split, index, r, list(run.class_names) if run else [],
+                                         tuple(np.shape(r["input"])))
+        self.prediction_view.show()
+        self.prediction_view.raise_()
 
 
 def install_training(window: MainWindow) -> TrainingActions:

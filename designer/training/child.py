@@ -103,6 +103,8 @@ class ChildRun:
                 if rep.probe is not None:
                     rep.snap()
             c.post(snap)
+        elif kind == Command.WHOLE_TEST:
+            c.post(lambda: rep.snap(full_test=True) if rep.probe is not None else None)
         elif kind == Command.WEIGHTS:
             c.post(lambda: rep.send_weights(rep.epoch) if rep.trainer else None)
 
@@ -167,12 +169,12 @@ def read_commands(stream: BinaryIO, mailbox: Mailbox, runs: queue.Queue) -> None
 def main(report_fd: int) -> None:
     stream = os.fdopen(report_fd, "wb")
     mailbox = Mailbox()
+    sender = Sender(mailbox, stream)
+    sender.start()           # heartbeats from now on, also while waiting for the job
     runs: queue.Queue = queue.Queue()
     threading.Thread(target=read_commands, args=(sys.stdin.buffer, mailbox, runs),
                      name="nn-designer commands", daemon=True).start()
     run = runs.get()
-    sender = Sender(mailbox, stream)
-    sender.start()
     run.run()
     sender.finish()
     stream.close()

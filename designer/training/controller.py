@@ -19,9 +19,10 @@ on from the current ones: those of the last run, or weights loaded from a file o
 with a model. Loaded weights are never thrown away by a plain Train: the next run trains on
 from them.
 
-This module owns the run's life cycle (commands, process, state); two mixins hold the rest:
-`WeightsMixin` (weights.py: the weights, export, load, evaluate and predict after a run) and
-`DispatchMixin` (dispatch.py: reports into state and signals).
+This module owns the run's life cycle (commands, process, state); mixins hold the rest:
+`WeightsMixin` (weights.py: the weights, export, load, evaluate and predict after a run),
+`DispatchMixin` (dispatch.py: reports into state and signals) and `ShowRunMixin`
+(runs/showing.py: showing a run kept by the Runs panel, or none).
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 import nnengine
 from nnengine import Graph, NNEngineError, TrainingConfig, analyze
 
+from ..runs.showing import ShowRunMixin
 from .dispatch import DispatchMixin
 from .mailbox import EpochHistory, SentWeights
 from .metrics import MetricsStore, Progress, SnapshotTimeline, SpeedMeter
@@ -47,7 +49,7 @@ from .weights import WeightsMixin, structure
 STUCK_AFTER = 20.0   # seconds without a word from a working child before it is ended
 
 
-class TrainingController(WeightsMixin, DispatchMixin, QObject):
+class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
     state_changed = Signal(str)            # a TrainingState
     progress_changed = Signal(object)      # Progress
     metrics_changed = Signal(object)       # MetricsStore
@@ -64,7 +66,7 @@ class TrainingController(WeightsMixin, DispatchMixin, QObject):
 
     def __init__(self, document: Any = None, graph: Graph | None = None,
                  parent: QObject | None = None, refresh_hz: float = 30.0,
-                 snapshot_hz: float = 5.0, snapshot_share: float = 0.03,
+                 snapshot_hz: float = 6.0, snapshot_share: float = 0.03,
                  stuck_after: float = STUCK_AFTER):
         super().__init__(parent)
         self.document = document
@@ -183,11 +185,14 @@ class TrainingController(WeightsMixin, DispatchMixin, QObject):
             self._command(Command.PAUSE)
             self._start_paused = True
             self._set_state(TrainingState.PAUSED)
+            self._update_progress()
+            self.progress_changed.emit(self.progress)
 
     def resume(self) -> None:
         if self.state == TrainingState.PAUSED:
             self._command(Command.RESUME)
             self._start_paused = False
+            self.speed.clear()   # the pause is no part of the training's speed
             self._set_state(TrainingState.RUNNING)
         elif self.state == TrainingState.DIVERGED:
             self._continue()
@@ -253,6 +258,14 @@ class TrainingController(WeightsMixin, DispatchMixin, QObject):
             self._command(Command.SAMPLE, self.sample)
         elif self.run is not None or self.has_weights:
             self._publish_snapshot(self._local_snapshot(test=False))
+
+    def count_whole_test_split(self) -> None:
+        """A snapshot with predictions on every test sample (while training runs the live
+        confusion matrix counts only the first `RunDescription.watched_test`)."""
+        if self.is_active:
+            self._command(Command.WHOLE_TEST)
+        elif self.run is not None or self.has_weights:
+            self._publish_snapshot(self._local_snapshot(test=True))
 
     # --- internals ------------------------------------------------------------------------
     def _command(self, command: Command, payload: Any = None) -> None:

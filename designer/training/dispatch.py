@@ -8,8 +8,9 @@ announces what the records carry), then batches, epochs, weights and the newest 
 then the other events ("finished", "diverged", "failed"), which end or pause the run.
 
 The same tick watches the child: one that has ended without a final report (killed, crashed,
-out of memory) or has said nothing for `stuck_after` seconds (it is then killed) fails the
-run with one sentence; the weights it last sent stay.
+out of memory) or has said nothing for `stuck_after` seconds (it is then killed; it sends a
+heartbeat twice a second however long a batch takes) fails the run with one sentence; the
+weights it last sent stay.
 
 `DispatchMixin` is one side of `TrainingController` (see controller.py), which provides the
 attributes declared below, its signals, and `_set_state`, `_say`, `_fail` and `_end_run`.
@@ -29,6 +30,9 @@ from .states import ACTIVE, TrainingState
 from .summary import Snapshot
 
 PROGRESS_INTERVAL = 0.5   # seconds between progress updates (text, not plots)
+# Seconds a new child may take before its first word: Python's start and the imports of
+# NumPy and nnengine, on a machine that may be busy (it beats twice a second afterwards).
+START_PATIENCE = 60.0
 
 
 class DispatchMixin:
@@ -61,6 +65,7 @@ class DispatchMixin:
         d = Drained()
         if p is None:
             return d
+        p.flush()
         for kind, payload in p.receive():
             if kind == Report.UPDATE:
                 d.merge(payload)
@@ -69,7 +74,8 @@ class DispatchMixin:
         if p is self._process and self.state in ACTIVE:
             if p.ended:
                 self._lost(f"The training process {p.exit_text()}")
-            elif p.quiet_for() > self.stuck_after:
+            elif p.quiet_for() > (self.stuck_after if p.heard else
+                                  max(self.stuck_after, START_PATIENCE)):
                 p.kill()
                 self._lost(f"The training process stopped answering for "
                            f"{self.stuck_after:.0f} s and was ended")
@@ -118,7 +124,9 @@ class DispatchMixin:
         if d.batches or d.epochs:
             self.metrics_changed.emit(self.metrics)
             now = time.monotonic()
-            if now - self._progress_at >= PROGRESS_INTERVAL:
+            # throttled while running; paused or stepping, every batch shows at once
+            if now - self._progress_at >= PROGRESS_INTERVAL or \
+                    self.state != TrainingState.RUNNING:
                 self._progress_at = now
                 self._update_progress()
                 self.progress_changed.emit(self.progress)
@@ -139,11 +147,11 @@ class DispatchMixin:
                                 else TrainingState.RUNNING)
             self.run_started.emit()
         elif kind == "finished":
-            self._update_progress()
-            self.progress_changed.emit(self.progress)
             self.test_metrics = payload.get("test")
             stopped = payload.get("stopped")
             self._set_state(TrainingState.STOPPED if stopped else TrainingState.FINISHED)
+            self._update_progress()
+            self.progress_changed.emit(self.progress)
             test = self.test_metrics or {}
             shown = ", ".join(f"{k} {v:.4g}" for k, v in test.items())
             self._say(("training stopped" if stopped else "training finished")
@@ -180,8 +188,11 @@ class DispatchMixin:
                               test=probe.split_size("test") if test else 0)
 
     def _update_progress(self) -> None:
+        """Speed and time left only while the run goes at its own pace: paused, stepping
+        or ended, a rate would describe the person's clicks, not the training."""
         p = self.progress
-        p.samples_per_second = self.speed.rate()
+        running = self.state in (TrainingState.STARTING, TrainingState.RUNNING)
+        p.samples_per_second = self.speed.rate() if running else 0.0
         p.elapsed = time.monotonic() - self._started_at
         total = p.epochs * p.batches
         done = (p.epoch - 1) * p.batches + p.batch if p.epoch else 0

@@ -34,7 +34,9 @@ from PySide6.QtWidgets import (
 from nnengine import TrainingConfig
 from nnengine.catalogue import LOSSES, OPTIMIZERS
 from nnengine.datasets import builtin_names
+from nnengine.training_config import suggested_settings
 
+from ..style import ERROR_TEXT, PLOT_MUTED
 from .controller import TrainingController
 from .metrics import Progress, format_duration
 from .states import ACTIVE, TrainingState
@@ -158,16 +160,18 @@ class TrainingPanel(QWidget):
         self.progress.setTextVisible(True)
         self.progress.setFormat("")
         self.speed = QLabel()
-        self.speed.setStyleSheet("color: #66727f;")
+        self.speed.setStyleSheet(f"color: {PLOT_MUTED};")
         self.status = QLabel("Ready to train.")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         col = QVBoxLayout(self)
-        col.addLayout(form)
+        # the buttons and progress first: on a small screen the settings scroll, not they
         col.addLayout(buttons)
         col.addWidget(self.progress)
         col.addWidget(self.speed)
         col.addWidget(self.status)
+        col.addSpacing(6)
+        col.addLayout(form)
         col.addStretch(1)
         self.train_button.clicked.connect(self.train)
         self.train_on_button.clicked.connect(self.train_on)
@@ -200,7 +204,9 @@ class TrainingPanel(QWidget):
             self._training or self.controller.training_settings()
         self._training = copy.deepcopy(dict(training))
         defaults = TrainingConfig()
-        value = {k: self._training.get(k, getattr(defaults, k)) for k in
+        # where the block is silent: the data set's suggested settings, as training uses
+        suggested = suggested_settings(self._training.get("dataset"))
+        value = {k: self._training.get(k, suggested.get(k, getattr(defaults, k))) for k in
                  ("dataset", "loss", "optimizer", "batch_size", "epochs", "validation_split",
                   "l2", "clip_norm", "standardize", "seed", "target")}
         self._loading = True
@@ -352,4 +358,4 @@ class TrainingPanel(QWidget):
 
     def _message(self, text: str, error: bool = False) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet("color: #b91c1c;" if error else "")
+        self.status.setStyleSheet(f"color: {ERROR_TEXT};" if error else "")

@@ -16,12 +16,26 @@ import numpy as np
 from nnengine import NNEngineError, Trainer
 from nnengine.catalogue import LOSSES
 from nnengine.diagnostics import PROBE_SIZE, diagnose, first_sources, layer_kinds
+from nnengine.run_card import dataset_content_sha256
 
+from .lesson_views import LessonViews
 from .run_description import MAX_POINTS, WATCHED_TEST, RunDescription
 from .summary import Snapshot, boundary, plane_extent, predicted_classes, summarize
 
 PROBE_SEED = 7919   # the probe rows' own generator; the trainer's are never touched
 PREDICT_BATCH = 128  # small enough to stay in cache; faster than larger batches here
+
+
+def denoising_noise(trainer: Trainer) -> float | None:
+    """The training noise's stddev for a denoising autoencoder (one Input, a GaussianNoise
+    node, the input as target), else None."""
+    m = trainer.model
+    if trainer.config.target != "inputs" or len(m.input_ids) != 1:
+        return None
+    layers = m.analysis.layers
+    noise = [layers[n].config["stddev"] for n in m.analysis.order
+             if layers[n].spec.type == "GaussianNoise"]
+    return float(noise[0]) if noise else None
 
 
 def class_labels(t: np.ndarray) -> np.ndarray:
@@ -63,10 +77,13 @@ class Probe:
                                    and model.output_shape == (1,))) \
             and cfg.target != "inputs" and ds.is_classification \
             and len(model.output_shape) == 1
+        self.noise = denoising_noise(trainer)
         self.extent = None
         if ds.is_2d and self.classification and len(model.input_ids) == 1 \
                 and model.shapes[model.input_ids[0]] == (2,):
             self.extent = plane_extent(np.asarray(ds.x_train, dtype=np.float64))
+        self.lesson_views = LessonViews(model, trainer.x_train, trainer.y_train,
+                                        ds.vocabulary, not ds.is_classification)
 
     # --- samples ---------------------------------------------------------------------------
     def split_size(self, split: str) -> int:
@@ -94,6 +111,9 @@ class Probe:
         of the test split (all of them when it is at least the split's size)."""
         m = self.model
         sx, st = self.sample(*sample)
+        if self.noise:  # a denoising autoencoder is shown cleaning a noisy copy of the sample
+            rng = np.random.default_rng([PROBE_SEED, int(sample[1])])
+            sx = [sx[0] + rng.normal(0, self.noise, sx[0].shape).astype(sx[0].dtype)]
         xs = [np.concatenate([a, p]) for a, p in zip(sx, self.probe_x)]
         ts = np.concatenate([st, self.probe_t.astype(st.dtype, copy=False)])
         with np.errstate(all="ignore"):
@@ -108,7 +128,7 @@ class Probe:
         snap = Snapshot(step, epoch, batch, x, (sample[0], int(sample[1])), layers,
                         output=np.array(out[0], dtype=np.float32),
                         sample_input=np.array(sx[0][0]), target=np.array(st[0]),
-                        alarms=alarms, order=self.order)
+                        alarms=alarms, order=self.order, extras=self.lesson_views.extras())
         with np.errstate(all="ignore"):
             if with_boundary and self.extent is not None:
                 snap.boundary = boundary(lambda p: m.predict(p, PREDICT_BATCH), self.extent,
@@ -146,7 +166,8 @@ class Probe:
             default_split=self.default_split(), extent=self.extent, points=points,
             point_labels=labels, test_labels=test_labels,
             test_inputs=self.test_x[0] if self.test_x is not None else None,
-            watched_test=WATCHED_TEST)
+            watched_test=WATCHED_TEST, dataset_sha256=dataset_content_sha256(ds),
+            **self.lesson_views.describe())
 
     def evaluate_test(self) -> dict[str, float] | None:
         if self.test_t is None:
@@ -157,7 +178,7 @@ class Probe:
         """The model's output for one sample, with its class and true label where they apply."""
         sx, st = self.sample(split, index)
         out = self.model.predict(sx)[0]
-        result: dict[str, Any] = {"output": out, "target": st[0]}
+        result: dict[str, Any] = {"output": out, "target": st[0], "input": sx[0][0]}
         if self.classification:
             result["predicted"] = int(predicted_classes(out[None])[0])
             result["label"] = int(class_labels(st)[0])

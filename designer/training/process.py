@@ -13,8 +13,9 @@ outlive the window), a pipe of its own carries the reports, and `FrameReader` re
 without ever blocking the window.
 
 `TrainingProcess` starts the child at once (a warm process, waiting for its job) and gives
-it a `Job` with `run`. Nothing here waits on the child, except `close`, which gives it a
-moment to end before it is killed. No Qt.
+it a `Job` with `run`. Nothing here waits on the child: commands are written without
+blocking (`flush` writes what a full pipe left over), reports read without blocking; only
+`close` gives it a moment to end before it is killed. No Qt.
 """
 from __future__ import annotations
 
@@ -56,9 +57,12 @@ class TrainingProcess:
         finally:
             os.close(write_fd)
         self.reader = FrameReader(read_fd)
+        self._stdin_fd: int | None = self.popen.stdin.fileno()
+        os.set_blocking(self._stdin_fd, False)
+        self._pending = bytearray()
         self.started_at = time.monotonic()
         self.last_heard = self.started_at
-        self.has_job = False
+        self.heard = False     # any message yet (the first comes once its imports are done)
 
     @property
     def pid(self) -> int:
@@ -69,37 +73,51 @@ class TrainingProcess:
         return self.popen.poll() is None
 
     @property
+    def unsent(self) -> int:
+        """Bytes of commands queued that the pipe has not taken yet."""
+        return len(self._pending)
+
+    @property
     def ended(self) -> bool:
         """The child has exited and every report it sent has been read."""
         return self.reader.eof and self.popen.poll() is not None
 
     def run(self, job: Job) -> None:
-        self.has_job = True
-        self.last_heard = time.monotonic()
         self.send(Command.RUN, job)
 
     def send(self, command: Command, payload: Any = None) -> bool:
-        """Send a command; False when the child is gone (its end is reported by `receive`
+        """Queue a command and write what the pipe takes now; the rest goes with the next
+        `flush` (a job with weights can be larger than a pipe holds while a cold child is
+        still importing). False when the child is gone (its end is reported by `receive`
         and `ended`, so the caller need not care here)."""
-        stdin = self.popen.stdin
-        if stdin is None or stdin.closed:
+        if self._stdin_fd is None:
             return False
-        try:
-            stdin.write(encode(command, payload))
-            stdin.flush()
-            return True
-        except (BrokenPipeError, OSError, ValueError):
-            return False
+        self._pending += encode(command, payload)
+        return self.flush()
+
+    def flush(self) -> bool:
+        """Write queued commands without waiting; False when the child is gone."""
+        while self._pending and self._stdin_fd is not None:
+            try:
+                n = os.write(self._stdin_fd, self._pending)
+            except BlockingIOError:
+                return True
+            except OSError:
+                self._close_stdin()
+                return False
+            del self._pending[:n]
+        return self._stdin_fd is not None
 
     def receive(self) -> list[tuple[str, Any]]:
         """Every report that has arrived (never waits)."""
         messages = self.reader.read()
         if messages:
             self.last_heard = time.monotonic()
+            self.heard = True
         return messages
 
     def quiet_for(self) -> float:
-        """Seconds since the child last sent anything (or was given its job)."""
+        """Seconds since the child last sent anything (or was started)."""
         return time.monotonic() - self.last_heard
 
     def exit_text(self) -> str:
@@ -123,11 +141,7 @@ class TrainingProcess:
     def close(self, grace: float = 1.0) -> None:
         """End the child: the end of its stdin ends it at once; killed if it has not ended
         within `grace` seconds (only closing the window waits this long)."""
-        try:
-            if self.popen.stdin is not None:
-                self.popen.stdin.close()
-        except OSError:
-            pass
+        self._close_stdin()
         try:
             self.popen.wait(grace)
         except subprocess.TimeoutExpired:
@@ -140,6 +154,12 @@ class TrainingProcess:
         except subprocess.TimeoutExpired:
             pass
         self.reader.close()
+        self._close_stdin()
+
+    def _close_stdin(self) -> None:
+        """The end of the child's stdin: it ends at once (see child.read_commands)."""
+        self._stdin_fd = None
+        self._pending.clear()
         try:
             if self.popen.stdin is not None:
                 self.popen.stdin.close()

@@ -34,6 +34,7 @@ class Command(StrEnum):
     STEP = "step"            # payload: number of batches
     SAMPLE = "sample"        # payload: (split, index): snapshot this sample now
     WEIGHTS = "weights"      # send the current weights now
+    WHOLE_TEST = "test"      # a snapshot with predictions on the whole test split now
     QUIT = "quit"            # end the process now (closing the window does this too)
 
 

@@ -45,3 +45,10 @@ class RunDescription:
     test_labels: np.ndarray | None = None
     test_inputs: np.ndarray | None = None
     watched_test: int = 0
+    dataset_sha256: str = ""                          # nnengine.run_card.dataset_content_sha256
+    loss_terms: list[str] = field(default_factory=list)   # names of terms layers add
+    vocabulary: list[str] | None = None     # word of each token id (word-vector data sets)
+    embeddings: list[str] = field(default_factory=list)   # Embedding nodes (with vocabulary)
+    fit_points: np.ndarray | None = None    # (n, 2) x, y of 1-D regression data
+    code_node: str | None = None            # a VAE's Sampling node
+    grid_span: float = 0.0                  # its decoded grid spans ±grid_span

@@ -1,10 +1,11 @@
-"""What crosses from the training thread to the GUI: small, copied, downsampled records.
+"""What a snapshot sends from the training process to the window: small, copied,
+downsampled records.
 
-The worker turns `Model.inspect` output on a probe batch (row 0 = the sample under
+The training process turns `Model.inspect` output on a probe batch (row 0 = the sample under
 inspection) into a `Snapshot`: histograms instead of raw values, the chosen sample's unit
 values capped at `MAX_UNITS`, its feature maps capped at `MAX_CHANNELS`, gradient norms as
-floats. Every array here is a fresh copy, so the GUI never touches an array the trainer
-writes to. Pure NumPy (no Qt), so it is cheap to test.
+floats. Small, so a message carries it quickly; fresh copies, so a snapshot taken in the
+window never shares an array with a model. Pure NumPy (no Qt), so it is cheap to test.
 """
 from __future__ import annotations
 
@@ -132,6 +133,7 @@ class Snapshot:
     boundary: Boundary | None = None
     test_predictions: np.ndarray | None = None   # (test samples,) predicted class
     order: list[str] = field(default_factory=list)
+    extras: dict = field(default_factory=dict)   # lesson views' arrays (see lesson_views)
 
     def without_sample_detail(self) -> Snapshot:
         """A lighter copy for the epoch history: no unit values or feature maps. Made once

@@ -163,6 +163,22 @@ class WeightsMixin:
             return   # no usable data set yet: the plots wait for one
         self._publish_snapshot(self._local_snapshot(test=True))
 
+    def reset_weights(self) -> None:
+        """Forget the learned or loaded weights and the run's curves: the network is again
+        as drawn from the graph's seed, the plots show it so, and the next Train starts
+        from there. Refused (WeightsError) while a run is active."""
+        if self.is_active:
+            raise WeightsError("stop training before resetting the weights")
+        self._reset_run()
+        self._run_graph = self._probe_made_for = None
+        self.metrics_changed.emit(self.metrics)
+        self._say(f"weights reset: freshly initialised from seed {self._seed()}")
+        try:
+            self._ready_probe()
+        except (NNEngineError, OSError):
+            return   # no usable data set yet: the plots wait for one
+        self._publish_snapshot(self._local_snapshot(test=True))
+
     # --- after training: this window's own model around the weights -----------------------
     def evaluate(self) -> dict[str, float] | None:
         """Loss and accuracy on the data set's test split (None when it has none)."""

@@ -14,8 +14,8 @@ from ..errors import DatasetError
 from .base import Dataset
 from .files import load_csv, load_file, load_npz
 from .images import load_idx, load_image_folder
-from .shipped import SHIPPED
 from .settings import call_with_settings, parse_settings
+from .shipped import SHIPPED
 from .synthetic import BUILTIN as SYNTHETIC
 from .words import BUILTIN as WORDS
 

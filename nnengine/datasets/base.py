@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DatasetError
 from .. import limits
+from ..errors import DatasetError
 from ..fileio import gunzip_limited, over_budget, read_file_bytes
 
 Features = np.ndarray | list[np.ndarray] | dict[str, np.ndarray]

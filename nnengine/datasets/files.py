@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DatasetError
 from .. import arrays_io
+from ..errors import DatasetError
 from .base import (
     Dataset,
     Features,
@@ -28,6 +28,7 @@ from .images import is_idx_file, load_idx, load_image_folder
 SEED = 1234
 TEST_FRACTION = 0.2
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def load_file(path: str | Path, input_shapes: dict[str, Sequence[int]] | None = None
@@ -69,6 +70,9 @@ def _labels(path: Path, y: np.ndarray, what: str = "y") -> tuple[np.ndarray, str
         if not np.all(np.isfinite(y)):
             raise DatasetError(f"{path}: '{what}' contains NaN or infinite values")
         if not np.all(np.mod(y, 1) == 0):
+            if y.size and np.abs(y).max() > FLOAT32_MAX:
+                raise DatasetError(f"{path}: '{what}' holds values beyond the range of float32 "
+                                   f"numbers (±{FLOAT32_MAX:.4g})")
             return y.astype(np.float32), "regression", None
     k = check_classes(path, y.max()) if y.size else 0
     return y.astype(np.int64), "classification", k
@@ -112,6 +116,11 @@ def load_csv(path: str | Path) -> Dataset:
         r, c = bad[0]
         raise DatasetError(f"{path}: line {lines[r][0]}, column {c + 1}: {x[r, c]} is not a "
                            "finite number")
+    bad = np.argwhere(np.abs(x) > FLOAT32_MAX)
+    if len(bad):
+        r, c = bad[0]
+        raise DatasetError(f"{path}: line {lines[r][0]}, column {c + 1}: {x[r, c]:g} is beyond "
+                           f"the range of float32 numbers (±{FLOAT32_MAX:.4g})")
     x = x.astype(np.float32)
     if class_names is None:
         bad = np.flatnonzero(~np.isfinite(y))
@@ -206,6 +215,9 @@ def load_npz(path: str | Path, input_ids: list[str] | None = None) -> Dataset:
             check_sample_array(path, key, a)
             if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
                 raise DatasetError(f"{path}: '{key}' contains NaN or infinite values")
+            if a.dtype.kind == "f" and a.size and np.abs(a).max() > FLOAT32_MAX:
+                raise DatasetError(f"{path}: '{key}' holds values beyond the range of float32 "
+                                   f"numbers (±{FLOAT32_MAX:.4g}), such as {np.abs(a).max():g}")
             if len(a) != len(y):
                 raise DatasetError(f"{path}: '{key}' has {len(a)} samples but '{y_key}' has "
                                    f"{len(y)}")

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DatasetError
 from .. import limits
+from ..errors import DatasetError
 from ..fileio import over_budget
 from .base import Dataset, check_classes, check_elements, read_bytes, split_features
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from ..errors import DatasetError
 from .base import Dataset
 
-_CALL = re.compile(r"\s*([A-Za-z_]\w*)\s*\((.*)\)\s*", re.S)
+_CALL = re.compile(r"\s*([A-Za-z_]\w*)\s*\((.*)\)\s*", re.DOTALL)
 
 
 def parse_settings(spec: str) -> tuple[str, dict[str, int | float | str]] | None:

@@ -78,19 +78,23 @@ def separable(n: int = 400) -> Dataset:
     return _classification("separable", x[keep], y[keep])
 
 
-def recall(n: int = 1200, steps: int = 50) -> Dataset:
+def recall(n: int = 2400, steps: int = 50) -> Dataset:
     """Long memory: was the first value of a `steps`-step sequence positive?
 
-    x: (n, steps, 2) float32: channel 0 is noise N(0, 1) at every step, channel 1 marks the
-    first step with 1. Only step 0 decides the label, so the network must carry one number
-    across the 49 steps after it: a SimpleRNN's gradient fades on that way back, an LSTM's
-    cell keeps it."""
+    x: (n, steps, 2) float32: channel 0 holds the first value, ±(0.5 + |N(0, 1)|), then
+    noise N(0, 2²) at every later step; channel 1 marks the first step with 1. Only step 0
+    decides the label, so the network must carry one number across the 49 noisy steps after
+    it. An LSTM can close its input gate to the noise and keep the number in its cell; a
+    SimpleRNN adds every step's input to its state, and its gradient fades on the way back.
+    Measured (bench/lessons.py): the LSTM learns it in 25 epochs at most seeds, the
+    SimpleRNN at fewer."""
     rng = np.random.default_rng(SEED)
     x = np.zeros((n, steps, 2), dtype=np.float32)
-    x[:, :, 0] = rng.normal(0, 1.0, (n, steps))
+    x[:, :, 0] = rng.normal(0, 2.0, (n, steps))
+    y = rng.integers(0, 2, n)
+    x[:, 0, 0] = np.where(y == 1, 1.0, -1.0) * (0.5 + np.abs(rng.normal(0, 1.0, n)))
     x[:, 0, 1] = 1.0
-    y = (x[:, 0, 0] > 0).astype(np.int64)
-    xtr, ytr, xte, yte = split(x, y, 0.25, SEED)
+    xtr, ytr, xte, yte = split(x, y.astype(np.int64), 0.25, SEED)
     return Dataset("recall", xtr, ytr, xte, yte, "classification", 2,
                    ["first negative", "first positive"])
 

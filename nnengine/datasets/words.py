@@ -16,11 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DatasetError
+from ..word_vectors import PAD
 from .base import Dataset, read_bytes
 
 SEED = 1234
-PAD = "<pad>"
-"""CBOW's filler for context positions beyond a sentence's ends (id 0)."""
+RELATED = (("cat", "dog"), ("king", "queen"), ("two", "three"), ("winter", "summer"),
+           ("red", "green"), ("teacher", "student"))
+"""Word pairs the shipped corpus uses alike: good vectors put each pair close together."""
 
 CORPUS = """
 The cat sat on the mat. The dog sat on the rug. A cat chased a mouse in the house.

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import ExportError
 from ..layers.activations import effective_alpha
-from ..layers.conv import window_geometry
+from ..layers.conv import pair, window_geometry
 
 OPSET = 17
 IR_VERSION = 8  # the IR version that introduced opset 17: the widest runtime support
@@ -192,7 +192,7 @@ def _prelu(e: Emitter, n: NodeView) -> None:
     e.op("PRelu", [n.inputs[0], e.const("alpha", alpha)], e.out)
 
 
-def _onnx_pads(n: NodeView, window: int, stride: int) -> list[int]:
+def _onnx_pads(n: NodeView, window, stride) -> list[int]:
     """The engine's padding as ONNX pads [top, left, bottom, right] (explicit, so "same"
     with an even window keeps the extra row and column at the bottom and right)."""
     _, height, width = n.in_shapes[0]
@@ -204,24 +204,35 @@ def _onnx_pads(n: NodeView, window: int, stride: int) -> list[int]:
 def _conv(e: Emitter, n: NodeView) -> None:
     k, s = n.config["kernel_size"], n.config["stride"]
     inputs = [n.inputs[0], e.weight(n, "W")] + ([e.weight(n, "b")] if "b" in n.weights else [])
-    e.op("Conv", inputs, e.out, kernel_shape=[k, k], strides=[s, s], pads=_onnx_pads(n, k, s))
+    e.op("Conv", inputs, e.out, kernel_shape=list(pair(k)), strides=list(pair(s)),
+         pads=_onnx_pads(n, k, s))
 
 
 def _pool(op_type: str) -> Converter:
     def convert(e: Emitter, n: NodeView) -> None:
         p = n.config["pool_size"]
         s = n.config["stride"] or p
-        attrs: dict[str, Any] = {"kernel_shape": [p, p], "strides": [s, s],
+        attrs: dict[str, Any] = {"kernel_shape": list(pair(p)), "strides": list(pair(s)),
                                  "pads": _onnx_pads(n, p, s)}
         if op_type == "AveragePool":
             # An int pad counts its zeros in the mean (PyTorch); "same" does not (TensorFlow).
-            attrs["count_include_pad"] = int(isinstance(n.config["padding"], int))
+            attrs["count_include_pad"] = int(not isinstance(n.config["padding"], str))
         e.op(op_type, [n.inputs[0]], e.out, **attrs)
     return convert
 
 
 def _global_avg_pool(e: Emitter, n: NodeView) -> None:
     e.op("Flatten", [e.op("GlobalAveragePool", [n.inputs[0]])], e.out, axis=1)
+
+
+def _global_avg_pool_1d(e: Emitter, n: NodeView) -> None:
+    e.op("ReduceMean", [n.inputs[0]], e.out, axes=[1], keepdims=0)
+
+
+def _first_input(e: Emitter, n: NodeView) -> None:
+    """Inference form of Sampling (z = mean) and ActivityRegularization (y = x): their
+    random draw and loss terms exist only in training, which ONNX does not hold."""
+    e.op("Identity", [n.inputs[0]], e.out)
 
 
 def _batch_norm(e: Emitter, n: NodeView) -> None:
@@ -311,6 +322,9 @@ CONVERTERS: dict[str, Converter] = {
     "MaxPool2D": _pool("MaxPool"),
     "AvgPool2D": _pool("AveragePool"),
     "GlobalAvgPool2D": _global_avg_pool,
+    "GlobalAvgPool1D": _global_avg_pool_1d,
+    "ActivityRegularization": _first_input,
+    "Sampling": _first_input,
     "BatchNorm": _batch_norm,
     "Add": _add,
     "Concatenate": _concatenate,

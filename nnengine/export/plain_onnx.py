@@ -205,22 +205,20 @@ def _matmul(im: PlainImporter, i: int, node) -> None:
 
 
 def _window_params(im: PlainImporter, node, window_of: Callable[[dict], list[int]]
-                   ) -> tuple[int, int, Any]:
-    """(window, stride, padding param) of Conv or a pool, checking what a layer can express."""
+                   ) -> tuple[Any, Any, Any]:
+    """(window, stride, padding param) of Conv or a pool, checking what a layer can express.
+    Each is an int when height and width agree, else a pair [h, w]."""
     a = im.attrs(node)
-    kernel = window_of(a)
-    if len(kernel) != 2 or kernel[0] != kernel[1]:
-        raise im.fail(node, f"only square 2-D windows are supported, received {kernel}")
-    k = int(kernel[0])
-    strides = list(a.get("strides", [1, 1]))
-    if len(set(strides)) != 1:
-        raise im.fail(node, f"only equal strides are supported, received {strides}")
+    kernel = [int(v) for v in window_of(a)]
+    if len(kernel) != 2:
+        raise im.fail(node, f"only 2-D windows are supported, received {kernel}")
+    strides = [int(v) for v in a.get("strides", [1, 1])]
     if any(d != 1 for d in a.get("dilations", [1, 1])):
         raise im.fail(node, "dilations are not supported")
     if a.get("ceil_mode", 0):
         raise im.fail(node, "ceil_mode=1 is not supported (windows that do not fit are "
                             "dropped)")
-    s = int(strides[0])
+    k, s = _int_or_pair(kernel), _int_or_pair(strides)
     auto_pad = a.get("auto_pad", b"NOTSET")
     auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else auto_pad
     _, height, width = im.sample_shape(node)
@@ -232,12 +230,16 @@ def _window_params(im: PlainImporter, node, window_of: Callable[[dict], list[int
             raise im.fail(node, "SAME_LOWER puts the odd pad first; nnengine puts it last")
         return k, s, "same" if any(same) else "valid"
     top, left, bottom, right = (list(a.get("pads", [0, 0, 0, 0])) + [0] * 4)[:4]
-    if top == left == bottom == right:
-        return k, s, "valid" if top == 0 else int(top)
+    if top == bottom and left == right:
+        return k, s, "valid" if top == left == 0 else _int_or_pair([int(top), int(left)])
     if (top, bottom, left, right) == same:
         return k, s, "same"
-    raise im.fail(node, f"padding {[top, left, bottom, right]} is neither equal on every side "
-                        "nor the \"same\" padding")
+    raise im.fail(node, f"padding {[top, left, bottom, right]} is neither equal on opposite "
+                        "sides nor the \"same\" padding")
+
+
+def _int_or_pair(values: list[int]) -> int | list[int]:
+    return values[0] if values[0] == values[1] else values
 
 
 def _conv(im: PlainImporter, i: int, node) -> None:

@@ -123,7 +123,12 @@ def _reshape(n: NodeView, name: str, xs: list[str]) -> TorchLayer:
     return _call(unflatten, name, xs[0])
 
 
-def _pads(n: NodeView, window: int, stride: int) -> tuple[int, int, int, int]:
+def _size(value: int | list[int]) -> str:
+    """A window parameter as PyTorch takes it: 3 or (2, 1)."""
+    return str(tuple(value)) if isinstance(value, (list, tuple)) else str(value)
+
+
+def _pads(n: NodeView, window, stride) -> tuple[int, int, int, int]:
     """(top, bottom, left, right), as the engine pads."""
     _, height, width = n.in_shapes[0]
     return window_geometry(height, width, window, stride, n.config["padding"])[0]
@@ -150,7 +155,7 @@ def _conv(n: NodeView, name: str, xs: list[str]) -> TorchLayer:
     weights = {"W": ("weight", "copy")}
     if c["use_bias"]:
         weights["b"] = ("bias", "copy")
-    head = f"nn.Conv2d({n.in_shapes[0][0]}, {c['filters']}, {k}, stride={s}"
+    head = f"nn.Conv2d({n.in_shapes[0][0]}, {c['filters']}, {_size(k)}, stride={_size(s)}"
     tail = f", bias={c['use_bias']})"
     if _symmetric(pads):
         return _call(f"{head}, padding={_padding_arg(pads)}{tail}", name, xs[0],
@@ -163,10 +168,10 @@ def _max_pool(n: NodeView, name: str, xs: list[str]) -> TorchLayer:
     p = n.config["pool_size"]
     s = n.config["stride"] or p
     pads = _pads(n, p, s)
+    window = f"{_size(p)}, stride={_size(s)}"
     if _symmetric(pads):
-        return _call(f"nn.MaxPool2d({p}, stride={s}, padding={_padding_arg(pads)})", name,
-                     xs[0])
-    return TorchLayer(f"nn.MaxPool2d({p}, stride={s})",
+        return _call(f"nn.MaxPool2d({window}, padding={_padding_arg(pads)})", name, xs[0])
+    return TorchLayer(f"nn.MaxPool2d({window})",
                       f"self.{name}({_f_pad(xs[0], pads, ', value=-torch.inf')})")
 
 
@@ -174,21 +179,36 @@ def _avg_pool(n: NodeView, name: str, xs: list[str]) -> TorchLayer:
     p = n.config["pool_size"]
     s = n.config["stride"] or p
     pads = _pads(n, p, s)
+    window = f"{_size(p)}, stride={_size(s)}"
     if not any(pads):
-        return _call(f"nn.AvgPool2d({p}, stride={s})", name, xs[0])
+        return _call(f"nn.AvgPool2d({window})", name, xs[0])
     if n.config["padding"] != "same":  # an int pad counts its zeros in the mean
-        return _call(f"nn.AvgPool2d({p}, stride={s}, padding={_padding_arg(pads)}, "
+        return _call(f"nn.AvgPool2d({window}, padding={_padding_arg(pads)}, "
                      "count_include_pad=True)", name, xs[0])
     if _symmetric(pads):
-        return _call(f"nn.AvgPool2d({p}, stride={s}, padding={_padding_arg(pads)}, "
+        return _call(f"nn.AvgPool2d({window}, padding={_padding_arg(pads)}, "
                      "count_include_pad=False)", name, xs[0])
     top, bottom, left, right = pads
-    return _call(f"AvgPool2dSame({p}, {s}, ({left}, {right}, {top}, {bottom}))", name, xs[0],
-                 helpers=("AvgPool2dSame",))
+    return _call(f"AvgPool2dSame({_size(p)}, {_size(s)}, ({left}, {right}, {top}, {bottom}))",
+                 name, xs[0], helpers=("AvgPool2dSame",))
 
 
 def _global_avg_pool(n: NodeView, name: str, xs: list[str]) -> TorchLayer:
     return _call("nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())", name, xs[0])
+
+
+def _global_avg_pool_1d(n: NodeView, name: str, xs: list[str]) -> TorchLayer:
+    return TorchLayer(None, f"{xs[0]}.mean(dim=1)")
+
+
+def _activity_regularization(n: NodeView, name: str, xs: list[str]) -> TorchLayer:
+    module = f"ActivityRegularization({_num(n.config['l1'])}, {_num(n.config['l2'])})"
+    return _call(module, name, xs[0], helpers=("ActivityRegularization",))
+
+
+def _sampling(n: NodeView, name: str, xs: list[str]) -> TorchLayer:
+    return TorchLayer(f"Sampling({_num(n.config['beta'])})", f"self.{name}({xs[0]}, {xs[1]})",
+                      helpers=("Sampling",))
 
 
 def _batch_norm(n: NodeView, name: str, xs: list[str]) -> TorchLayer:
@@ -252,6 +272,9 @@ CONVERTERS: dict[str, TorchConverter] = {
     "MaxPool2D": _max_pool,
     "AvgPool2D": _avg_pool,
     "GlobalAvgPool2D": _global_avg_pool,
+    "GlobalAvgPool1D": _global_avg_pool_1d,
+    "ActivityRegularization": _activity_regularization,
+    "Sampling": _sampling,
     "BatchNorm": _batch_norm,
     "Add": _add,
     "Concatenate": _concatenate,
@@ -373,7 +396,8 @@ def _render(model, names, init, body, weights, helpers) -> str:
     args = [names[i] for i in model.input_ids]
     squash = _output_activation(model)
     out = names[model.output_id]
-    lines = [f'"""PyTorch version of the nnengine graph {graph.name!r}, written by nnengine.',
+    name = repr(graph.name).replace('"', '\\"')  # a name holding """ must not end a docstring
+    lines = [f'"""PyTorch version of the nnengine graph {name}, written by nnengine.',
              "", *_usage(model, cls, squash), '"""',
              "from __future__ import annotations", "", "import sys", "",
              "import numpy as np", "import torch"]
@@ -384,7 +408,7 @@ def _render(model, names, init, body, weights, helpers) -> str:
         if helper in helpers:
             lines += [HELPERS[helper].rstrip("\n"), ""]
     lines += ["", f"class {cls}(nn.Module):",
-              f'    """Layers are named after the node ids of {graph.name!r}."""', "",
+              f'    """Layers are named after the node ids of {name}."""', "",
               "    def __init__(self):", "        super().__init__()"]
     lines += [f"        {line}" for line in init] or ["        pass"]
     signature = ", ".join(["self", *args] + (["logits: bool = False"] if squash else []))

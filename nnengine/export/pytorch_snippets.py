@@ -93,6 +93,39 @@ class Standardize(nn.Module):
     def forward(self, x):
         return (x - self.mean) / self.std
 ''',
+    "ActivityRegularization": '''
+class ActivityRegularization(nn.Module):
+    """y = x; keeps l1·mean Σ|x| + l2·mean Σx² (mean over the batch) in `self.added_loss`:
+    add it to the loss when training, as nnengine does."""
+
+    def __init__(self, l1: float, l2: float):
+        super().__init__()
+        self.l1, self.l2 = l1, l2
+        self.added_loss = torch.zeros(())
+
+    def forward(self, x):
+        flat = x.flatten(1)
+        self.added_loss = (self.l1 * flat.abs().sum(1) + self.l2 * (flat * flat).sum(1)).mean()
+        return x
+''',
+    "Sampling": '''
+class Sampling(nn.Module):
+    """z = mean + exp(logvar/2)·ε in training mode, the mean in eval mode; keeps
+    beta·KL(N(mean, exp(logvar)) ‖ N(0, 1)), averaged over the batch, in `self.added_loss`:
+    add it to the loss when training, as nnengine does."""
+
+    def __init__(self, beta: float):
+        super().__init__()
+        self.beta = beta
+        self.added_loss = torch.zeros(())
+
+    def forward(self, mean, logvar):
+        kl = -0.5 * (1 + logvar - mean * mean - logvar.exp()).flatten(1).sum(1)
+        self.added_loss = self.beta * kl.mean()
+        if self.training:
+            return mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
+        return mean
+''',
 }
 """Helper class name -> its source (written once, in this order, when used)."""
 

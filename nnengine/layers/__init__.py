@@ -16,6 +16,9 @@ LAYER_MODULES = (
     "embedding",
     "merge",
     "rbf",
+    "sequence_pooling",
+    "activity_regularization",
+    "sampling",
 )
 
 for _name in LAYER_MODULES:

@@ -96,6 +96,7 @@ class Layer:
     spec: ClassVar[LayerSpec]
     takes_ids: ClassVar[bool] = False  # True: the input is integer token ids (Embedding)
     adds_loss: ClassVar[bool] = False  # True: added_loss(ctx) is part of the training loss
+    loss_term: ClassVar[str] = "added"  # that term's name in training logs and curves
 
     def __init__(self, config: dict[str, Any]):
         self.config = config

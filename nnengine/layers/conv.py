@@ -1,4 +1,5 @@
-"""Conv2D, plus the window geometry (padding, output size) that the pooling layers share.
+"""Conv2D, plus the window geometry (padding, output size) and the memory layout helpers that
+the pooling layers share. Window sizes, strides and integer paddings are an int or (h, w).
 
 Speed: im2col is one strided view of the padded input copied once, the forward is one GEMM
 and the backward two; col2im loops over the kh·kw kernel offsets only. Internally images are
@@ -19,7 +20,17 @@ from numpy.lib.stride_tricks import as_strided
 from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
 from ..initializers import INIT_NAMES, constant, scheme_from
-from .base import FRESH, Layer
+from .base import FRESH, Layer, Workspace
+
+
+Pair = tuple[int, int]
+
+
+def pair(value: int | list[int] | tuple[int, int]) -> Pair:
+    """(h, w) of a window parameter given as an int (square) or a pair [h, w]."""
+    if isinstance(value, (list, tuple)):
+        return int(value[0]), int(value[1])
+    return int(value), int(value)
 
 
 def _same_pads(size: int, window: int, stride: int) -> tuple[int, int]:
@@ -29,25 +40,34 @@ def _same_pads(size: int, window: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-@lru_cache(maxsize=256)
-def window_geometry(height: int, width: int, window: int, stride: int,
-                    padding: str | int) -> tuple[tuple[int, int, int, int], int, int]:
-    """((top, bottom, left, right) pads, out_height, out_width) of a square sliding window.
+def window_geometry(height: int, width: int, window, stride, padding
+                    ) -> tuple[tuple[int, int, int, int], int, int]:
+    """((top, bottom, left, right) pads, out_height, out_width) of a sliding window.
 
-    An out size of 0 or less means the window does not fit; windows that would run past the
-    padded input are dropped (floor)."""
+    `window` and `stride` are an int or (h, w); `padding` is "valid", "same", an int or
+    (h, w). An out size of 0 or less means the window does not fit; windows that would run
+    past the padded input are dropped (floor)."""
+    if not isinstance(padding, str):
+        padding = pair(padding)
+    return _geometry(height, width, pair(window), pair(stride), padding)
+
+
+@lru_cache(maxsize=256)
+def _geometry(height: int, width: int, window: Pair, stride: Pair, padding: str | Pair):
+    (kh, kw), (sh, sw) = window, stride
     if padding == "same":
-        top, bottom = _same_pads(height, window, stride)
-        left, right = _same_pads(width, window, stride)
+        top, bottom = _same_pads(height, kh, sh)
+        left, right = _same_pads(width, kw, sw)
     else:
-        top = bottom = left = right = 0 if padding == "valid" else int(padding)
-    out_h = (height + top + bottom - window) // stride + 1
-    out_w = (width + left + right - window) // stride + 1
+        top, left = (0, 0) if padding == "valid" else padding
+        bottom, right = top, left
+    out_h = (height + top + bottom - kh) // sh + 1
+    out_w = (width + left + right - kw) // sw + 1
     return (top, bottom, left, right), out_h, out_w
 
 
-def image_output_shape(layer_type: str, what: str, input_shape: tuple[int, ...], window: int,
-                       stride: int, padding: str | int) -> tuple[int, int]:
+def image_output_shape(layer_type: str, what: str, input_shape: tuple[int, ...], window,
+                       stride, padding) -> tuple[int, int]:
     """(out_height, out_width) for a (C, H, W) input; ShapeError when it is not 3-D or the
     window does not fit. `what` names the window in messages ("kernel", "pool window")."""
     if len(input_shape) != 3:
@@ -57,24 +77,63 @@ def image_output_shape(layer_type: str, what: str, input_shape: tuple[int, ...],
     _, height, width = input_shape
     _, out_h, out_w = window_geometry(height, width, window, stride, padding)
     if out_h < 1 or out_w < 1:
+        kh, kw = pair(window)
         shown = 0 if padding == "valid" else padding
         raise ShapeError(
-            f"{what} {window}x{window} does not fit the {height}x{width} input "
+            f"{what} {kh}x{kw} does not fit the {height}x{width} input "
             f"(with padding {shown})")
     return out_h, out_w
 
 
-def channel_major_padded(x: np.ndarray, pads: tuple[int, int, int, int],
-                         fill: float = 0.0) -> np.ndarray:
-    """x: (N, C, H, W) -> C-contiguous (C, H + top + bottom, W + left + right, N)."""
+def empty_like_layout(ws: Workspace, name: str, shape: tuple[int, ...], dtype,
+                      ref: np.ndarray) -> np.ndarray:
+    """A workspace array of `shape` whose memory runs in the axis order of `ref` (same
+    ndim): element-wise NumPy is many times slower on operands of mixed layouts."""
+    order = sorted(range(ref.ndim), key=lambda i: -abs(ref.strides[i]))
+    buf = ws.empty(name, tuple(shape[i] for i in order), dtype)
+    return buf.transpose(np.argsort(order))
+
+
+def in_layout_of(a: np.ndarray, ref: np.ndarray, ws: Workspace, name: str) -> np.ndarray:
+    """a itself when its memory runs like ref's, else a copy in ref's layout."""
+    if a.strides == ref.strides or _axis_order(a) == _axis_order(ref):
+        return a
+    out = empty_like_layout(ws, name, a.shape, a.dtype, ref)
+    out[...] = a
+    return out
+
+
+def _axis_order(a: np.ndarray) -> list[int]:
+    return sorted(range(a.ndim), key=lambda i: -abs(a.strides[i]))
+
+
+def channel_major_padded(x: np.ndarray, pads: tuple[int, int, int, int], ws: Workspace,
+                         name: str, fill: float = 0.0) -> np.ndarray:
+    """x: (N, C, H, W) -> C-contiguous (C, H + top + bottom, W + left + right, N): x's own
+    memory when x is channel-major and unpadded, else a workspace copy."""
     top, bottom, left, right = pads
     xt = x.transpose(1, 2, 3, 0)
-    if not (top or bottom or left or right):
-        return xt if xt.flags.c_contiguous else np.ascontiguousarray(xt)
+    if not (top or bottom or left or right) and xt.flags.c_contiguous:
+        return xt
     c, h, w, n = xt.shape
-    xp = np.full((c, h + top + bottom, w + left + right, n), fill, dtype=x.dtype)
+    xp = ws.empty(name, (c, h + top + bottom, w + left + right, n), x.dtype)
+    xp[:, :top] = fill
+    xp[:, top + h:] = fill
+    xp[:, top:top + h, :left] = fill
+    xp[:, top:top + h, left + w:] = fill
     xp[:, top:top + h, left:left + w] = xt
     return xp
+
+
+def flat_channels(a: np.ndarray, ws: Workspace, name: str) -> np.ndarray:
+    """a: (N, C, H, W) -> (C, H·W·N), free when a is channel-major, else a workspace copy."""
+    n, c, h, w = a.shape
+    at = a.transpose(1, 2, 3, 0)
+    if at.flags.c_contiguous:
+        return at.reshape(c, -1)
+    out = ws.empty(name, (c, h, w, n), a.dtype)
+    out[...] = at
+    return out.reshape(c, -1)
 
 
 class ConvContext(NamedTuple):
@@ -84,11 +143,7 @@ class ConvContext(NamedTuple):
 
 
 class Conv2D(Layer):
-    """2-D cross-correlation. x: (N, C, H, W), W: (F, C, k, k), b: (F,) -> y: (N, F, Ho, Wo)."""
-
-    def _geometry(self, height: int, width: int):
-        c = self.config
-        return window_geometry(height, width, c["kernel_size"], c["stride"], c["padding"])
+    """2-D cross-correlation. x: (N, C, H, W), W: (F, C, kh, kw), b: (F,) -> y: (N, F, Ho, Wo)."""
 
     def output_shape(self, input_shapes):
         c = self.config
@@ -97,8 +152,8 @@ class Conv2D(Layer):
         return (c["filters"], out_h, out_w)
 
     def dims(self, input_shapes):
-        k = self.config["kernel_size"]
-        return {"in_channels": input_shapes[0][0], "kh": k, "kw": k}
+        kh, kw = pair(self.config["kernel_size"])
+        return {"in_channels": input_shapes[0][0], "kh": kh, "kw": kw}
 
     def multiply_adds(self, input_shapes):
         """Every output value is one window's dot product with a filter."""
@@ -108,20 +163,25 @@ class Conv2D(Layer):
     def forward(self, w, xs, training, rng, ws=FRESH):
         x = xs[0]
         n, channels, height, width = x.shape
-        k, s = self.config["kernel_size"], self.config["stride"]
-        pads, out_h, out_w = self._geometry(height, width)
-        xp = channel_major_padded(x, pads)
-        if k == 1 and s == 1:
+        c = self.config
+        (kh, kw), (sh, sw) = pair(c["kernel_size"]), pair(c["stride"])
+        pads, out_h, out_w = window_geometry(height, width, c["kernel_size"], c["stride"],
+                                             c["padding"])
+        xp = channel_major_padded(x, pads, ws, "padded")
+        if kh == kw == sh == sw == 1:
             cols = xp.reshape(channels, -1)
         else:
-            # cols[c, i, j, oh, ow, n] = xp[c, oh·s + i, ow·s + j, n]: a view, copied once.
+            # cols[c, i, j, oh, ow, n] = xp[c, oh·sh + i, ow·sw + j, n]: a view, copied once.
             st = xp.strides
-            view = as_strided(xp, (channels, k, k, out_h, out_w, n),
-                              (st[0], st[1], st[2], st[1] * s, st[2] * s, st[3]),
+            view = as_strided(xp, (channels, kh, kw, out_h, out_w, n),
+                              (st[0], st[1], st[2], st[1] * sh, st[2] * sw, st[3]),
                               writeable=False)
-            cols = view.reshape(channels * k * k, out_h * out_w * n)
+            cols = ws.empty("cols", (channels * kh * kw, out_h * out_w * n), x.dtype)
+            cols.reshape(view.shape)[...] = view
         weight = w["W"]
-        out = weight.reshape(weight.shape[0], -1) @ cols  # (F, Ho·Wo·N)
+        filters = weight.shape[0]
+        out = np.matmul(weight.reshape(filters, -1), cols,
+                        out=ws.empty("y", (filters, out_h * out_w * n), weight.dtype))
         if "b" in w:
             out += w["b"][:, None]
         y = out.reshape(-1, out_h, out_w, n).transpose(3, 0, 1, 2)
@@ -130,40 +190,46 @@ class Conv2D(Layer):
     def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         cols, (n, channels, height, width), (top, bottom, left, right) = ctx
         weight = w["W"]
-        filters, _, k, _ = weight.shape
-        s = self.config["stride"]
+        filters, _, kh, kw = weight.shape
+        sh, sw = pair(self.config["stride"])
         out_h, out_w = dy.shape[2], dy.shape[3]
-        dy2 = dy.transpose(1, 2, 3, 0).reshape(filters, -1)  # free when dy is channel-major
-        grads = {"W": (dy2 @ cols.T).reshape(weight.shape)}
+        dy2 = flat_channels(dy, ws, "dy")  # (F, Ho·Wo·N)
+        grads = {"W": np.matmul(dy2, cols.T, out=ws.empty("dW", (filters, cols.shape[0]),
+                                                              weight.dtype)).reshape(weight.shape)}
         if "b" in w:
-            grads["b"] = dy2.sum(axis=1)
+            grads["b"] = np.sum(dy2, axis=1, out=ws.empty("db", (filters,), weight.dtype))
         if not need_dx:
             return [None], grads
-        dcols = weight.reshape(filters, -1).T @ dy2  # (C·k·k, Ho·Wo·N)
-        if k == 1 and s == 1 and not (top or bottom or left or right):
+        dcols = np.matmul(weight.reshape(filters, -1).T, dy2,
+                          out=ws.empty("dcols", cols.shape, weight.dtype))  # (C·kh·kw, Ho·Wo·N)
+        if kh == kw == sh == sw == 1 and not (top or bottom or left or right):
             dx = dcols.reshape(channels, height, width, n)
             return [dx.transpose(3, 0, 1, 2)], grads
-        dcols = dcols.reshape(channels, k, k, out_h, out_w, n)
-        dxp = np.zeros((channels, height + top + bottom, width + left + right, n), dy.dtype)
-        h_span, w_span = s * (out_h - 1) + 1, s * (out_w - 1) + 1
-        for i in range(k):
-            for j in range(k):
-                dxp[:, i:i + h_span:s, j:j + w_span:s] += dcols[:, i, j]
+        dcols = dcols.reshape(channels, kh, kw, out_h, out_w, n)
+        dxp = ws.zeros("dx", (channels, height + top + bottom, width + left + right, n),
+                       weight.dtype)
+        h_span, w_span = sh * (out_h - 1) + 1, sw * (out_w - 1) + 1
+        for i in range(kh):
+            for j in range(kw):
+                target = dxp[:, i:i + h_span:sh, j:j + w_span:sw]
+                np.add(target, dcols[:, i, j], out=target)
         dx = dxp[:, top:top + height, left:left + width]
         return [dx.transpose(3, 0, 1, 2)], grads
 
 
 register_layer(LayerSpec(
     type="Conv2D", category="Convolution and pooling", layer_class=Conv2D,
-    description="Slides learned square filters over an image; each filter gives one feature map.",
-    formula="y[n, f, i, j] = b[f] + Σ_c,u,v W[f, c, u, v] · x[n, c, i·s + u, j·s + v]",
+    description="Slides learned filters over an image; each filter gives one feature map.",
+    formula="y[n, f, i, j] = b[f] + Σ_c,u,v W[f, c, u, v] · x[n, c, i·sh + u, j·sw + v]",
     params=(
         ParamSpec("filters", "int", help="Number of filters, i.e. output channels", minimum=1),
-        ParamSpec("kernel_size", "int", 3, help="Height and width of each filter", minimum=1),
-        ParamSpec("stride", "int", 1, help="Step between filter positions", minimum=1),
+        ParamSpec("kernel_size", "window", 3, minimum=1,
+                  help="Size of each filter: an integer (square) or height, width"),
+        ParamSpec("stride", "window", 1, minimum=1,
+                  help="Step between filter positions: an integer or height, width"),
         ParamSpec("padding", "int_or_choice", "valid", choices=("valid", "same"), minimum=0,
                   help='"valid": no padding; "same": keep height and width at stride 1; '
-                       "an integer: zeros added on each side"),
+                       "an integer (or height, width): zeros added on each side"),
         ParamSpec("use_bias", "bool", True, help="Add a learned bias b per filter"),
         ParamSpec("init", "choice", "he_normal", choices=INIT_NAMES,
                   help="How W is initialised"),

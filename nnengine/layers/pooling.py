@@ -1,15 +1,17 @@
 """Pooling layers: MaxPool2D, AvgPool2D, GlobalAvgPool2D. Images are (N, C, H, W).
 
-Padding: "valid" adds none; "same" is TensorFlow's (ceil(H / stride) outputs, the odd pad at
-the bottom/right); an int pads that many on each side, at most pool_size // 2 (PyTorch's
-rule, so every window holds at least one real value). Max pooling pads with -inf. Average
-pooling divides an int-padded window by pool_size² (padded zeros count, PyTorch's
-count_include_pad=True) and a "same"-padded window by its number of real values (TensorFlow).
-Windows that run past the padded input are dropped (floor).
+Windows (pool_size, stride) and integer padding are an int or (h, w). Padding: "valid" adds
+none; "same" is TensorFlow's (ceil(H / stride) outputs, the odd pad at the bottom/right); an
+int pads that many on each side, at most half the window (PyTorch's rule, so every window
+holds at least one real value). Max pooling pads with -inf. Average pooling divides an
+int-padded window by ph·pw (padded zeros count, PyTorch's count_include_pad=True) and a
+"same"-padded window by its number of real values (TensorFlow). Windows that run past the
+padded input are dropped (floor).
 
 Speed: the common case (stride == pool_size, no padding) reshapes x to
-(N, C, Ho, p, Wo, p) without a copy; the general case loops over the p·p window offsets,
-each a vectorised strided slice. Outputs keep the memory layout of x (see conv.py).
+(N, C, Ho, ph, Wo, pw) without a copy; the general case loops over the ph·pw window offsets,
+each a vectorised strided slice. Outputs keep the memory layout of x (see conv.py), in
+workspace buffers (see base.py).
 """
 from __future__ import annotations
 
@@ -19,22 +21,46 @@ import numpy as np
 
 from ..catalogue import LayerSpec, ParamSpec, register_layer
 from ..errors import ShapeError
-from .base import FRESH, Layer
-from .conv import channel_major_padded, image_output_shape, window_geometry
+from .base import FRESH, Layer, Workspace
+from .conv import (
+    Pair,
+    channel_major_padded,
+    empty_like_layout,
+    image_output_shape,
+    in_layout_of,
+    pair,
+    window_geometry,
+)
+
+
+class Plan(NamedTuple):
+    """Where the windows of one input go."""
+
+    window: Pair  # (ph, pw)
+    stride: Pair  # (sh, sw)
+    pads: tuple[int, int, int, int]  # (top, bottom, left, right)
+    out_h: int
+    out_w: int
+    fast: bool  # windows side by side, no padding: x reshapes to its windows
 
 
 class _Pool2D(Layer):
     """Shared config handling and geometry of the windowed pools."""
 
-    def _window(self) -> tuple[int, int]:
-        p = self.config["pool_size"]
-        return p, self.config["stride"] or p
+    def _window(self) -> tuple[Pair, Pair]:
+        p = pair(self.config["pool_size"])
+        stride = self.config["stride"]
+        return p, p if stride is None else pair(stride)
 
     def check_config(self):
-        p, padding = self.config["pool_size"], self.config["padding"]
-        if isinstance(padding, int) and padding > p // 2:
-            return [(f"padding {padding} is more than half the pool size {p}; "
-                     f"use at most {p // 2}")]
+        padding = self.config["padding"]
+        if isinstance(padding, str):
+            return []
+        (ph, pw), (pad_h, pad_w) = pair(self.config["pool_size"]), pair(padding)
+        if pad_h > ph // 2 or pad_w > pw // 2:
+            return [(f"padding {padding} is more than half the pool size "
+                     f"{self.config['pool_size']}; use at most {ph // 2} (height) and "
+                     f"{pw // 2} (width)")]
         return []
 
     def output_shape(self, input_shapes):
@@ -44,54 +70,48 @@ class _Pool2D(Layer):
                                           self.config["padding"])
         return (shape[0], out_h, out_w)
 
-    def _plan(self, x: np.ndarray):
-        """(p, s, pads, out_h, out_w, fast): fast = non-overlapping windows, no padding."""
+    def _plan(self, x: np.ndarray) -> Plan:
         p, s = self._window()
         pads, out_h, out_w = window_geometry(x.shape[2], x.shape[3], p, s, self.config["padding"])
-        return p, s, pads, out_h, out_w, s == p and not any(pads)
+        return Plan(p, s, pads, out_h, out_w, s == p and not any(pads))
 
 
-def _blocks(x: np.ndarray, p: int, out_h: int, out_w: int) -> np.ndarray:
-    """(N, C, H, W) -> view (N, C, Ho, p, Wo, p) of the windows; remainder rows/cols dropped."""
-    n, c = x.shape[:2]
-    return x[:, :, :out_h * p, :out_w * p].reshape(n, c, out_h, p, out_w, p)
+def _blocks(x: np.ndarray, plan: Plan) -> np.ndarray:
+    """(N, C, H, W) -> view (N, C, Ho, ph, Wo, pw) of the windows; remainder rows/cols
+    dropped."""
+    (ph, pw), n, c = plan.window, x.shape[0], x.shape[1]
+    return x[:, :, :plan.out_h * ph, :plan.out_w * pw].reshape(n, c, plan.out_h, ph,
+                                                                 plan.out_w, pw)
 
 
-def _offsets(p: int, s: int, out_h: int, out_w: int):
+def _offsets(plan: Plan):
     """(offset index, row slice, col slice) of every window offset, in row-major order."""
-    h_span, w_span = s * (out_h - 1) + 1, s * (out_w - 1) + 1
-    return [(i * p + j, slice(i, i + h_span, s), slice(j, j + w_span, s))
-            for i in range(p) for j in range(p)]
+    (ph, pw), (sh, sw) = plan.window, plan.stride
+    h_span, w_span = sh * (plan.out_h - 1) + 1, sw * (plan.out_w - 1) + 1
+    return [(i * pw + j, slice(i, i + h_span, sh), slice(j, j + w_span, sw))
+            for i in range(ph) for j in range(pw)]
 
 
-def _axis_order(a: np.ndarray) -> list[int]:
-    return sorted(range(a.ndim), key=lambda i: -abs(a.strides[i]))
+def _keep_first(mask: np.ndarray, ws: Workspace) -> None:
+    """Leave only the first True (row-major) of each (ph, pw) window of mask
+    (N, C, Ho, ph, Wo, pw), in place, so tied maxima pass the gradient once (as PyTorch).
 
-
-def _like(a: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """a in the memory layout of ref (same shape): NumPy is many times slower on
-    element-wise ops that mix layouts, e.g. an NCHW gradient from Flatten with channel-major x."""
-    if a.strides == ref.strides or _axis_order(a) == _axis_order(ref):
-        return a
-    out = np.empty_like(ref, dtype=a.dtype)
-    out[...] = a
-    return out
-
-
-def _keep_first(mask: np.ndarray) -> None:
-    """Leave only the first True (row-major) of each (p, p) window of mask
-    (N, C, Ho, p, Wo, p), in place, so tied maxima pass the gradient once (as PyTorch).
-
-    Explicit loops over p: ufunc.accumulate along these strided axes is ~50x slower."""
-    p = mask.shape[3]
-    row_any = mask[..., 0].copy(order="K")  # (N, C, Ho, p, Wo): any True so far in each window row
-    for j in range(1, p):
+    Explicit loops over the window: ufunc.accumulate along these strided axes is ~50x
+    slower."""
+    ph, pw = mask.shape[3], mask.shape[5]
+    # (N, C, Ho, ph, Wo): any True so far in each window row
+    row_any = empty_like_layout(ws, "row_any", mask.shape[:5], bool, mask[..., 0])
+    np.copyto(row_any, mask[..., 0])
+    for j in range(1, pw):
         np.greater(mask[..., j], row_any, out=mask[..., j])  # a > b on bools: a and not b
         np.logical_or(row_any, mask[..., j], out=row_any)
-    before = row_any[:, :, :, 0].copy(order="K")  # (N, C, Ho, Wo): any True in earlier rows
-    for i in range(1, p):
+    # (N, C, Ho, Wo): any True in earlier rows
+    before = empty_like_layout(ws, "before", row_any[:, :, :, 0].shape, bool,
+                               row_any[:, :, :, 0])
+    np.copyto(before, row_any[:, :, :, 0])
+    for i in range(1, ph):
         np.greater(mask[:, :, :, i], before[..., None], out=mask[:, :, :, i])
-        if i < p - 1:
+        if i < ph - 1:
             np.logical_or(before, row_any[:, :, :, i], out=before)
 
 
@@ -106,13 +126,12 @@ class WindowMaxContext(NamedTuple):
     """General windows: which offset of each window held its maximum."""
 
     x: np.ndarray
-    argmax: np.ndarray  # (N, C, Ho, Wo) offset index i·p + j
-    pads: tuple[int, int, int, int]
+    argmax: np.ndarray  # (N, C, Ho, Wo) offset index i·pw + j
 
 
 class AvgContext(NamedTuple):
     x: np.ndarray
-    divisor: float | np.ndarray  # p², or (Ho, Wo) counts of real values ("same" padding)
+    divisor: float | np.ndarray  # ph·pw, or (Ho, Wo) counts of real values ("same" padding)
     y: np.ndarray
 
 
@@ -121,87 +140,102 @@ class MaxPool2D(_Pool2D):
 
     def forward(self, w, xs, training, rng, ws=FRESH):
         x = xs[0]
-        p, s, pads, out_h, out_w, fast = self._plan(x)
-        if fast:
-            xb = _blocks(x, p, out_h, out_w)
-            y = np.copy(xb[:, :, :, 0, :, 0], order="K")
-            for i in range(p):
-                for j in range(p):
+        plan = self._plan(x)
+        n, c = x.shape[:2]
+        y = empty_like_layout(ws, "y", (n, c, plan.out_h, plan.out_w), x.dtype, x)
+        ph, pw = plan.window
+        if plan.fast:
+            xb = _blocks(x, plan)
+            np.copyto(y, xb[:, :, :, 0, :, 0])
+            for i in range(ph):
+                for j in range(pw):
                     if i or j:
                         np.maximum(y, xb[:, :, :, i, :, j], out=y)
             return y, BlockMaxContext(x, y)
-        xp = channel_major_padded(x, pads, -np.inf).transpose(3, 0, 1, 2)
-        offsets = _offsets(p, s, out_h, out_w)
-        y = np.copy(xp[:, :, offsets[0][1], offsets[0][2]], order="K")
-        argmax = np.zeros_like(y, dtype=np.uint16 if p * p > 255 else np.uint8)
-        better = np.empty_like(y, dtype=bool)
+        xp = channel_major_padded(x, plan.pads, ws, "padded", -np.inf).transpose(3, 0, 1, 2)
+        offsets = _offsets(plan)
+        np.copyto(y, xp[:, :, offsets[0][1], offsets[0][2]])
+        argmax = empty_like_layout(ws, "argmax", y.shape,
+                                   np.uint16 if ph * pw > 255 else np.uint8, y)
+        argmax.fill(0)
+        better = empty_like_layout(ws, "better", y.shape, bool, y)
         for o, rows, cols in offsets[1:]:
             window = xp[:, :, rows, cols]
             np.greater(window, y, out=better)  # strict: the first maximum wins ties
             np.copyto(argmax, o, where=better)
             np.maximum(y, window, out=y)
-        return y, WindowMaxContext(x, argmax, pads)
+        return y, WindowMaxContext(x, argmax)
 
     def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         x = ctx.x
-        p, s, _, out_h, out_w, _ = self._plan(x)
+        plan = self._plan(x)
         if isinstance(ctx, BlockMaxContext):
             y = ctx.y
-            dy = _like(dy, y)
-            xb = _blocks(x, p, out_h, out_w)
-            mask = xb == y[:, :, :, None, :, None]
+            dy = in_layout_of(dy, y, ws, "dy")
+            xb = _blocks(x, plan)
+            mask = _blocks(empty_like_layout(ws, "mask", x.shape, bool, x), plan)
+            np.equal(xb, y[:, :, :, None, :, None], out=mask)
             if np.count_nonzero(mask) != y.size:
-                _keep_first(mask)
-            covered = out_h * p == x.shape[2] and out_w * p == x.shape[3]
-            dx = np.empty_like(x) if covered else np.zeros_like(x)
-            np.multiply(mask, dy[:, :, :, None, :, None], out=_blocks(dx, p, out_h, out_w))
+                _keep_first(mask, ws)
+            (ph, pw), height, width = plan.window, x.shape[2], x.shape[3]
+            covered = plan.out_h * ph == height and plan.out_w * pw == width
+            dx = empty_like_layout(ws, "dx", x.shape, dy.dtype, x)
+            if not covered:
+                dx.fill(0)
+            np.multiply(mask, dy[:, :, :, None, :, None], out=_blocks(dx, plan))
             return [dx], {}
-        top, bottom, left, right = ctx.pads
+        top, bottom, left, right = plan.pads
         n, c, height, width = x.shape
-        dxp = np.zeros((c, height + top + bottom, width + left + right, n), dy.dtype)
+        dxp = ws.zeros("dx", (c, height + top + bottom, width + left + right, n), dy.dtype)
         dxp_v = dxp.transpose(3, 0, 1, 2)
         argmax = ctx.argmax
-        dy = _like(dy, argmax)
-        hit = np.empty_like(argmax, dtype=bool)
-        part = np.empty_like(dy)
-        for o, rows, cols in _offsets(p, s, out_h, out_w):
+        dy = in_layout_of(dy, argmax, ws, "dy")
+        hit = empty_like_layout(ws, "hit", argmax.shape, bool, argmax)
+        part = empty_like_layout(ws, "part", dy.shape, dy.dtype, dy)
+        for o, rows, cols in _offsets(plan):
             np.equal(argmax, o, out=hit)
             np.multiply(hit, dy, out=part)
-            dxp_v[:, :, rows, cols] += part
+            target = dxp_v[:, :, rows, cols]
+            np.add(target, part, out=target)
         return [dxp_v[:, :, top:top + height, left:left + width]], {}
 
 
 class AvgPool2D(_Pool2D):
     """Mean of each window. x: (N, C, H, W) -> y: (N, C, Ho, Wo)."""
 
-    def _divisor(self, x: np.ndarray, p, s, pads, out_h, out_w):
-        """p² (a float), or for "same" padding the (Ho, Wo) count of real values per window."""
-        if self.config["padding"] != "same" or not any(pads):
-            return float(p * p)
-        top, _, left, _ = pads
+    def _divisor(self, x: np.ndarray, plan: Plan):
+        """ph·pw (a float), or for "same" padding the (Ho, Wo) count of real values per
+        window."""
+        (ph, pw), (sh, sw) = plan.window, plan.stride
+        if self.config["padding"] != "same" or not any(plan.pads):
+            return float(ph * pw)
+        top, _, left, _ = plan.pads
 
-        def real(size, before, out):
+        def real(size, before, out, p, s):
             start = np.arange(out) * s - before
             return np.minimum(start + p, size) - np.maximum(start, 0)
 
-        counts = np.outer(real(x.shape[2], top, out_h), real(x.shape[3], left, out_w))
+        counts = np.outer(real(x.shape[2], top, plan.out_h, ph, sh),
+                          real(x.shape[3], left, plan.out_w, pw, sw))
         return counts.astype(x.dtype)
 
     def forward(self, w, xs, training, rng, ws=FRESH):
         x = xs[0]
-        p, s, pads, out_h, out_w, fast = self._plan(x)
-        if fast:
-            xv = _blocks(x, p, out_h, out_w)
+        plan = self._plan(x)
+        ph, pw = plan.window
+        if plan.fast:
+            xv = _blocks(x, plan)
             offsets = [(slice(None), slice(None), slice(None), i, slice(None), j)
-                       for i in range(p) for j in range(p)]
+                       for i in range(ph) for j in range(pw)]
         else:
-            xv = channel_major_padded(x, pads).transpose(3, 0, 1, 2)
+            xv = channel_major_padded(x, plan.pads, ws, "padded").transpose(3, 0, 1, 2)
             offsets = [(slice(None), slice(None), rows, cols)
-                       for _, rows, cols in _offsets(p, s, out_h, out_w)]
-        y = np.copy(xv[offsets[0]], order="K")
+                       for _, rows, cols in _offsets(plan)]
+        y = empty_like_layout(ws, "y", (*x.shape[:2], plan.out_h, plan.out_w), x.dtype, x)
+        np.copyto(y, xv[offsets[0]])
         for index in offsets[1:]:
             y += xv[index]
-        divisor = self._divisor(x, p, s, pads, out_h, out_w)
+        divisor = self._divisor(x, plan)
         if isinstance(divisor, float):
             y *= 1.0 / divisor
         else:
@@ -210,20 +244,25 @@ class AvgPool2D(_Pool2D):
 
     def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         x, divisor, y = ctx
-        dy = _like(dy, y)
+        dy = in_layout_of(dy, y, ws, "dy")
         n, c, height, width = x.shape
-        p, s = self._window()
-        pads, out_h, out_w = window_geometry(height, width, p, s, self.config["padding"])
-        g = dy * (1.0 / divisor) if isinstance(divisor, float) else dy / divisor
-        if s == p and not any(pads):
-            dx = np.zeros_like(x, dtype=dy.dtype)
-            np.copyto(_blocks(dx, p, out_h, out_w), g[:, :, :, None, :, None])
+        plan = self._plan(x)
+        g = empty_like_layout(ws, "g", dy.shape, dy.dtype, dy)
+        if isinstance(divisor, float):
+            np.multiply(dy, 1.0 / divisor, out=g)
+        else:
+            np.divide(dy, divisor, out=g)
+        if plan.fast:
+            dx = empty_like_layout(ws, "dx", x.shape, dy.dtype, x)
+            dx.fill(0)
+            np.copyto(_blocks(dx, plan), g[:, :, :, None, :, None])
             return [dx], {}
-        top, bottom, left, right = pads
-        dxp = np.zeros((c, height + top + bottom, width + left + right, n), dy.dtype)
+        top, bottom, left, right = plan.pads
+        dxp = ws.zeros("dx", (c, height + top + bottom, width + left + right, n), dy.dtype)
         dxp_v = dxp.transpose(3, 0, 1, 2)
-        for _, rows, cols in _offsets(p, s, out_h, out_w):
-            dxp_v[:, :, rows, cols] += g
+        for _, rows, cols in _offsets(plan):
+            target = dxp_v[:, :, rows, cols]
+            np.add(target, g, out=target)
         return [dxp_v[:, :, top:top + height, left:left + width]], {}
 
 
@@ -249,12 +288,15 @@ class GlobalAvgPool2D(Layer):
 
 
 _POOL_PARAMS = (
-    ParamSpec("pool_size", "int", 2, help="Height and width of each window", minimum=1),
-    ParamSpec("stride", "int", None, nullable=True, minimum=1,
-              help="Step between windows; empty = pool_size (windows side by side)"),
+    ParamSpec("pool_size", "window", 2, minimum=1,
+              help="Size of each window: an integer (square) or height, width"),
+    ParamSpec("stride", "window", None, nullable=True, minimum=1,
+              help="Step between windows (an integer or height, width); "
+                   "empty = pool_size (windows side by side)"),
     ParamSpec("padding", "int_or_choice", "valid", choices=("valid", "same"), minimum=0,
               help='"valid": no padding; "same": ceil(size / stride) outputs; '
-                   "an integer: added on each side (at most pool_size // 2)"),
+                   "an integer (or height, width): added on each side (at most half the "
+                   "pool size)"),
 )
 
 register_layer(LayerSpec(

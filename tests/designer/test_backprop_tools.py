@@ -148,3 +148,42 @@ def test_session_runs_without_a_window():
 
     session = StepperSession(build_context(graph()), "test", 3)
     assert isinstance(session.events[0], ForwardEvent)
+
+
+def test_tools_use_the_trained_weights_once_a_run_has_finished(window, qtbot):
+    from designer.training.states import TrainingState
+
+    window.document.set_training({"dataset": "iris", "epochs": 3, "seed": 0})
+    controller = window.training
+    window.actions["train"].trigger()
+    assert controller.wait(120_000) and controller.state == TrainingState.FINISHED
+    panel = started_stepper(window, qtbot)
+    assert "the trained weights" in panel.weights_label.text()
+    trained = controller.current_weights()
+    for key, w in panel.session.context.model.weights.items():
+        np.testing.assert_array_equal(w, trained[key])
+
+
+def test_a_sample_clicked_in_the_confusion_matrix_is_traced(window, qtbot):
+    window.actions["stepper"].trigger()
+    panel = window.backprop_tools.stepper
+    window.dashboard.sample_chosen.emit(7)
+    qtbot.waitUntil(lambda: panel.session is not None, timeout=WAIT)
+    assert panel.split_box.currentData() == "test" and panel.index_box.value() == 7
+    s = panel.session
+    xs_all = s.model.as_inputs(s.context.dataset.x_test)
+    np.testing.assert_array_equal(s.xs[0], xs_all[0][7:8])
+
+
+def test_the_tools_wait_while_a_run_is_going(window, qtbot):
+    from designer.training.states import TrainingState
+
+    window.document.set_training({"dataset": "iris", "epochs": 200, "seed": 0})
+    controller = window.training
+    window.actions["train"].trigger()
+    qtbot.waitUntil(lambda: controller.state == TrainingState.RUNNING, timeout=WAIT)
+    assert not window.actions["gradient_check"].isEnabled()
+    assert window.actions["stepper"].toolTip() == "Stop or finish the run first"
+    window.actions["stop"].trigger()
+    assert controller.wait(60_000)
+    assert window.actions["gradient_check"].isEnabled()

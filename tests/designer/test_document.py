@@ -186,8 +186,6 @@ def test_repair_inserts_flatten(make_document):
 
 
 def test_repair_inserts_reshape_for_conv(make_document):
-    if "Conv2D" not in [s.type for s in nn.layer_specs()]:
-        pytest.skip("Conv2D is not in the catalogue yet")
     doc = make_document(chain("conv", [("input", "Input", {"shape": [64]}),
                                        ("conv", "Conv2D", {"filters": 4, "kernel_size": 3})]))
     problem = next(p for p in doc.analysis.problems if p.code == "needs_reshape")

@@ -5,7 +5,8 @@ import json
 import os
 import time
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QProgressDialog, QPushButton, QWidget
 
 import nnengine
 
@@ -157,3 +158,106 @@ def test_data_dir_can_be_overridden(monkeypatch, tmp_path):
 
     monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "elsewhere"))
     assert data_dir() == tmp_path / "elsewhere"
+
+
+# --- reading off the GUI thread --------------------------------------------------------------
+
+def _slow_reader(monkeypatch, release):
+    """load_graph that waits until `release` is set; records the thread it ran on."""
+    import threading
+
+    import designer.files as files_module
+
+    threads = []
+    real = files_module.load_graph
+
+    def slow(path):
+        threads.append(threading.current_thread())
+        assert release.wait(30), "the test never released the reader"
+        return real(path)
+
+    monkeypatch.setattr(files_module, "load_graph", slow)
+    return threads
+
+
+def _progress_dialog(parent):
+    found = parent.findChildren(QProgressDialog)
+    return found[0] if found else None
+
+
+def test_a_slow_file_is_read_off_the_gui_thread_with_progress(window, tmp_path, monkeypatch,
+                                                              qtbot):
+    import threading
+
+    from PySide6.QtCore import QTimer
+
+    path = tmp_path / "big.json"
+    nnengine.save_graph(nnengine.load_graph(_example()), path)
+    release = threading.Event()
+    threads = _slow_reader(monkeypatch, release)
+    seen = {}
+
+    def while_reading():  # runs on the GUI thread while the file is being read
+        dialog = _progress_dialog(window)
+        seen["label"] = dialog.labelText() if dialog else None
+        seen["cancel"] = dialog is not None and any(
+            b.text() == "Cancel" for b in dialog.findChildren(QPushButton))
+        release.set()
+
+    QTimer.singleShot(50, while_reading)
+    assert window.files.open_path(path)
+    assert threads and threads[0] is not threading.main_thread()
+    assert seen == {"label": "Reading “big.json”…", "cancel": True}
+    assert window.document.path == path
+    assert not any(d.isVisible() for d in window.findChildren(QProgressDialog))
+
+
+def test_cancel_keeps_the_open_graph(window, tmp_path, monkeypatch, qtbot):
+    import threading
+
+    from PySide6.QtCore import QTimer
+
+    path = tmp_path / "slow.json"
+    nnengine.save_graph(nnengine.load_graph(_example()), path)
+    release = threading.Event()
+    _slow_reader(monkeypatch, release)
+    before = window.document.graph.to_dict()
+
+    def press_cancel():
+        dialog = _progress_dialog(window)
+        button = next(b for b in dialog.findChildren(QPushButton) if b.text() == "Cancel")
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(50, press_cancel)
+    assert not window.files.open_path(path)
+    release.set()
+    assert window.document.graph.to_dict() == before and window.document.path is None
+
+
+def test_a_read_error_reaches_the_dialog_from_the_worker(window, tmp_path, dialogs):
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]")
+    assert not window.files.open_path(bad)
+    assert "holds a list" in dialogs.texts()
+
+
+def test_long_names_are_elided_in_the_title_and_the_inspector(window, tmp_path):
+    from designer.files import NAME_LIMIT
+    from designer.inspector import summary_html
+
+    graph = nnengine.load_graph(_example())
+    graph.name = "N" * 4_000_000
+    path = tmp_path / ("f" * 200 + ".json")
+    nnengine.save_graph(graph, path)
+    assert window.files.open_path(path)
+    title = window.windowTitle()
+    assert len(title) < 3 * NAME_LIMIT and "N" * (NAME_LIMIT - 1) + "…" in title
+    assert "f" * (NAME_LIMIT - 1) + "…" in title
+    assert len(summary_html(window.document, [])) < 5000
+    window.grab().save(str(tmp_path / "long_name.png"))
+
+
+def _example():
+    from pathlib import Path
+
+    return Path(__file__).parents[2] / "resources" / "examples" / "mlp_iris.json"

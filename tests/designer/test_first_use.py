@@ -45,15 +45,17 @@ def test_f1_lists_the_shortcuts_of_the_window(window, qtbot):
 
 
 def test_help_lessons_open_the_teaching_templates(window):
-    from designer.gallery import load_templates
+    from designer.lessons import load_chapters
 
-    titles = [a.text() for a in window.lessons_menu.actions() if not a.isSeparator()]
-    templates = load_templates()
-    assert titles[:len(templates)] == [t.title for t in templates]
-    xor = next(a for a in window.lessons_menu.actions() if a.text() == "XOR")
+    chapters = load_chapters()
+    menus = [a.menu() for a in window.lessons_menu.actions() if a.menu() is not None]
+    assert [m.title() for m in menus] == [c.title for c in chapters]
+    assert [a.text() for a in menus[0].actions()] == [c.title for c in chapters[0].cards]
+    xor = next(a for a in menus[0].actions() if a.text() == "XOR with one hidden layer")
     xor.trigger()
-    assert window.document.graph.name == "XOR" and window.document.path is None
-    assert "exclusive-or" in xor.toolTip()
+    assert window.document.graph.name == xor.text() and window.document.path is None
+    assert "four tanh units" in xor.toolTip()
+    assert "smallest multilayer perceptron" in window.lesson.toPlainText()
 
 
 def test_analyze_shows_the_layer_table_copies_and_saves_it(window, tmp_path):
@@ -96,3 +98,125 @@ def test_export_the_graph_or_the_selection_as_png_and_svg(window, tmp_path):
     assert "dense1" in texts and "relu1" in texts and "dense2" not in texts
     assert not window.export_picture(str(tmp_path / "bad.gif"))
     assert ".png or .svg" in window.statusBar().currentMessage()
+
+
+def settle(qtbot) -> None:
+    qtbot.wait(30)
+
+
+def test_at_1024x700_category_names_fit_and_the_graph_refits(window, qtbot):
+    from PySide6.QtGui import QFontMetrics
+
+    window.resize(1600, 1000)
+    settle(qtbot)
+    window.view.fit_all()
+    window.resize(1024, 700)
+    settle(qtbot)
+    tree = window.palette.tree
+    for i in range(tree.topLevelItemCount()):
+        group = tree.topLevelItem(i)
+        if group.isHidden():
+            continue
+        shown = QFontMetrics(group.font(0)).horizontalAdvance(group.text(0))
+        assert tree.visualItemRect(group).width() >= shown, group.text(0)
+    view = window.view
+    assert view.visible_scene_rect().contains(view.scene().graph_rect())
+
+
+def test_the_plots_keep_their_share_of_a_growing_window(window, qtbot):
+    window.resize(1024, 700)
+    settle(qtbot)
+    window.resizeDocks([window.plots_dock], [240], Qt.Orientation.Vertical)   # the user's drag
+    settle(qtbot)
+    share = window.plots_dock.height() / window.height()
+    window.resize(1600, 1000)
+    settle(qtbot)
+    # the dock follows once the window's layout has run
+    qtbot.waitUntil(lambda: abs(window.plots_dock.height() / window.height() - share) < 0.03)
+    assert window.plots_dock.height() > 300
+
+
+def test_at_1024x700_train_and_stop_are_in_view(window, qtbot):
+    window.resize(1024, 700)
+    window.training_dock.raise_()
+    settle(qtbot)
+    panel = window.training_panel
+    scroll = window.training_dock.widget()
+    for button in (panel.train_button, panel.stop_button):
+        top_left = button.mapTo(scroll.viewport(), button.rect().topLeft())
+        bottom = top_left.y() + button.height()
+        assert button.isVisible() and 0 <= top_left.y() and bottom <= scroll.viewport().height()
+
+
+def test_training_progress_shows_in_the_status_bar(window, qtbot):
+    from designer.training.states import TrainingState
+
+    status = window.status_progress
+    assert status.isHidden()    # nothing to say before a run
+    c = window.training
+    window.inspector_dock.raise_()
+    c.progress.epochs, c.progress.batches, c.progress.epoch, c.progress.batch = 10, 36, 3, 12
+    c._set_state(TrainingState.PAUSED)
+    assert status.isVisible() and status.label.text() == "Paused · epoch 3/10 · batch 12/36"
+    c._set_state(TrainingState.FINISHED)
+    assert status.label.text().startswith("Trained") and status.bar.value() == 1000
+
+
+def test_reset_weights_same_seed_or_a_new_one(window, qtbot):
+    import numpy as np
+
+    import nnengine as nn
+    from designer.gallery import TEMPLATES_DIR
+
+    window.files.new(nn.load_graph(TEMPLATES_DIR / "xor.json"))
+    c = window.training
+    assert c.start()
+    assert c.wait(60_000) and c.state == "finished"
+    trained = c.current_weights()
+    fresh = nn.compile_model(window.document.graph, seed=0).get_weights()
+    assert any(not np.array_equal(trained[k], fresh[k]) for k in fresh)
+    window.actions["reset_weights"].trigger()
+    assert not c.has_weights and len(c.metrics) == 0 and not c.metrics.epochs
+    model, current = c.export_model()
+    assert not current
+    assert all(np.array_equal(model.get_weights()[k], fresh[k]) for k in fresh)
+    seed = window.document.graph.training["seed"]
+    window.actions["reset_weights_new_seed"].trigger()
+    assert window.document.graph.training["seed"] != seed
+    window.actions["undo"].trigger()
+    assert window.document.graph.training["seed"] == seed
+
+
+def test_class_probabilities_recognises_softmax_and_sigmoid_outputs():
+    import numpy as np
+
+    from designer.prediction_view import class_probabilities
+
+    assert np.allclose(class_probabilities(np.array([0.2, 0.8])), [0.2, 0.8])
+    assert np.allclose(class_probabilities(np.array([0.9])), [0.1, 0.9])
+    assert class_probabilities(np.array([2.0, -1.0, 0.5])) is None   # raw scores
+
+
+def test_predict_shows_the_sample_and_a_bar_per_class(window, qtbot):
+    import numpy as np
+
+    import nnengine as nn
+    from designer.gallery import TEMPLATES_DIR
+
+    graph = nn.load_graph(TEMPLATES_DIR / "digits_mlp.json")
+    graph.training["epochs"] = 1
+    window.files.new(graph)
+    c = window.training
+    assert c.start() and c.wait(60_000) and c.state == "finished"
+    c.set_sample(5, "test")
+    window.actions["predict"].trigger()
+    view = window.training_actions.prediction_view
+    assert view.isVisible()
+    result = c.predict(5, "test")
+    assert "test sample #5" in view.heading.text() and "predicted" in view.heading.text()
+    heights = view.bars.opts["height"]
+    assert len(heights) == 10 and abs(float(np.sum(heights)) - 1) < 1e-3
+    assert int(np.argmax(heights)) == result["predicted"]
+    assert view.image_widget.isVisible() and view.image.image.shape == (8, 8)
+    assert "Probability of each class" in view.bars_plot.getPlotItem().titleLabel.text
+    view.close()

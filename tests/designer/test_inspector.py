@@ -146,6 +146,39 @@ def test_repairs_are_offered_as_buttons(qtbot, shell_document):
     assert any("Input" in b.text() for b in inspector.repair_buttons)
 
 
+def test_explain_gives_receptive_field_output_size_and_activation_math(qtbot):
+    from designer.document import GraphDocument
+
+    g = nnengine.Graph("conv")
+    g.add_node("input", "Input", {"shape": [1, 8, 8]})
+    g.add_node("conv1", "Conv2D", {"filters": 4, "kernel_size": 3, "padding": "same"})
+    g.add_node("relu", "Activation", {"function": "relu"})
+    g.add_node("conv2", "Conv2D", {"filters": 4, "kernel_size": 3, "padding": "same"})
+    g.add_node("pool", "MaxPool2D", {"pool_size": 2})
+    g.add_node("conv3", "Conv2D", {"filters": 4, "kernel_size": 3, "stride": 2, "padding": 1})
+    g.add_node("tanh", "Activation", {"function": "tanh"})
+    for a, b in [("input", "conv1"), ("conv1", "relu"), ("relu", "conv2"), ("conv2", "pool"),
+                 ("pool", "conv3"), ("conv3", "tanh")]:
+        g.add_edge(a, b)
+    inspector = make_inspector(qtbot, GraphDocument(g))
+
+    def explain(node_id: str) -> str:
+        inspector.show_nodes([node_id])
+        return html.unescape(inspector.explain.text())
+
+    assert "Receptive field" in explain("conv1") and "3×3 input pixels" in explain("conv1")
+    assert "5×5 input pixels" in explain("conv2")  # two 3x3 convolutions see 5x5
+    text = explain("pool")
+    assert "6×6 input pixels" in text and "2×2 pixels apart" in text
+    assert "⌊(8 + 2·0 − 2) / 2⌋ + 1 = 4" in text
+    text = explain("conv3")  # 6 + (3 − 1)·2: the pooling's jump spreads the kernel
+    assert "10×10 input pixels" in text and "⌊(4 + 2·1 − 3) / 2⌋ + 1 = 2" in text
+    assert "⌈8 / 1⌉ = 8" in explain("conv1")
+    relu, tanh = explain("relu"), explain("tanh")
+    assert "y = max(0, x)" in relu and "y′ = 1 if x > 0, else 0" in relu and "[0, ∞)" in relu
+    assert "y′ = 1 − y²" in tanh and "(−1, 1)" in tanh and "y = f(x)" not in tanh
+
+
 def test_a_stray_character_in_a_shape_is_refused_not_dropped(qtbot, shell_document):
     from designer.param_fields import parse_shape
 
@@ -184,3 +217,34 @@ def test_escape_gives_a_red_field_its_value_back(qtbot, shell_document):
     assert inspector.id_error.isVisibleTo(inspector)
     qtbot.keyClick(edit, Qt.Key.Key_Escape)
     assert edit.text() == "dense1" and not inspector.id_error.isVisibleTo(inspector)
+
+
+def test_window_fields_take_an_int_or_height_width(qtbot):
+    from designer.document import GraphDocument
+
+    g = nnengine.Graph("conv")
+    g.add_node("input", "Input", {"shape": [1, 6, 6]}, (0.0, 0.0))
+    g.add_node("conv", "Conv2D", {"filters": 2}, (280.0, 0.0))
+    g.add_edge("input", "conv")
+    doc = GraphDocument(g)
+    inspector = make_inspector(qtbot, doc)
+    inspector.show_nodes(["conv"])
+    kernel = inspector.fields["kernel_size"]
+    assert isinstance(kernel.editor, QLineEdit) and kernel.editor.text() == "3"
+    commit_text(kernel, "2, 1")
+    assert kernel.error is None
+    assert doc.graph.params_of("conv")["kernel_size"] == [2, 1]
+    assert doc.analysis.shapes["conv"] == (2, 5, 6)
+    assert "[2, 5, 6]" in inspector.explain.text()
+    commit_text(kernel, "2, 0")
+    assert kernel.error and "at least 1" in kernel.error
+    assert doc.graph.params_of("conv")["kernel_size"] == [2, 1]
+    padding = inspector.fields["padding"].editor
+    padding.setEditText("1, 0")
+    padding.lineEdit().editingFinished.emit()
+    assert doc.graph.params_of("conv")["padding"] == [1, 0]
+    assert doc.analysis.shapes["conv"] == (2, 7, 6)
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    assert doc.graph.params_of("conv").get("kernel_size", 3) == 3
+    assert kernel.editor.text() == "3"

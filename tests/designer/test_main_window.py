@@ -7,7 +7,7 @@ import json
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from designer.canvas.layout import ROW_SPACING
+from designer.layout import ROW_SPACING
 
 from .qt_events import send_drop
 from .shell_fixtures import *
@@ -272,9 +272,9 @@ def test_recover_from_an_autosave_file(window, settings, tmp_path, dialogs, qtbo
 
 
 def test_every_template_opens_without_a_problem(window):
-    from designer.gallery import load_templates
+    from designer.lessons import load_cards
 
-    for template in load_templates():
+    for template in load_cards():
         assert window.files.new(template.graph())
         doc = window.document
         assert doc.analysis.problems == [], template.title
@@ -292,7 +292,14 @@ def test_new_from_template_dialog(window, monkeypatch):
 
     monkeypatch.setattr(TemplateGallery, "exec", accept)
     window.actions["template"].trigger()
-    assert window.document.graph.name == "XOR"
+    assert window.document.graph.name == "XOR with one hidden layer"
+    # the card's lesson beside the canvas, while the card is open
+    assert window.lesson_dock.isVisible()
+    text = window.lesson.toPlainText()
+    assert "XOR with one hidden layer" in text and "Lesson" in text and "Look at" in text
+    assert "smallest multilayer perceptron" in text
+    window.files.new()  # another graph: no lesson for it
+    assert "No lesson is open" in window.lesson.toPlainText()
 
 
 def test_window_layout_is_remembered(window, settings, tmp_path, qtbot):

@@ -9,7 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports
 
 import numpy as np
 
-from designer.plots.base import TRAILING, LivePlot
+from designer.plots.live_plot import TRAILING, LivePlot
 from designer.training.mailbox import BatchRecord, Drained, Mailbox, SentWeights
 from designer.training.protocol import FrameReader, encode
 from designer.training.summary import Hist, LayerSummary, Snapshot, histogram
@@ -109,3 +109,28 @@ def test_the_frame_reader_never_waits_and_joins_split_messages():
         reader.close()
         if write_fd >= 0:
             os.close(write_fd)
+
+
+def test_the_live_confusion_matrix_counts_a_fixed_part_and_says_so(qtbot):
+    from designer.plots.confusion import ConfusionPlot
+    from designer.plots.run_context import RunContext
+
+    plot = ConfusionPlot()
+    qtbot.addWidget(plot)
+    plot.resize(900, 500)
+    plot.show()
+    labels = np.arange(3000) % 3
+    plot.set_context(RunContext(classification=True, num_classes=3, class_names=list("abc"),
+                                test_labels=labels, watched_test=1000))
+    part = Snapshot(10, 1, 10, 0.5, ("test", 0), {}, test_predictions=labels[:1000] * 0)
+    plot.set_snapshot(part)
+    plot.refresh()
+    assert plot.matrix.sum() == 1000 and plot.matrix[:, 0].tolist() == [334, 333, 333]
+    axis = plot.plot.getPlotItem().getAxis("bottom").labelText
+    assert "the first 1,000 of 3,000 test samples" in axis
+    whole = Snapshot(20, 2, 0, 2.0, ("test", 0), {}, test_predictions=labels.copy())
+    plot.set_snapshot(whole)
+    plot.refresh()
+    assert plot.matrix.trace() == 3000 and "all 3,000 test samples" in \
+        plot.plot.getPlotItem().getAxis("bottom").labelText
+    assert plot.cell_samples(1, 1)[:2] == [1, 4]

@@ -108,14 +108,26 @@ def test_gradient_check_passes_on_every_template(path):
     assert report.verdict != "fail", [(w.key, w.relative_error) for w in report.weights]
 
 
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.stem)
+def test_every_template_can_be_stepped_through(path):
+    graph = nn.load_graph(path)
+    config = nn.TrainingConfig.from_dict(graph.training)
+    model = nn.compile_model(graph, seed=config.seed)
+    clone, batch = nn.probe_batch(model, nn.load_dataset(config.dataset), config, size=1)
+    events = clone.trace(batch.xs, batch.targets, config.loss)
+    n = len(clone.steps)
+    assert len(events) == 2 * n + 1 and isinstance(events[n], LossEvent)
+    assert np.isfinite(events[n].value)
+
+
 def test_gradient_check_fails_on_a_broken_backward(monkeypatch):
     model = nn.compile_model(mlp(3, [4], 2), seed=0)
     xs, t = np.random.default_rng(1).normal(size=(3, 3)), np.array([0, 1, 1])
     assert nn.gradient_check(model, xs, t, "cross_entropy").verdict == "pass"
     original = Dense.backward
 
-    def broken(self, w, ctx, dy):
-        dxs, grads = original(self, w, ctx, dy)
+    def broken(self, w, ctx, dy, *args, **kwargs):
+        dxs, grads = original(self, w, ctx, dy, *args, **kwargs)
         return dxs, {k: g * 1.1 for k, g in grads.items()}
 
     monkeypatch.setattr(Dense, "backward", broken)

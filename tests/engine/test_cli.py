@@ -132,6 +132,7 @@ def test_weights_option_starts_from_given_weights(tmp_path, capsys):
 def test_predict_with_npy_and_with_npz_per_input(tmp_path, capsys):
     graph = nn.load_graph(EXAMPLES / "mlp_iris.json")
     model = nn.compile_model(graph, seed=0)
+    model.set_input_scaling("input", np.full(4, 0.5), np.full(4, 2.0))  # it standardizes
     nn.save_weights(model, tmp_path / "w.npz")
     x = np.random.default_rng(0).normal(size=(7, 4)).astype(np.float32)
     np.save(tmp_path / "x.npy", x)
@@ -158,6 +159,7 @@ def test_predict_with_npy_and_with_npz_per_input(tmp_path, capsys):
 def test_export_npz_and_bundle(tmp_path, capsys):
     graph = nn.load_graph(EXAMPLES / "mlp_iris.json")
     model = nn.compile_model(graph, seed=0)
+    model.set_input_scaling("input", np.full(4, 0.5), np.full(4, 2.0))  # it standardizes
     weights = model.get_weights()
     np.savez(tmp_path / "messy.npz", **{k: v.astype(np.float64) for k, v in weights.items()})
     assert main(capsys, "export", str(EXAMPLES / "mlp_iris.json"), "--weights",

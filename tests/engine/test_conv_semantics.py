@@ -27,8 +27,13 @@ def run(layer, x, w=None, dy=None):
     return y, dx, grads
 
 
+def hw(value):
+    """(h, w) of an int or a pair (test only)."""
+    return tuple(value) if isinstance(value, (list, tuple)) else (value, value)
+
+
 def pads_for(padding, size, window, stride):
-    """(before, after) written out independently of the engine's geometry."""
+    """(before, after) along one axis, written out independently of the engine's geometry."""
     if padding == "valid":
         return 0, 0
     if padding == "same":
@@ -38,8 +43,10 @@ def pads_for(padding, size, window, stride):
 
 
 def padded(x, padding, window, stride, fill=0.0):
-    top, bottom = pads_for(padding, x.shape[2], window, stride)
-    left, right = pads_for(padding, x.shape[3], window, stride)
+    (wh, ww), (sh, sw) = hw(window), hw(stride)
+    ph, pw = (padding, padding) if isinstance(padding, str) else hw(padding)
+    top, bottom = pads_for(ph, x.shape[2], wh, sh)
+    left, right = pads_for(pw, x.shape[3], ww, sw)
     n, c, h, w = x.shape
     xp = np.full((n, c, h + top + bottom, w + left + right), fill)
     xp[:, :, top:top + h, left:left + w] = x
@@ -50,16 +57,17 @@ def padded(x, padding, window, stride, fill=0.0):
 
 def reference_conv(x, weight, bias, stride, padding):
     """Plain loops over samples, filters and output pixels (test only)."""
-    filters, _, k, _ = weight.shape
-    xp, _ = padded(x, padding, k, stride)
-    out_h = (xp.shape[2] - k) // stride + 1
-    out_w = (xp.shape[3] - k) // stride + 1
+    filters, _, kh, kw = weight.shape
+    sh, sw = hw(stride)
+    xp, _ = padded(x, padding, (kh, kw), stride)
+    out_h = (xp.shape[2] - kh) // sh + 1
+    out_w = (xp.shape[3] - kw) // sw + 1
     y = np.zeros((x.shape[0], filters, out_h, out_w))
     for n in range(x.shape[0]):
         for f in range(filters):
             for i in range(out_h):
                 for j in range(out_w):
-                    patch = xp[n, :, i * stride:i * stride + k, j * stride:j * stride + k]
+                    patch = xp[n, :, i * sh:i * sh + kh, j * sw:j * sw + kw]
                     y[n, f, i, j] = np.sum(patch * weight[f]) + (bias[f] if bias is not None
                                                                  else 0.0)
     return y
@@ -68,17 +76,18 @@ def reference_conv(x, weight, bias, stride, padding):
 def reference_pool(x, kind, p, stride, padding):
     """Plain loops over every window; "same" average counts only real values (test only)."""
     xp, real = padded(x, padding, p, stride, -np.inf if kind == "max" else 0.0)
-    out_h = (xp.shape[2] - p) // stride + 1
-    out_w = (xp.shape[3] - p) // stride + 1
+    (ph, pw), (sh, sw) = hw(p), hw(stride)
+    out_h = (xp.shape[2] - ph) // sh + 1
+    out_w = (xp.shape[3] - pw) // sw + 1
     y = np.zeros((*x.shape[:2], out_h, out_w))
     for i in range(out_h):
         for j in range(out_w):
-            rows, cols = slice(i * stride, i * stride + p), slice(j * stride, j * stride + p)
+            rows, cols = slice(i * sh, i * sh + ph), slice(j * sw, j * sw + pw)
             window = xp[:, :, rows, cols]
             if kind == "max":
                 y[:, :, i, j] = window.max(axis=(2, 3))
             else:
-                count = real[rows, cols].sum() if padding == "same" else p * p
+                count = real[rows, cols].sum() if padding == "same" else ph * pw
                 y[:, :, i, j] = window.sum(axis=(2, 3)) / count
     return y
 
@@ -93,6 +102,11 @@ CONV_CONFIGS = [
     {"filters": 2, "kernel_size": 2, "stride": 3, "padding": "valid", "use_bias": True},
     {"filters": 2, "kernel_size": 1, "stride": 1, "padding": "valid", "use_bias": True},
     {"filters": 3, "kernel_size": 5, "stride": 1, "padding": 2, "use_bias": False},
+    {"filters": 2, "kernel_size": [2, 3], "stride": [1, 2], "padding": [1, 0],
+     "use_bias": True},
+    {"filters": 2, "kernel_size": [3, 1], "stride": [2, 1], "padding": "same",
+     "use_bias": True},
+    {"filters": 2, "kernel_size": [1, 4], "stride": 1, "padding": "valid", "use_bias": False},
 ]
 
 
@@ -190,6 +204,9 @@ POOL_CONFIGS = [
     {"pool_size": 2, "stride": 2, "padding": 1},
     {"pool_size": 2, "stride": None, "padding": "same"},
     {"pool_size": 3, "stride": 2, "padding": "same"},
+    {"pool_size": [2, 1], "stride": None, "padding": "valid"},
+    {"pool_size": [3, 2], "stride": [2, 1], "padding": [1, 0]},
+    {"pool_size": [1, 3], "stride": [1, 2], "padding": "same"},
 ]
 
 
@@ -199,7 +216,7 @@ def test_pool_matches_reference(kind, cfg):
     layer = make("MaxPool2D" if kind == "max" else "AvgPool2D", **cfg)
     x = np.random.default_rng(1).normal(size=(2, 3, 7, 8))
     y = run(layer, x)
-    stride = cfg["stride"] or cfg["pool_size"]
+    stride = cfg["stride"] or cfg["pool_size"]  # None: the window itself
     expected = reference_pool(x, kind, cfg["pool_size"], stride, cfg["padding"])
     assert y.shape == expected.shape == (2, *layer.output_shape([(3, 7, 8)]))
     np.testing.assert_allclose(y, expected, rtol=1e-12)
@@ -300,3 +317,26 @@ def test_float32_stays_float32_and_layout_does_not_matter(type_name, params):
     np.testing.assert_allclose(dx2, dx, rtol=1e-5, atol=1e-6)
     for k in grads:
         np.testing.assert_allclose(grads2[k], grads[k], rtol=1e-4, atol=1e-5)
+
+
+def test_windows_take_an_int_or_a_pair_and_refuse_anything_else():
+    spec = layer_spec("Conv2D")
+    config, problems = spec.resolve({"filters": 1, "kernel_size": [2, 1], "stride": [1, 2],
+                                     "padding": [0, 1]})
+    assert not problems and config["kernel_size"] == [2, 1]
+    assert spec.layer_class(config).output_shape([(1, 4, 4)]) == (1, 3, 3)
+    for bad, why in [([2], "pair [height, width]"), ([2, 0], "0 must be at least 1"),
+                     ([2, 1.5], "1.5 must be an integer"), ("2x1", "must be an integer")]:
+        _, problems = spec.resolve({"filters": 1, "kernel_size": bad})
+        assert len(problems) == 1 and why in problems[0] and "kernel_size" in problems[0]
+    _, problems = layer_spec("MaxPool2D").resolve({"pool_size": [2, 2, 2]})
+    assert "pool_size" in problems[0]
+
+
+def test_a_rectangular_window_that_does_not_fit_names_both_sizes():
+    with pytest.raises(ShapeError, match="kernel 5x2 does not fit the 4x6 input"):
+        make("Conv2D", filters=1, kernel_size=[5, 2]).output_shape([(1, 4, 6)])
+    problems = make("MaxPool2D", pool_size=[4, 2], padding=[2, 1]).check_config()
+    assert problems == []
+    problems = make("MaxPool2D", pool_size=[4, 2], padding=[1, 2]).check_config()
+    assert "at most 2 (height) and 1 (width)" in problems[0]

@@ -90,8 +90,8 @@ def test_backward_matches_numerical_gradient(case):
 
     def loss():
         wc = {k: v.copy() for k, v in w.items()}  # running stats must not drift
-        y, _ = layer.forward(wc, xs, case.training, np.random.default_rng(5))
-        return float(np.sum(y * r))
+        y, ctx = layer.forward(wc, xs, case.training, np.random.default_rng(5))
+        return float(np.sum(y * r)) + layer.added_loss(ctx)  # 0 unless it adds to the loss
 
     wc = {k: v.copy() for k, v in w.items()}
     _, ctx = layer.forward(wc, xs, case.training, np.random.default_rng(5))

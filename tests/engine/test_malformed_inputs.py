@@ -6,11 +6,14 @@ is still its own test.
 """
 from __future__ import annotations
 
+import gzip
+import io
 import itertools
 import json
 import os
 import subprocess
 import sys
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -43,6 +46,7 @@ def chain(*ids):
 
 
 OK = graph(training={"dataset": "iris", "epochs": 1})
+STANDARDIZED = graph(training={"dataset": "iris", "epochs": 1, "standardize": True})
 
 
 def weights_for_ok(**changes):
@@ -51,8 +55,57 @@ def weights_for_ok(**changes):
     return {k: v for k, v in w.items() if v is not None}
 
 
+def _gzip(path, data):
+    Path(path).write_bytes(gzip.compress(data))
+
+
+def _idx(a):
+    """An IDX file's bytes for the array `a` (its dtype picks the IDX type)."""
+    kinds = {np.dtype(np.uint8): 0x08, np.dtype(">i4"): 0x0C}
+    return (bytes([0, 0, kinds[a.dtype], a.ndim]) + np.array(a.shape, ">u4").tobytes()
+            + a.tobytes())
+
+
+def _npy_header(shape):
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": "<f4", "fortran_order": False,
+                                               "shape": shape})
+    return buf.getvalue()
+
+
+def _lying_npy(path, shape):
+    """A .npy whose header declares `shape` but which holds 16 bytes of data."""
+    Path(path).write_bytes(_npy_header(shape) + bytes(16))
+
+
+def _lying_npz(path, key, shape):
+    with zipfile.ZipFile(path, "w") as z:
+        for name, value in weights_for_ok(**{key: None}).items():
+            buf = io.BytesIO()
+            np.save(buf, value)
+            z.writestr(f"{name}.npy", buf.getvalue())
+        z.writestr(f"{key}.npy", _npy_header(shape) + bytes(4096))
+
+
+def _bundle(path, metrics):
+    """A model bundle of the OK graph whose metrics.json holds `metrics` (deflated)."""
+    buf = io.BytesIO()
+    np.savez(buf, **weights_for_ok())
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("graph.json", OK)
+        z.writestr("weights.npz", buf.getvalue())
+        z.writestr("metrics.json", metrics)
+
+
+def _png(path, width, height):
+    from PIL import Image
+
+    Image.new("L", (width, height), 128).save(path)
+
+
 # name: (files to write {name: str | bytes | dict of arrays (npz) | callable(path)},
-#        command arguments, expected exit status, a phrase the message must contain)
+#        command arguments, expected exit status, a phrase the message must contain,
+#        optionally the environment's reading budgets, e.g. {"NNENGINE_MAX_CLASSES": "10"})
 CASES = {
     # --- graph files ---
     "empty file": ({"g.json": ""}, ["validate", "g.json"], 1, "is empty"),
@@ -236,6 +289,138 @@ CASES = {
                                              ["predict", "g.json", "--weights", "w.npz",
                                               "--input", "x.npy", "--output", "no/dir/y.npy"],
                                              1, "no/dir/y.npy"),
+    # --- hostile files: each costs no more than its size (budgets made small by the case) ---
+    "graph file that is /dev/zero": ({}, ["validate", "/dev/zero"], 1, "too big",
+                                     {"NNENGINE_MAX_GRAPH_BYTES": "4096"}),
+    "data file over the byte budget": ({"g.json": OK, "d.csv": "1,2,3,4,0\n" * 400},
+                                       ["train", "g.json", "--dataset", "d.csv", "--out", "o"],
+                                       1, "too big for a data file",
+                                       {"NNENGINE_MAX_FILE_BYTES": "1000"}),
+    "gzip bomb": ({"g.json": OK, "d.csv.gz": lambda p: _gzip(p, b"0" * 10**6)},
+                  ["train", "g.json", "--dataset", "d.csv.gz", "--out", "o"], 1,
+                  "inflates to more than 9.8 KiB", {"NNENGINE_MAX_INFLATED_BYTES": "10000"}),
+    "label of 50,000,000 in a CSV": ({"g.json": OK, "d.csv": "1,2,3,4,0\n1,2,3,4,50000000\n"
+                                      "1,2,3,4,1\n"},
+                                     ["train", "g.json", "--dataset", "d.csv", "--out", "o"], 1,
+                                     "50,000,001 classes, too big"),
+    "label of 2,000,000,000 in a CSV": ({"g.json": OK, "d.csv": "1,2,3,4,2000000000\n"},
+                                        ["train", "g.json", "--dataset", "d.csv", "--out", "o"],
+                                        1, "limit is 100,000 classes"),
+    "classes over a small budget": ({"g.json": OK, "d.csv": "1,2,3,4,0\n1,2,3,4,12\n"},
+                                    ["train", "g.json", "--dataset", "d.csv", "--out", "o"], 1,
+                                    "13 classes", {"NNENGINE_MAX_CLASSES": "10"}),
+    "huge label in an npz": ({"g.json": OK, "d.npz": {"x": np.zeros((3, 4)),
+                                                      "y": np.array([0, 1, 2**40])}},
+                             ["train", "g.json", "--dataset", "d.npz", "--out", "o"], 1,
+                             "classes, too big"),
+    "huge label in an npz test split": ({"g.json": OK, "d.npz": {
+        "x": np.zeros((3, 4)), "y": np.array([0, 1, 2]), "x_test": np.zeros((1, 4)),
+        "y_test": np.array([10**9])}}, ["train", "g.json", "--dataset", "d.npz", "--out", "o"],
+        1, "classes, too big"),
+    "huge label in IDX": ({"g.json": graph(nodes=[node("input", "Input", shape=[2, 2]),
+                                                  node("f", "Flatten")],
+                                           edges=chain("input", "f")),
+                           "train-images-idx3-ubyte": _idx(np.zeros((2, 2, 2), np.uint8)),
+                           "train-labels-idx1-ubyte": _idx(np.array([0, 2**30], ">i4"))},
+                          ["train", "g.json", "--dataset", "train-images-idx3-ubyte", "--out",
+                           "o"], 1, "classes, too big"),
+    "IDX header declaring a huge array": ({"g.json": OK, "train-images-idx3-ubyte":
+                                           b"\0\0\x08\x03" + np.array([60000, 50000, 50000],
+                                                                       ">u4").tobytes(),
+                                           "train-labels-idx1-ubyte": b"\0\0\x08\x01\0\0\0\0"},
+                                          ["train", "g.json", "--dataset",
+                                           "train-images-idx3-ubyte", "--out", "o"], 1,
+                                          "elements, too big"),
+    "npz member inflating past the budget": ({"g.json": OK, "d.npz": lambda p: np.savez_compressed(
+        p, x=np.zeros((5000, 4)), y=np.zeros(5000))},
+        ["train", "g.json", "--dataset", "d.npz", "--out", "o"], 1, "d.npz/x.npy: inflates to",
+        {"NNENGINE_MAX_INFLATED_BYTES": "50000"}),
+    "npz array over the element budget": ({"g.json": OK, "d.npz": {"x": np.zeros((300, 4)),
+                                                                    "y": np.zeros(300)}},
+                                          ["train", "g.json", "--dataset", "d.npz", "--out",
+                                           "o"], 1, "d.npz/x: its header declares shape [300, 4]",
+                                          {"NNENGINE_MAX_ARRAY_ELEMENTS": "1000"}),
+    "npy header declaring 10**12 elements": ({"g.json": OK, "w.npz": weights_for_ok(),
+                                              "x.npy": lambda p: _lying_npy(p, (10**12,))},
+                                             ["predict", "g.json", "--weights", "w.npz",
+                                              "--input", "x.npy", "--output", "y.npy"], 1,
+                                             "1,000,000,000,000 elements"),
+    "npy header larger than its data": ({"g.json": OK, "w.npz": weights_for_ok(),
+                                         "x.npy": lambda p: _lying_npy(p, (1000, 4))},
+                                        ["predict", "g.json", "--weights", "w.npz", "--input",
+                                         "x.npy", "--output", "y.npy"], 1, "cut short"),
+    "weight array declared 4 GiB in 4 KB": ({"g.json": OK, "w.npz": lambda p: _lying_npz(
+        p, "dense/W", (2**30,))}, ["evaluate", "g.json", "--weights", "w.npz"], 1,
+        "w.npz/dense/W: its header declares shape [1073741824] (1,073,741,824 elements)"),
+    "weight member inflating past the budget": ({"g.json": OK, "w.npz": lambda p:
+                                                 np.savez_compressed(p, **weights_for_ok(**{
+                                                     "dense/W": np.zeros((4, 3000), "f4")}))},
+                                                ["evaluate", "g.json", "--weights", "w.npz"],
+                                                1, "w.npz/dense/W.npy: inflates to",
+                                                {"NNENGINE_MAX_INFLATED_BYTES": "20000"}),
+    "bundle whose metrics.json inflates past the budget": ({"m.zip": lambda p: _bundle(
+        p, metrics=b" " * 200_000)}, ["evaluate", "m.zip", "--dataset", "iris"], 1,
+        "m.zip/metrics.json: inflates to 195.3 KiB", {"NNENGINE_MAX_GRAPH_BYTES": "100000"}),
+    "bundle members inflating past the budget together": ({"m.zip": lambda p: _bundle(
+        p, metrics=b" " * 30_000)}, ["evaluate", "m.zip", "--dataset", "iris"], 1,
+        "m.zip: its members inflate to", {"NNENGINE_MAX_INFLATED_BYTES": "30500"}),
+    "image over the pixel budget": ({"g.json": graph(nodes=[
+        node("input", "Input", shape=[1, 4, 4]), node("f", "Flatten")],
+        edges=chain("input", "f")), "imgs/a/big.png": lambda p: _png(p, 64, 64),
+        "imgs/b/small.png": lambda p: _png(p, 4, 4)},
+        ["train", "g.json", "--dataset", "imgs", "--out", "o"], 1,
+        "big.png: is 64 x 64 pixels, too big for an image (the limit is 1,000 pixels",
+        {"NNENGINE_MAX_IMAGE_PIXELS": "1000"}),
+    "images resized past the element budget": ({"g.json": graph(nodes=[
+        node("input", "Input", shape=[3, 64, 64]), node("f", "Flatten")],
+        edges=chain("input", "f")), "imgs/a/x.png": lambda p: _png(p, 4, 4),
+        "imgs/b/y.png": lambda p: _png(p, 4, 4)},
+        ["train", "g.json", "--dataset", "imgs", "--out", "o"], 1, "would hold 24,576 elements",
+        {"NNENGINE_MAX_ARRAY_ELEMENTS": "10000"}),
+    "CSV value beyond float32": ({"g.json": OK, "d.csv": "1,2,3,4,0\n1,2,1e39,4,1\n"},
+                                 ["train", "g.json", "--dataset", "d.csv", "--out", "o"], 1,
+                                 "line 2, column 3: 1e+39 is beyond the range of float32"),
+    "npz values beyond float32": ({"g.json": OK, "d.npz": {"x": np.full((3, 4), 1e300),
+                                                           "y": np.zeros(3)}},
+                                  ["train", "g.json", "--dataset", "d.npz", "--out", "o"], 1,
+                                  "'x' holds values beyond the range of float32"),
+    "float labels with cross_entropy": ({"g.json": OK, "d.csv": "1,2,3,4,0.5\n1,2,3,4,1.25\n"
+                                         * 5}, ["train", "g.json", "--dataset", "d.csv", "--out",
+                                                "o"], 1, "numbers such as"),
+    # --- weights against the graph: standardisation statistics ---
+    "standardize graph, weights without statistics": ({"g.json": STANDARDIZED,
+                                                       "w.npz": weights_for_ok()},
+                                                      ["evaluate", "g.json", "--weights",
+                                                       "w.npz"], 1, "no 'input/mean'"),
+    "standardize graph, weights without std": ({"g.json": STANDARDIZED, "w.npz": weights_for_ok(
+        **{"input/mean": np.zeros(4, np.float32)})},
+        ["predict", "g.json", "--weights", "w.npz", "--input", "x.npy", "--output", "y.npy"], 1,
+        "no 'input/std'"),
+    "std of zero": ({"g.json": STANDARDIZED, "w.npz": weights_for_ok(**{
+        "input/mean": np.zeros(4, np.float32), "input/std": np.zeros(4, np.float32)})},
+        ["evaluate", "g.json", "--weights", "w.npz"], 1, "'input/std' holds values of 0 or less"),
+    "negative std": ({"g.json": OK, "w.npz": weights_for_ok(**{
+        "input/mean": np.zeros(4, np.float32), "input/std": -np.ones(4, np.float32)})},
+        ["evaluate", "g.json", "--weights", "w.npz"], 1, "'input/std' holds values of 0 or less"),
+    "infinite mean": ({"g.json": STANDARDIZED, "w.npz": weights_for_ok(**{
+        "input/mean": np.full(4, np.inf, np.float32), "input/std": np.ones(4, np.float32)})},
+        ["evaluate", "g.json", "--weights", "w.npz"], 1, "'input/mean' contains NaN"),
+    # --- outputs ---
+    "predict output over its input": ({"g.json": OK, "w.npz": weights_for_ok(),
+                                       "x.npy": lambda p: np.save(p, np.zeros((2, 4)))},
+                                      ["predict", "g.json", "--weights", "w.npz", "--input",
+                                       "x.npy", "--output", "./x.npy"], 2, "is also the input"),
+    "predict output over the weights": ({"g.json": OK, "w.npz": weights_for_ok(),
+                                         "x.npy": lambda p: np.save(p, np.zeros((2, 4)))},
+                                        ["predict", "g.json", "--weights", "w.npz", "--input",
+                                         "x.npy", "--output", "w.npz"], 2, "is also the weights"),
+    "--out under a file": ({"g.json": OK}, ["train", "g.json", "--out", "g.json/run"], 1,
+                           "g.json/run: cannot be written"),
+    "--out holding a user's file": ({"g.json": OK, "o/notes.txt": "mine"},
+                                    ["train", "g.json", "--out", "o"], 1,
+                                    "holds 'notes.txt', which is not a run's file"),
+    "--out is the current folder": ({"g.json": OK}, ["train", "g.json", "--out", "."], 1,
+                                    "is the current folder"),
     # --- usage ---
     "no command": ({}, [], 2, "required"),
     "unknown command": ({}, ["fly"], 2, "invalid choice"),
@@ -289,12 +474,14 @@ def results(tmp_path_factory):
     env.pop("NNENGINE_DEBUG", None)
 
     def run(item):
-        name, (files, argv, _, _) = item
+        name, (files, argv, _, _, *budgets) = item
         folder = tmp_path_factory.mktemp("case")
         _write(folder, files)
+        if "x.npy" in argv and "x.npy" not in files:
+            np.save(folder / "x.npy", np.zeros((2, 4), np.float32))
         return name, subprocess.run([sys.executable, "-m", "nnengine", *argv], cwd=folder,
-                                    env=env, capture_output=True, text=True, timeout=120,
-                                    check=False)
+                                    env={**env, **(budgets[0] if budgets else {})},
+                                    capture_output=True, text=True, timeout=120, check=False)
 
     with ThreadPoolExecutor(max_workers=(os.cpu_count() or 2) + 2) as pool:
         return dict(pool.map(run, CASES.items()))
@@ -306,7 +493,7 @@ def test_corpus_is_large_enough():
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_malformed_input_gives_one_line_and_exit_status(results, name):
-    _, _, status, phrase = CASES[name]
+    _, _, status, phrase, *_ = CASES[name]
     done = results[name]
     lines = done.stderr.strip().splitlines()
     assert "Traceback" not in done.stderr

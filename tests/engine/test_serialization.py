@@ -16,6 +16,7 @@ from nnengine import limits
 from nnengine import serialization as ser
 from nnengine.bundle import is_bundle
 from nnengine.fileio import write_atomic
+from nnengine.json_text import NonFiniteWarning
 from tests.engine.builders import mlp
 
 GOLDEN = Path(__file__).parent / "data" / "graph_v1.json"
@@ -293,7 +294,8 @@ def test_bundle_round_trip(tmp_path):
     graph.set_position("n0", (100.0, 50.0))
     model = nn.compile_model(graph, seed=3)
     metrics = {"epochs": [{"epoch": 1, "loss": 0.5, "val_loss": float("nan")}]}
-    nn.save_bundle(tmp_path / "m.zip", graph, model, metrics)
+    with pytest.warns(NonFiniteWarning, match=r"epochs\[0\]\.val_loss"):
+        nn.save_bundle(tmp_path / "m.zip", graph, model, metrics)
     bundle = nn.load_bundle(tmp_path / "m.zip")
     assert bundle.graph == graph
     assert bundle.metrics == {"epochs": [{"epoch": 1, "loss": 0.5, "val_loss": None}]}
