@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
@@ -215,19 +214,19 @@ def test_nan_pauses_with_a_message_naming_a_node_then_resumes(qtbot, run):
 
 
 def test_the_event_loop_answers_during_training(qtbot, run):
+    """A timer of the window's keeps firing while batches arrive: nothing waits for the
+    training process (the bench measures how late the timer fires)."""
     c, dash = run(template("digits_cnn", epochs=6))
-    ticks: list[float] = []
+    seen: list[int] = []          # batches received, at every tick of the window's timer
     timer = QTimer()
     timer.setInterval(10)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.timeout.connect(lambda: seen.append(len(c.metrics)))
     timer.start()
     c.start()
     assert c.wait(120_000)
     timer.stop()
-    gaps = np.diff(ticks) * 1000
-    assert len(ticks) > 20
-    # Generous bounds: the test machine is shared; the bench measures the real figure.
-    assert np.median(gaps) < 40 and np.percentile(gaps, 95) < 250
+    during = {n for n in seen if 0 < n < 6 * c.progress.batches}
+    assert len(during) >= 3       # ticks between many arrivals, not only before and after
     assert dash.curves.draws >= 2
 
 
