@@ -20,7 +20,7 @@ from training_screenshots import ROOT, QApplication, showcase
 # template, epochs, pause at this epoch, [(tab, node or None, file name)]
 SHOWCASES = [
     ("skipgram", 5, 5, [("Nearest words", "word_vectors", "lesson_nearest_words.png")]),
-    ("vae", 30, 30, [("Generated", "code", "lesson_vae_generated.png"),
+    ("vae", 10, 10, [("Generated", "code", "lesson_vae_generated.png"),
                      ("Loss terms", None, "lesson_loss_terms.png")]),
     ("sine_regression", 50, 12, [("Fit", "y", "lesson_regression_fit.png")]),
 ]

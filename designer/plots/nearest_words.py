@@ -43,7 +43,7 @@ class NearestWordsPlot(LivePlot):
         self.body.addLayout(row)
         self.plot = make_plot("Nearest words", "", "cosine similarity")
         item = self.plot.getPlotItem()
-        item.showGrid(x=True, y=False, alpha=0.25)
+        item.showGrid(x=False, y=False)
         item.getAxis("left").setStyle(tickLength=0)
         item.getViewBox().invertY(True)
         item.setXRange(-1.0, 1.0, padding=0.02)
