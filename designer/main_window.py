@@ -526,6 +526,9 @@ class MainWindow(QMainWindow):
                              [self.palette.minimumWidth(), 330], Qt.Orientation.Horizontal)
             # the plots need room to be read: about a third of the window's height
             self.resizeDocks([self.plots_dock], [self.height() // 3], Qt.Orientation.Vertical)
+            # the lesson is read while working: as tall as the palette beside the canvas
+            self.resizeDocks([self.palette_dock, self.lesson_dock], [1, 1],
+                             Qt.Orientation.Vertical)
         self.plots_share = DockShare(self, self.plots_dock, PLOTS_SHARE)
 
     def showEvent(self, event) -> None:

@@ -26,6 +26,7 @@ This module owns the run's life cycle (commands, process, state); mixins hold th
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -244,6 +245,7 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
 
     def shutdown(self) -> None:
         """End every training process (the window is closing): none outlives it."""
+        self.keep_warm = False
         self._timer.stop()
         for p in (self._process, self._spare, *self._retired):
             if p is not None:
@@ -308,7 +310,7 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
         self._start_paused = paused
         self._run_graph = structure(self.graph)
         self.weights_source = TRAINED
-        self._started_at = self._process.last_heard
+        self._started_at = time.monotonic()
         self._set_state(TrainingState.STARTING)
         if self.document is not None:
             self.document.locked = True

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import ExportError
 from ..layers.activations import effective_alpha
-from ..layers.conv import window_geometry
+from ..layers.conv import pair, window_geometry
 from .numpy_snippets import FUNCTIONS, MAIN, NEEDS
 from .onnx_export import NodeView
 
@@ -29,11 +29,7 @@ def _num(value: float) -> str:
     return repr(float(value))
 
 
-def _pair(value) -> tuple[int, int]:
-    return (int(value), int(value)) if isinstance(value, int) else tuple(int(v) for v in value)
-
-
-def _pads(n: NodeView, window: int, stride: int) -> tuple[int, int, int, int]:
+def _pads(n: NodeView, window, stride) -> tuple[int, int, int, int]:
     """(top, bottom, left, right), as the engine pads."""
     _, height, width = n.in_shapes[0]
     return window_geometry(height, width, window, stride, n.config["padding"])[0]
@@ -88,7 +84,7 @@ def _conv(n, xs, w):
     c = n.config
     pads = _pads(n, c["kernel_size"], c["stride"])
     bias = w("b") if c["use_bias"] else "None"
-    return (f"conv2d({xs[0]}, {w('W')}, {bias}, stride={_pair(c['stride'])}, pads={pads})",
+    return (f"conv2d({xs[0]}, {w('W')}, {bias}, stride={pair(c['stride'])}, pads={pads})",
             ("conv2d",))
 
 
@@ -97,7 +93,7 @@ def _pool(kind: str):
         c = n.config
         size, stride = c["pool_size"], c["stride"] or c["pool_size"]
         pads = _pads(n, size, stride)
-        window = f"{_pair(size)}, {_pair(stride)}, {pads}"
+        window = f"{pair(size)}, {pair(stride)}, {pads}"
         if kind == "max":
             return f"max_pool2d({xs[0]}, {window})", ("max_pool2d",)
         count = c["padding"] != "same"  # an int pad counts its zeros in the mean
@@ -107,6 +103,10 @@ def _pool(kind: str):
 
 def _global_avg_pool(n, xs, w):
     return f"global_avg_pool2d({xs[0]})", ("global_avg_pool2d",)
+
+
+def _global_avg_pool_1d(n, xs, w):
+    return f"{xs[0]}.mean(axis=1)", ()
 
 
 def _batch_norm(n, xs, w):
@@ -154,6 +154,9 @@ CONVERTERS: dict[str, NumpyConverter] = {
     "MaxPool2D": _pool("max"),
     "AvgPool2D": _pool("avg"),
     "GlobalAvgPool2D": _global_avg_pool,
+    "GlobalAvgPool1D": _global_avg_pool_1d,
+    "ActivityRegularization": _identity_at_inference,
+    "Sampling": _identity_at_inference,   # z = mean at inference (input 0)
     "BatchNorm": _batch_norm,
     "Add": _add,
     "Concatenate": _concatenate,

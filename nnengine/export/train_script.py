@@ -310,6 +310,12 @@ def correct(loss: str, y: torch.Tensor, t: torch.Tensor) -> float | None:
     return None
 
 
+def added_loss(net: torch.nn.Module) -> torch.Tensor | float:
+    """What layers add to the loss on the last forward pass (ActivityRegularization's
+    activity penalty, Sampling's KL term), as nnengine adds them."""
+    return sum((m.added_loss for m in net.modules() if hasattr(m, "added_loss")), 0.0)
+
+
 def tensor(net: torch.nn.Module, path: str) -> torch.Tensor:
     owner, _, name = path.rpartition(".")
     return getattr(net.get_submodule(owner), name)
@@ -351,12 +357,16 @@ def make_optimizer(params: list[torch.Tensor], settings: dict) -> torch.optim.Op
 
 @torch.no_grad()
 def evaluate(net, xs: list[torch.Tensor], t: torch.Tensor, loss: str, l2: float) -> dict:
-    """Loss (with the l2 penalty, as nnengine reports it) and accuracy, in eval mode."""
+    """Loss (with the l2 penalty and the terms layers add, as nnengine reports it) and
+    accuracy, in eval mode."""
     net.eval()
-    parts = [forward(net, [x[i:i + 512] for x in xs], loss) for i in range(0, len(t), 512)]
+    parts, added = [], 0.0
+    for i in range(0, len(t), 512):
+        parts.append(forward(net, [x[i:i + 512] for x in xs], loss))
+        added += float(added_loss(net)) * len(parts[-1][0])
     net.train()
     z, y = torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
-    out = {"loss": float(data_loss(loss, z, t) + l2_penalty(net, l2))}
+    out = {"loss": float(data_loss(loss, z, t) + l2_penalty(net, l2)) + added / max(len(t), 1)}
     right = correct(loss, y, t)
     if right is not None:
         out["accuracy"] = right / len(t)
@@ -447,8 +457,10 @@ def main(argv: list[str] | None = None) -> int:
         p.requires_grad_(id(p) in trained)
     net.to(device)
     model = DistributedDataParallel(net) if world > 1 else net
-    optimizer = make_optimizer(params, {**TRAINING["optimizer"], "type": args.optimizer,
-                                        "learning_rate": args.lr})
+    settings = {**TRAINING["optimizer"], "type": args.optimizer}
+    if args.lr is not None:
+        settings["learning_rate"] = args.lr
+    optimizer = make_optimizer(params, settings)
 
     def to_device(arrays):
         return [torch.from_numpy(a).to(device) for a in arrays]
@@ -467,8 +479,10 @@ def main(argv: list[str] | None = None) -> int:
 
     history, first = [], 1
     checkpoint = Path(args.checkpoint)
+    if args.resume and not checkpoint.exists():
+        say(f"no checkpoint {checkpoint} to resume from: starting from {args.weights}")
     if args.resume and checkpoint.exists():
-        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        state = torch.load(checkpoint, map_location=device, weights_only=True)
         net.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["rng"])
@@ -484,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
             xb, tb = [a.to(device) for a in xb], tb.to(device)
             optimizer.zero_grad(set_to_none=True)
             z, yb = forward(model, xb, loss_name)
-            loss = data_loss(loss_name, z, tb) + l2_penalty(net, args.l2)
+            loss = data_loss(loss_name, z, tb) + l2_penalty(net, args.l2) + added_loss(net)
             loss.backward()
             clip_gradients(params, args.clip_norm)
             optimizer.step()

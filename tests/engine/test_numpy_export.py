@@ -18,8 +18,9 @@ from nnengine.cli import main
 from nnengine.errors import ExportError
 from nnengine.export import export_numpy
 from nnengine.export.numpy_export import CONVERTERS, numpy_source
-from nnengine.serialization import load_graph
+from nnengine.serialization import load_graph, save_graph
 from nnengine.weights_io import load_weights, save_weights
+from tests.engine.builders import mlp
 from tests.engine.export_cases import (
     assert_close,
     case_graph,
@@ -131,9 +132,10 @@ def test_wrong_input_shape_is_one_clear_line(tmp_path):
 
 
 def test_command_line_writes_the_folder(tmp_path):
-    model = perturbed_model(load_graph(graph_files()[0]))
+    model = perturbed_model(mlp(4, [5], 3))
+    save_graph(model.graph, tmp_path / "g.json")
     save_weights(model, tmp_path / "w.npz")
-    status = main(["export", str(graph_files()[0]), "--weights", str(tmp_path / "w.npz"),
+    status = main(["export", str(tmp_path / "g.json"), "--weights", str(tmp_path / "w.npz"),
                    "--format", "numpy", "--output", str(tmp_path / "out")])
     assert status == 0
     assert {p.name for p in (tmp_path / "out").iterdir()} == {"predict.py", "weights.npz"}

@@ -1,7 +1,7 @@
 """ONNX files written by `torch.onnx.export` (opset 17, the TorchScript exporter, dynamic
 batch) import onto nnengine layers and give PyTorch's outputs: MLP, CNN with pooling, a
 strided CNN with BatchNorm and LeakyReLU, nn.LSTM and nn.RNN in the ways their outputs are
-used; what cannot be imported is named by operator."""
+used, rectangular windows; what cannot be imported is named by operator."""
 from __future__ import annotations
 
 import warnings
@@ -139,10 +139,13 @@ def test_every_unimportable_operator_is_named(tmp_path):
     assert "Erf" in message.split("(supported")[0] and "Mul" in message.split("(supported")[0]
 
 
-def test_rectangular_window_is_refused_until_the_engine_has_them(tmp_path):
-    """nnengine's windows are square for now (engine-v2 brings [h, w] pairs)."""
-    export(tnn.Sequential(tnn.Conv2d(1, 2, (3, 1)), tnn.Flatten()), (1, 8, 8),
-           tmp_path / "rect.onnx")
-    with pytest.raises(ExportError, match=r"only square 2-D windows are supported, received "
-                                          r"\[3, 1\]"):
-        import_onnx(tmp_path / "rect.onnx")
+def test_rectangular_windows_import(tmp_path):
+    """A (3, 1) convolution with (2, 1) strides and a (2, 1) pool: [h, w] pairs here."""
+    module = tnn.Sequential(tnn.Conv2d(1, 2, (3, 1), stride=(2, 1), padding=(1, 0)),
+                            tnn.ReLU(), tnn.MaxPool2d((2, 1)), tnn.Flatten())
+    x = export(module, (1, 8, 8), tmp_path / "rect.onnx")
+    graph, model = imported(tmp_path / "rect.onnx")
+    conv = next(n for n in graph.node_ids() if graph.type_of(n) == "Conv2D")
+    assert graph.params_of(conv)["kernel_size"] == [3, 1]
+    with torch.no_grad():
+        assert_close(model.predict(x), module(torch.from_numpy(x)).numpy(), RTOL)

@@ -158,6 +158,8 @@ def test_l2_and_clip_norm_steps_equal_nnengine(tmp_path):
 
 
 def _load_train_module(folder: Path):
+    """train.py as a module; its `import model` must find this folder's model.py."""
+    sys.modules.pop("model", None)
     spec = importlib.util.spec_from_file_location(f"train_{id(folder)}", folder / "train.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -258,3 +260,35 @@ def test_command_line_writes_the_folder_with_the_data_file_found_beside_the_grap
     assert train.TRAINING["dataset"] == str((tmp_path / "project" / "data" / "seq.npz")
                                             .resolve())
     assert train.TRAINING["l2"] == 0.0 and train.TRAINING["optimizer"]["momentum"] == 0.9
+
+
+def test_a_layers_added_loss_trains_and_evaluates_as_in_nnengine(tmp_path):
+    """ActivityRegularization adds l1·mean Σ|a| + l2·mean Σa² to the loss: one SGD step over
+    the whole set gives nnengine's weights, and the printed test loss holds the term too."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(24, 4)).astype(np.float32)
+    y = rng.integers(0, 3, 24)
+    np.savez(tmp_path / "d.npz", x=x[:20], y=y[:20], x_test=x[20:], y_test=y[20:])
+    g = nn.Graph("sparse", {"dataset": "d.npz", "batch_size": 20, "epochs": 1,
+                            "shuffle": False, "validation_split": 0.0,
+                            "optimizer": {"type": "sgd", "learning_rate": 0.5}})
+    for node_id, kind, params in [("x", "Input", {"shape": [4]}),
+                                  ("code", "Dense", {"units": 3}),
+                                  ("sparse", "ActivityRegularization", {"l1": 0.3, "l2": 0.2}),
+                                  ("logits", "Dense", {"units": 3}),
+                                  ("p", "Activation", {"function": "softmax"})]:
+        g.add_node(node_id, kind, params)
+    for a, b in [("x", "code"), ("code", "sparse"), ("sparse", "logits"), ("logits", "p")]:
+        g.add_edge(a, b)
+    model = nn.compile_model(g, seed=1)
+    export_pytorch_train(model, tmp_path, base_dir=tmp_path)
+    lines = run(tmp_path)
+    config = TrainingConfig.from_dict(g.training).replace(dataset=None)
+    trainer = Trainer(model, load_dataset(tmp_path / "d.npz"), config)
+    trainer.fit()
+    trained = load_weights(tmp_path / "trained.npz")
+    for key, w in model.weights.items():
+        np.testing.assert_allclose(trained[key], w, rtol=2e-5, atol=2e-6, err_msg=key)
+    want = trainer.evaluate_test()["loss"]
+    assert printed_test(lines)["loss"] == pytest.approx(want, rel=1e-5)
+    assert trainer.model.mean_loss_terms(x[20:])  # the term is there to be counted
