@@ -84,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{seconds[card.name] / args.seeds:5.1f}")
         for seed in range(args.seeds):
             fails = runs[card.name, seed].failures()
+            if card.contrast and not card.contrast.holds(
+                    runs[card.name, seed].metrics, runs[card.contrast.card, seed].metrics):
+                fails.append(f"{card.contrast} (got {_value(runs[card.name, seed])} vs "
+                             f"{_value(runs[card.contrast.card, seed])})")
             if fails:
                 print(f"{'':28}   seed {seed}: {'; '.join(fails)}")
     print(f"* misses the target at that seed. {len(jobs)} runs in "

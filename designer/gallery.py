@@ -156,7 +156,7 @@ class TemplateGallery(QDialog):
             item = QListWidgetItem(ch.title)
             item.setToolTip(ch.intro)
             self.chapter_list.addItem(item)
-        self.chapter_list.setFixedWidth(230)
+        self.chapter_list.setFixedWidth(270)
         self.chapter_intro = QLabel()
         self.chapter_intro.setWordWrap(True)
         self.chapter_intro.setStyleSheet(f"color: {style.TEXT_MUTED.name()};")
@@ -193,7 +193,7 @@ class TemplateGallery(QDialog):
         layout.addWidget(buttons)
         create.setDefault(True)  # only once inside the dialog, which tracks its default
         self.chapter_list.setCurrentRow(0)
-        self.resize(230 + 300 + 3 * (CARD.width() + 6) + 64, 2 * (CARD.height() + 6) + 150)
+        self.resize(270 + 300 + 3 * (CARD.width() + 6) + 64, 2 * (CARD.height() + 6) + 150)
 
     def _show_chapter(self, row: int) -> None:
         self.list.clear()

@@ -31,7 +31,7 @@ from nnengine import Graph
 from . import icons
 from .analyze_dialog import AnalyzeDialog
 from .backprop import install_backprop_tools
-from .canvas.export import export_picture
+from .canvas.export import export_picture, picture_png
 from .canvas.view import CanvasView
 from .dock_share import DockShare
 from .document import GraphDocument
@@ -44,7 +44,9 @@ from .lesson_panel import LessonText
 from .lessons import Card, card_for_path
 from .model_io import install_model_io
 from .palette import Palette
+from .plot_export import export_page
 from .reset_weights import install_reset_weights
+from .run_report import save_report
 from .runs.actions import install_runs
 from .status_progress import install_status_progress
 from .training.actions import install_training
@@ -53,6 +55,8 @@ APP_NAME = "NN Designer"
 FRAGMENT_MIME = "application/x-nnengine-fragment"
 STATUS_TIMEOUT_MS = 6000
 PLOTS_SHARE = 1 / 3   # of the window's height, kept as the window is resized
+COMPACT_WIDTH = 1280  # a first start narrower than this tabs the side docks together
+COMPACT_PLOTS_SHARE = 0.45
 
 
 class MainWindow(QMainWindow):
@@ -86,6 +90,13 @@ class MainWindow(QMainWindow):
         self.training_actions = install_training(self)
         self.status_progress = install_status_progress(self.statusBar(), self.training)
         install_reset_weights(self)
+        self.add_action("export_plot", "Export the &Plot in View…", self.export_plot, None,
+                        None, "Save the training plot in view as PNG or SVG, or its data as CSV")
+        self.training_actions.menu.addAction(self.actions["export_plot"])
+        self.add_action("run_report", "Save a Run &Report…", self.save_run_report, None, None,
+                        "The run in view as one HTML file: the network, settings, curves, "
+                        "confusion matrix, test metrics and run card")
+        self.training_actions.menu.addAction(self.actions["run_report"])
         self.model_io = install_model_io(self)
         self.backprop_tools = install_backprop_tools(self)
         self.runs = install_runs(self)
@@ -428,6 +439,47 @@ class MainWindow(QMainWindow):
         self.show_message(f"Saved {what} to {written}")
         return True
 
+    def export_plot(self, path: str | None = None) -> bool:
+        """The training plot in view as PNG or SVG, or its data as CSV."""
+        if path is None:
+            path, chosen = QFileDialog.getSaveFileName(
+                self, "Export the plot in view", "plot",
+                "PNG image (*.png);;SVG drawing (*.svg);;CSV data (*.csv)")
+            if path and not path.lower().endswith((".png", ".svg", ".csv")):
+                path += next(f".{k}" for k in ("svg", "csv", "png") if k in chosen.lower()
+                             or k == "png")
+        if not path:
+            return False
+        try:
+            written = export_page(self.dashboard, path)
+        except (OSError, ValueError) as e:
+            self.show_message(f"Could not export the plot: {e}")
+            return False
+        self.show_message(f"Saved the plot to {written}")
+        return True
+
+    def save_run_report(self, path: str | None = None) -> bool:
+        """The run shown (or the last one recorded) as one self-contained HTML file."""
+        run = self.runs.store.shown or self.runs.recorder.last
+        if run is None:
+            self.show_message("Train the network first: a report describes a run")
+            return False
+        if path is None:
+            path = QFileDialog.getSaveFileName(self, "Save a run report",
+                                               f"{run.graph.name} report.html",
+                                               "HTML (*.html)")[0]
+        if not path:
+            return False
+        if not path.lower().endswith((".html", ".htm")):
+            path += ".html"
+        try:
+            written = save_report(run, path, picture_png(self.view.scene()))
+        except OSError as e:
+            self.show_message(f"Could not save the report: {e}")
+            return False
+        self.show_message(f"Saved the run report to {written}")
+        return True
+
     def open_example(self) -> None:
         """Show the built-in example (first start without a file)."""
         try:
@@ -466,6 +518,7 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1440, 900)
+        self._fresh_layout = state is None   # first start: laid out for the window's width
         if state is not None:
             self.restoreState(state)
         else:
@@ -473,7 +526,27 @@ class MainWindow(QMainWindow):
                              [self.palette.minimumWidth(), 330], Qt.Orientation.Horizontal)
             # the plots need room to be read: about a third of the window's height
             self.resizeDocks([self.plots_dock], [self.height() // 3], Qt.Orientation.Vertical)
+            # the lesson is read while working: as tall as the palette beside the canvas
+            self.resizeDocks([self.palette_dock, self.lesson_dock], [1, 1],
+                             Qt.Orientation.Vertical)
         self.plots_share = DockShare(self, self.plots_dock, PLOTS_SHARE)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._fresh_layout:
+            self._fresh_layout = False
+            if self.width() < COMPACT_WIDTH:
+                self.compact_layout()
+
+    def compact_layout(self) -> None:
+        """For a small screen: the lesson behind the palette and the runs behind the
+        inspector, as tabs, so the canvas and the plots get the whole width."""
+        self.tabifyDockWidget(self.palette_dock, self.lesson_dock)
+        self.tabifyDockWidget(self.inspector_dock, self.runs.dock)
+        self.palette_dock.raise_()
+        self.inspector_dock.raise_()
+        self.plots_share.share = COMPACT_PLOTS_SHARE   # a third of a small window is too little
+        self.plots_share.apply()
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())

@@ -31,7 +31,8 @@ class ParamSpec:
     """One parameter: its kind, default, bounds and a one-line help for the inspector.
 
     `kind` is one of PARAM_KINDS; `window` accepts an int or a pair [h, w] of ints (kernel
-    sizes, strides), `int_or_choice` that or one of `choices` (Conv2D padding). `nullable` allows None, meaning "derived" (pool stride = pool size).
+    sizes, strides), `int_or_choice` that or one of `choices` (Conv2D padding). `nullable`
+    allows None, meaning "derived" (pool stride = pool size).
     `applies_when` = (other_param, values): the parameter only matters for those values.
     """
 

@@ -268,7 +268,10 @@ def history_alarms(epochs: Sequence[Mapping[str, Any]], window: int = 5) -> list
         idx, vals = zip(*val)
         best = int(np.argmin(vals))
         since = len(vals) - 1 - best
-        rising = vals[-1] > vals[best] * 1.05 and since >= 3
+        # The last three epochs' mean clearly above the best: one noisy epoch, or a wobble
+        # of a loss near zero, is not a trend a learner should act on.
+        recent = float(np.mean(vals[-3:]))
+        rising = since >= 3 and recent > vals[best] * 1.1 and recent - vals[best] > 0.01
         train_then, train_now = losses[idx[best]] if idx[best] < len(losses) else None, \
             losses[-1] if losses else None
         falling = train_then is not None and train_now is not None and train_now < train_then

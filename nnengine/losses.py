@@ -4,6 +4,8 @@ Semantics match PyTorch and Keras: means over the batch; mse, mae and binary_cro
 also over output elements; hinge sums the wrong classes' margins, then averages over the batch.
 `cross_entropy` takes probabilities and integer labels; the model fuses it with a final
 softmax (and binary_cross_entropy with a final sigmoid) so the gradient stays stable.
+The fused losses and `mse` (the training hot paths) write their gradient into `out` when
+given one.
 """
 from __future__ import annotations
 
@@ -22,9 +24,11 @@ def _register(name: str, description: str, classification: bool):
 
 
 @_register("mse", "Mean squared error, for regression.", False)
-def mse(y, t):
-    diff = y - t
-    return float(np.mean(diff * diff)), diff * (2.0 / diff.size)
+def mse(y, t, out=None):
+    diff = np.subtract(y, t, out=out)
+    loss = float(np.vdot(diff, diff) / diff.size)
+    diff *= 2.0 / diff.size
+    return loss, diff
 
 
 @_register("mae", "Mean absolute error, for regression robust to outliers.", False)
@@ -67,21 +71,27 @@ def hinge(y, t):
     return loss, grad
 
 
-def fused_softmax_cross_entropy(p, t):
+def fused_softmax_cross_entropy(p, t, out=None):
     """Loss from the softmax probabilities `p`, gradient w.r.t. the softmax's input."""
     n = p.shape[0]
     rows = np.arange(n)
     loss = float(-np.mean(np.log(np.clip(p[rows, t], _EPS, None))))
-    grad = p.copy()
+    if out is None:
+        grad = p.copy()
+    else:
+        np.copyto(out, p)
+        grad = out
     grad[rows, t] -= 1.0
     grad *= 1.0 / n
     return loss, grad
 
 
-def fused_sigmoid_binary_cross_entropy(p, t):
+def fused_sigmoid_binary_cross_entropy(p, t, out=None):
     """Loss from the sigmoid outputs `p`, gradient w.r.t. the sigmoid's input."""
     loss, _ = binary_cross_entropy(p, t)
-    return loss, ((p - t) * (1.0 / p.size)).astype(p.dtype, copy=False)
+    grad = np.subtract(p, t, out=out, dtype=p.dtype)
+    grad *= 1.0 / p.size
+    return loss, grad
 
 
 def accuracy(y, t, loss_name: str) -> float | None:

@@ -18,7 +18,7 @@ from .catalogue import LOSSES
 from .errors import ConfigError, DatasetError, GraphError, WeightsError
 from .graph import Graph
 from .layers.base import FRESH, Layer, Shape, Workspace
-from .losses import fused_sigmoid_binary_cross_entropy, fused_softmax_cross_entropy
+from .losses import fused_sigmoid_binary_cross_entropy, fused_softmax_cross_entropy, mse
 from .validation import Analysis, analyze
 
 Inputs = np.ndarray | Sequence[np.ndarray] | dict[str, np.ndarray]
@@ -74,6 +74,7 @@ class Model:
         self._loss_steps = [i for i, s in enumerate(self.steps) if s.layer.adds_loss]
         self.last_loss_terms: dict[str, float] = {}  # the last training step's added terms
         self._grad_sums = Workspace()  # for nodes whose output feeds several others
+        self._loss_ws = Workspace()
 
     def _keys_where(self, wanted) -> list[str]:
         """Keys of the weights present whose declaration passes `wanted`, in plan order."""
@@ -209,8 +210,7 @@ class Model:
                     grads_of[src] = dx
                 else:  # a fan-out: sum into a buffer of its own, never into a layer's
                     sums = self._grad_sums if tape.reused else FRESH
-                    grads_of[src] = np.add(prev, dx, out=sums.empty(str(src), dx.shape,
-                                                                    dx.dtype))
+                    grads_of[src] = np.add(prev, dx, out=sums.like(str(src), dx))
         return weight_grads, node_grads
 
     def fused_loss(self, loss_name: str) -> bool:
@@ -220,16 +220,20 @@ class Model:
         return (loss_name, fn) in (("cross_entropy", "softmax"),
                                    ("binary_cross_entropy", "sigmoid"))
 
-    def loss_and_grad(self, y: np.ndarray, t: np.ndarray, loss_name: str
-                      ) -> tuple[float, np.ndarray, bool]:
-        """(loss, dL/dy or dL/d(pre-activation), whether the gradient skips the output)."""
+    def loss_and_grad(self, y: np.ndarray, t: np.ndarray, loss_name: str,
+                      reuse: bool = False) -> tuple[float, np.ndarray, bool]:
+        """(loss, dL/dy or dL/d(pre-activation), whether the gradient skips the output).
+        `reuse`: the gradient goes into a buffer of the model's (training steps)."""
         if loss_name not in LOSSES:
             raise ConfigError(f"unknown loss '{loss_name}' (known: {', '.join(LOSSES.names())})")
+        out = self._loss_ws.like("grad", y) if reuse else None
         if self.fused_loss(loss_name):
             fused = (fused_softmax_cross_entropy if loss_name == "cross_entropy"
                      else fused_sigmoid_binary_cross_entropy)
-            loss, g = fused(y, t)
+            loss, g = fused(y, t, out)
             return loss, g, True
+        if loss_name == "mse":
+            return (*mse(y, t, out), False)
         loss, g = LOSSES.get(loss_name).fn(y, t)
         return loss, g, False
 
@@ -242,7 +246,7 @@ class Model:
         `reuse` (the trainer's steps): the output and gradients are the workspaces' arrays,
         valid until the next reusing step; otherwise they are new arrays."""
         y, tape = self.forward(x, training=True, rng=rng, prepared=prepared, reuse=reuse)
-        loss, g, skip = self.loss_and_grad(y, t, loss_name)
+        loss, g, skip = self.loss_and_grad(y, t, loss_name, reuse)
         if self._loss_steps:
             self.last_loss_terms = self.loss_terms(tape)
             loss += sum(self.last_loss_terms.values())
@@ -251,18 +255,27 @@ class Model:
             for key in self.regularized_keys:
                 w = self.weights[key]
                 loss += l2 * float(np.vdot(w, w))
-                grads[key] += (2.0 * l2) * w
+                scaled = np.multiply(w, 2.0 * l2, out=self._loss_ws.like(key, w))
+                grads[key] += scaled
         return loss, y, grads
 
     def predict(self, x: Inputs, batch_size: int = 512) -> np.ndarray:
         """Inference-mode outputs for many samples, in batches to bound memory."""
-        xs = self.as_inputs(x)
-        n = xs[0].shape[0]
-        if n == 0:
-            return np.zeros((0, *self.output_shape), dtype=self.dtype)
-        outs = [self.forward([a[i:i + batch_size] for a in xs], prepared=True)[0]
-                for i in range(0, n, batch_size)]
-        return np.concatenate(outs)
+        return self.predict_prepared(self.as_inputs(x), batch_size)
+
+    def predict_prepared(self, xs: Sequence, batch_size: int = 512, reuse: bool = False
+                         ) -> np.ndarray:
+        """predict() on what `as_inputs` returns, or on anything sliced like it (the
+        trainer's rows of a data set). `reuse`: run each batch in the training workspaces
+        (the trainer's validation, in its training batch size)."""
+        n = len(xs[0])
+        out = np.zeros((0, *self.output_shape), dtype=self.dtype)
+        for i in range(0, n, batch_size):
+            y, _ = self.forward([a[i:i + batch_size] for a in xs], prepared=True, reuse=reuse)
+            if i == 0:
+                out = np.empty((n, *y.shape[1:]), dtype=y.dtype)
+            out[i:i + batch_size] = y
+        return out
 
     def inspect(self, x: Inputs, t: np.ndarray | None = None, loss_name: str | None = None,
                 nodes: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:

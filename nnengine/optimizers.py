@@ -4,6 +4,8 @@ Update rules follow PyTorch: SGD momentum v = μ·v + g, w -= lr·v (Nesterov: w
 Adam with bias correction; RMSprop s = ρ·s + (1 − ρ)·g², w -= lr·g / (√s + ε).
 `perceptron` is Rosenblatt's rule, which needs the model (see `Perceptron.gradients`).
 In-place updates keep the arrays' identity, so compiled steps can hold references to them.
+The state (and one scratch array per weight) is made at the first step and updated in place
+after that, so a step allocates nothing.
 """
 from __future__ import annotations
 
@@ -29,6 +31,13 @@ class Optimizer:
     def update(self, key: str, w: np.ndarray, g: np.ndarray) -> None:
         raise NotImplementedError
 
+    def buffers(self, key: str, w: np.ndarray, count: int) -> tuple[np.ndarray, ...]:
+        """`count` zero-initialised arrays shaped like w, kept for `key` from step to step."""
+        state = self.state.get(key)
+        if state is None:
+            state = self.state[key] = tuple(np.zeros_like(w) for _ in range(count))
+        return state
+
 
 class SGD(Optimizer):
     def __init__(self, learning_rate: float, momentum: float = 0.0, nesterov: bool = False):
@@ -38,15 +47,24 @@ class SGD(Optimizer):
     def update(self, key, w, g):
         lr, mu = self.learning_rate, self.momentum
         if mu == 0:
-            w -= lr * g
+            (step,) = self.buffers(key, w, 1)
+            np.multiply(g, lr, out=step)
+            w -= step
             return
-        v = self.state.get(key)
-        if v is None:
-            v = self.state[key] = g.copy()
+        first = key not in self.state
+        v, step = self.buffers(key, w, 2)
+        if first:
+            v[...] = g
         else:
             v *= mu
             v += g
-        w -= lr * (g + mu * v) if self.nesterov else lr * v
+        if self.nesterov:
+            np.multiply(v, mu, out=step)
+            step += g
+            step *= lr
+        else:
+            np.multiply(v, lr, out=step)
+        w -= step
 
 
 class Adam(Optimizer):
@@ -64,16 +82,13 @@ class Adam(Optimizer):
         super().step(weights, grads)
 
     def update(self, key, w, g):
-        state = self.state.get(key)
-        if state is None:
-            state = self.state[key] = (np.zeros_like(w), np.zeros_like(w))
-        m, v = state
+        m, v, tmp = self.buffers(key, w, 3)
         m *= self.beta1
-        m += (1 - self.beta1) * g
-        v *= self.beta2
-        v += (1 - self.beta2) * (g * g)
+        np.multiply(g, 1 - self.beta1, out=tmp)
+        m += tmp
+        _decay_into(v, g, self.beta2, tmp)
         # Same as lr·m̂/(√v̂ + ε) with m̂, v̂ bias-corrected, in fewer array passes.
-        w -= self._scale * m / (np.sqrt(v) + self._eps_hat)
+        _step_by_root(w, m, v, self._eps_hat, self._scale, tmp)
 
 
 class RMSprop(Optimizer):
@@ -82,12 +97,27 @@ class RMSprop(Optimizer):
         self.rho, self.epsilon = rho, epsilon
 
     def update(self, key, w, g):
-        s = self.state.get(key)
-        if s is None:
-            s = self.state[key] = np.zeros_like(w)
-        s *= self.rho
-        s += (1 - self.rho) * (g * g)
-        w -= self.learning_rate * g / (np.sqrt(s) + self.epsilon)
+        s, tmp = self.buffers(key, w, 2)
+        _decay_into(s, g, self.rho, tmp)
+        _step_by_root(w, g, s, self.epsilon, self.learning_rate, tmp)
+
+
+def _decay_into(s: np.ndarray, g: np.ndarray, rho: float, tmp: np.ndarray) -> None:
+    """s = rho·s + (1 − rho)·g², in place (tmp: scratch)."""
+    s *= rho
+    np.multiply(g, g, out=tmp)
+    tmp *= 1 - rho
+    s += tmp
+
+
+def _step_by_root(w: np.ndarray, numerator: np.ndarray, s: np.ndarray, eps: float,
+                  scale: float, tmp: np.ndarray) -> None:
+    """w -= scale·numerator / (√s + eps), in place (tmp: scratch)."""
+    np.sqrt(s, out=tmp)
+    tmp += eps
+    np.divide(numerator, tmp, out=tmp)
+    tmp *= scale
+    w -= tmp
 
 
 class Perceptron(Optimizer):

@@ -3,6 +3,10 @@
 It runs epoch by epoch and batch by batch, checks a `TrainingControl` between batches (pause,
 resume, stop, single step), and reports through Keras-named callback hooks. Nothing here
 knows about Qt: the GUI's worker thread calls `fit` and forwards the events.
+
+The data set is held once: the training and validation splits are `Rows` (indices into it),
+standardisation is stored on the Input nodes and applied batch by batch, and each batch is
+gathered into buffers reused from step to step.
 """
 from __future__ import annotations
 
@@ -17,10 +21,13 @@ import numpy as np
 
 from .catalogue import LOSSES
 from .datasets.base import Dataset, Features
+from .datasets.rows import Rows
 from .errors import DatasetError, TrainingDiverged
+from .layers.base import Workspace
 from .losses import accuracy
 from .model import Model
 from .optimizers import make_optimizer
+from .threads import blas_threads, training_threads
 from .training_config import TrainingConfig
 
 
@@ -143,6 +150,7 @@ class Trainer:
         self.batches_per_epoch = 0
         self.epoch = 0
         self.grad_squares: dict[str, float] = {}  # last batch: key -> squared gradient norm
+        self._batches = Workspace()  # the gathered batch, reused from step to step
         self._prepare_data()
 
     # --- data ----------------------------------------------------------------------------
@@ -157,15 +165,15 @@ class Trainer:
         order = np.random.default_rng([cfg.seed, 3]).permutation(n)
         n_val = int(n * cfg.validation_split)
         val, train = order[:n_val], np.sort(order[n_val:])
-        self.x_train = [a[train] for a in x_all]
-        self.y_train = y_all[train]
-        self.x_val = [a[val] for a in x_all]
-        self.y_val = y_all[val]
+        self.x_train = [Rows(a, train) for a in x_all]
+        self.y_train = Rows(y_all, train)
+        self.x_val = [Rows(a, val) for a in x_all]
+        self.y_val = Rows(y_all, val)
         if cfg.standardize:
             for input_id, a in zip(m.input_ids, self.x_train):
                 if np.issubdtype(a.dtype, np.floating):
-                    std = a.std(axis=0)
-                    m.set_input_scaling(input_id, a.mean(axis=0), np.where(std > 0, std, 1.0))
+                    mean, std = a.feature_stats()
+                    m.set_input_scaling(input_id, mean, np.where(std > 0, std, 1.0))
 
     def targets(self, x: Features, y: np.ndarray) -> np.ndarray:
         """What the model learns to output: the labels, the labels as one-hot vectors (for
@@ -225,10 +233,14 @@ class Trainer:
         """Train for `config.epochs` epochs (or until stopped); returns the history.
 
         Raises TrainingDiverged, with the weights from before the bad step kept, if the loss
-        or a gradient becomes NaN or infinite."""
+        or a gradient becomes NaN or infinite. BLAS runs on `threads.training_threads`."""
+        bs = min(self.config.batch_size, len(self.y_train))
+        with blas_threads(training_threads(self.model, bs)):
+            return self._fit(bs)
+
+    def _fit(self, bs: int) -> History:
         cfg = self.config
         n = len(self.y_train)
-        bs = min(cfg.batch_size, n)
         self.batches_per_epoch = -(-n // bs)
         shuffle_rng = np.random.default_rng([cfg.seed, 1])
         noise_rng = np.random.default_rng([cfg.seed, 2])
@@ -248,15 +260,14 @@ class Trainer:
                     stopped = True
                     break
                 idx = order[b * bs:(b + 1) * bs]
-                xb = [a[idx] for a in self.x_train]
-                yb = self.y_train[idx]
+                xb, yb = self._gather(idx)
                 loss, _, acc = self.train_batch(xb, yb, noise_rng, epoch, b + 1)
                 total_loss += loss * len(idx)
                 seen += len(idx)
                 logs = {"loss": loss, "batch_size": len(idx)}
                 if self.model.adds_loss:
                     logs.update(self.term_logs(loss, self.model.last_loss_terms))
-                    for key in logs.keys() - {"loss", "batch_size"}:
+                    for key in [k for k in logs if k not in ("loss", "batch_size")]:
                         term_totals[key] = term_totals.get(key, 0.0) + logs[key] * len(idx)
                 if acc is not None:
                     total_correct += acc * len(idx)
@@ -270,7 +281,8 @@ class Trainer:
             if LOSSES.get(cfg.loss).classification or cfg.target == "one_hot":
                 logs["accuracy"] = total_correct / seen
             if len(self.y_val):
-                val = self.evaluate(self.x_val, self.y_val, prepared=True)
+                val = self.evaluate(self.x_val, self.y_val, prepared=True, batch_size=bs,
+                                    reuse=True)
                 logs["val_loss"] = val["loss"]
                 logs.update({f"val_{key}": val[key] for key in term_totals if key in val})
                 if "accuracy" in val:
@@ -285,6 +297,15 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_train_end(self, {"stopped": stopped})
         return self.history
+
+    def _gather(self, positions: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        """The training rows at `positions`, in the trainer's reused batch buffers."""
+        ws, n = self._batches, len(positions)
+        rows = ws.empty("rows", (n,), np.intp)
+        xb = [a.gather(positions, rows, ws.empty(f"x{k}", (n, *a.shape[1:]), a.dtype))
+              for k, a in enumerate(self.x_train)]
+        y = self.y_train
+        return xb, y.gather(positions, rows, ws.empty("y", (n, *y.shape[1:]), y.dtype))
 
     def train_batch(self, xb: list[np.ndarray], yb: np.ndarray, rng: np.random.Generator,
                     epoch: int = 0, batch: int = 0) -> tuple[float, np.ndarray, float | None]:
@@ -303,7 +324,8 @@ class Trainer:
             self._diverged(xb, grads, loss, epoch, batch)
         if cfg.clip_norm is not None and sq > cfg.clip_norm ** 2:
             scale = cfg.clip_norm / np.sqrt(sq)
-            grads = {k: g * scale for k, g in grads.items()}
+            for g in grads.values():
+                g *= scale
         self.optimizer.step(m.weights, grads)
         return loss, y, self.accuracy(y, yb)
 
@@ -319,14 +341,21 @@ class Trainer:
             f"first in node '{node}'; try a lower learning rate (now "
             f"{self.optimizer.learning_rate:g}) or gradient clipping", node, epoch, batch)
 
-    def evaluate(self, x: Features | list[np.ndarray], y: np.ndarray, prepared: bool = False,
-                 batch_size: int = 512) -> dict[str, float]:
+    def evaluate(self, x: Features | list[np.ndarray | Rows], y: np.ndarray | Rows,
+                 prepared: bool = False, batch_size: int = 512, reuse: bool = False
+                 ) -> dict[str, float]:
         """Mean loss (with the l2 penalty and the terms layers add, as optimised) and
-        accuracy, in inference mode; with added terms also each term on its own."""
+        accuracy, in inference mode; with added terms also each term on its own.
+        `prepared`: x and y are as the trainer holds them (`as_inputs` arrays or Rows).
+        `reuse` (the training thread, between batches): run in the training workspaces,
+        with the training `batch_size` so that no new buffers are made."""
         m, cfg = self.model, self.config
-        if not prepared:
+        if prepared:
+            pred = m.predict_prepared(x, batch_size, reuse=reuse)
+            y = np.asarray(y)
+        else:
             y = self.prepare_targets(y, "test")
-        pred = m.predict(x, batch_size)
+            pred = m.predict(x, batch_size)
         with np.errstate(all="ignore"):
             loss, _, _ = m.loss_and_grad(pred, y, cfg.loss)
             if cfg.l2:

@@ -95,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         runs.panel.set_ticked(run.id, False)
     window.dashboard.show_page("Decision boundary")
     doc.set_param("dense2", "units", 24)
+    window.view.select_nodes(["dense2"])
+    window.view.set_zoom(0.9)
+    x, y = doc.position("dense2")
+    window.view.centerOn(x + 100, y + 40)
     spin(400)
     grab(window.centralWidget(), "runs_banner.png")
     for path in written:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 
@@ -75,7 +75,26 @@ def _paint(scene: CanvasScene, rect: QRectF, painter: QPainter, target: QRectF) 
     scene.render(painter, target, rect, Qt.AspectRatioMode.KeepAspectRatio)
 
 
-def _write_png(scene: CanvasScene, rect: QRectF, path: Path) -> None:
+def picture_png(scene: CanvasScene) -> bytes:
+    """The whole graph as PNG bytes (for a report); empty for an empty graph."""
+    rect = picture_rect(scene, None)
+    if rect.isEmpty():
+        return b""
+    selected = scene.selectedItems()
+    scene.clearSelection()
+    try:
+        image = _image(scene, rect)
+    finally:
+        for item in selected:
+            item.setSelected(True)
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    return bytes(data)
+
+
+def _image(scene: CanvasScene, rect: QRectF) -> QImage:
     size = QSize(int(rect.width() * PNG_SCALE), int(rect.height() * PNG_SCALE))
     image = QImage(size, QImage.Format.Format_ARGB32)
     image.setDotsPerMeterX(int(96 / 0.0254 * PNG_SCALE))
@@ -85,7 +104,11 @@ def _write_png(scene: CanvasScene, rect: QRectF, path: Path) -> None:
         _paint(scene, rect, painter, QRectF(0, 0, size.width(), size.height()))
     finally:
         painter.end()
-    if not image.save(str(path), "PNG"):
+    return image
+
+
+def _write_png(scene: CanvasScene, rect: QRectF, path: Path) -> None:
+    if not _image(scene, rect).save(str(path), "PNG"):
         raise OSError(f"could not write {path}")
 
 
@@ -107,4 +130,4 @@ def _write_svg(scene: CanvasScene, rect: QRectF, path: Path) -> None:
         raise OSError(f"could not write {path}")
 
 
-__all__ = ["FORMATS", "export_picture", "picture_rect"]
+__all__ = ["FORMATS", "export_picture", "picture_png", "picture_rect"]

@@ -22,16 +22,22 @@ from .ranges import steady_levels
 EACH_CHANNEL, WHOLE_LAYER = "each channel", "whole layer"
 
 
+ROBUST_QUANTILE = 0.95   # a few extreme values (a padded border) must not wash a channel out
+
+
 def per_channel(maps: np.ndarray, signed: bool) -> np.ndarray:
-    """maps: (C, H, W) scaled channel by channel: signed ones by their largest magnitude to
-    [-1, 1], others from their minimum to their maximum onto [0, 1] (a flat channel: 0)."""
+    """maps: (C, H, W) scaled channel by channel: signed ones by the ROBUST_QUANTILE of their
+    magnitudes onto [-1, 1], others from their minimum to that quantile onto [0, 1], clipped
+    (a flat channel: 0)."""
     m = np.nan_to_num(np.asarray(maps, dtype=np.float32))
+    flat = m.reshape(len(m), -1)
     if signed:
-        peak = np.abs(m).max(axis=(1, 2), keepdims=True)
-        return np.divide(m, peak, out=np.zeros_like(m), where=peak > 0)
-    lo = m.min(axis=(1, 2), keepdims=True)
-    span = m.max(axis=(1, 2), keepdims=True) - lo
-    return np.divide(m - lo, span, out=np.zeros_like(m), where=span > 0)
+        peak = np.quantile(np.abs(flat), ROBUST_QUANTILE, axis=1)[:, None, None]
+        scaled = np.divide(m, peak, out=np.zeros_like(m), where=peak > 0)
+        return np.clip(scaled, -1.0, 1.0)
+    lo = flat.min(axis=1)[:, None, None]
+    span = np.quantile(flat, ROBUST_QUANTILE, axis=1)[:, None, None] - lo
+    return np.clip(np.divide(m - lo, span, out=np.zeros_like(m), where=span > 0), 0.0, 1.0)
 
 
 class FeatureMapsPlot(LivePlot):

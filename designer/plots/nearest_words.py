@@ -50,6 +50,9 @@ class NearestWordsPlot(LivePlot):
         self.bars = pg.BarGraphItem(x0=[], y=[], height=0.72, width=[],
                                     brush=TRAIN_COLOR, pen=None)
         self.plot.addItem(self.bars)
+        self.values = [pg.TextItem(color=PLOT_MUTED, anchor=(0, 0.5)) for _ in range(SHOWN)]
+        for label in self.values:
+            self.plot.addItem(label)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
         self.body.addWidget(self.plot, 1)
         self.shown: list[tuple[str, float]] = []
@@ -120,6 +123,11 @@ class NearestWordsPlot(LivePlot):
         self.bars.setOpts(x0=np.zeros(len(sims)), y=np.arange(len(sims)), width=sims,
                           brushes=[pg.mkBrush(TRAIN_COLOR if s >= 0 else VALID_COLOR)
                                    for s in sims])
+        for i, label in enumerate(self.values):
+            label.setVisible(i < len(sims))
+            if i < len(sims):
+                label.setText(f"{sims[i]:.2f}")
+                label.setPos(max(sims[i], 0.0) + 0.01, i)
         axis = self.plot.getPlotItem().getAxis("left")
         axis.setTicks([[(i, w) for i, (w, _) in enumerate(shown)]])
         self.plot.getPlotItem().setYRange(-0.6, max(len(shown), SHOWN) - 0.4, padding=0)

@@ -64,8 +64,8 @@ class RunsActions(QObject):
         self._hash_at[doc.undo_stack.index()] = self._sha
         # signals
         doc.graph_reset.connect(self._document_replaced)
-        # (not the stack's own indexChanged: the stack outlives nothing of the window's, and
-        # the document's signal stops when the document goes)
+        # (the document's signal, not the undo stack's indexChanged: the stack is destroyed
+        # before this object when the window closes, and still signals while it goes)
         doc.analysis_changed.connect(self._graph_edited)
         self.store.changed.connect(self._refresh)
         self.store.shown_changed.connect(self._shown_changed)
@@ -178,7 +178,9 @@ class RunsActions(QObject):
         if run is None:
             if not c.is_active and not self._keep_weights:
                 c.clear_run()
-        elif run is not self.recorder.last:
+        elif run is self.recorder.last:
+            self.recorder.last = None   # just recorded: the controller holds it already
+        else:
             c.show_run(run)
         self._refresh()
 

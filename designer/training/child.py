@@ -32,6 +32,7 @@ import numpy as np
 from nnengine import NNEngineError, Trainer, TrainingControl, TrainingDiverged, compile_model
 
 from .mailbox import Mailbox, SentWeights
+from .pacer import Pacer
 from .protocol import Command, Job, Report, read_message, write_message
 from .reporter import SnapshotBudget, TrainingReporter
 from .run_setup import keep_scaling, load_run_data, prepare_run
@@ -84,7 +85,8 @@ class ChildRun:
             self.control.pause()
         self.reporter = TrainingReporter(mailbox, self.control, job.sample,
                                          SnapshotBudget(job.snapshot_hz, job.snapshot_share),
-                                         job.step_offset, job.epoch_offset, job.epochs_logs)
+                                         job.step_offset, job.epoch_offset, job.epochs_logs,
+                                         Pacer(job.pace))
 
     def command(self, kind: str, payload: Any) -> None:
         """From the command thread: steer the run (tasks run on the training thread)."""
@@ -105,6 +107,8 @@ class ChildRun:
             c.post(snap)
         elif kind == Command.WHOLE_TEST:
             c.post(lambda: rep.snap(full_test=True) if rep.probe is not None else None)
+        elif kind == Command.PACE:
+            c.post(lambda: rep.pacer.set(payload))
         elif kind == Command.WEIGHTS:
             c.post(lambda: rep.send_weights(rep.epoch) if rep.trainer else None)
 

@@ -26,6 +26,7 @@ This module owns the run's life cycle (commands, process, state); mixins hold th
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,7 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
         # the file they were loaded from.
         self.weights_source: str | None = None
         self.keep_warm = False
+        self.pace: float | None = None   # batches per second (None: as fast as possible)
         self.metrics = MetricsStore()
         self.epoch_history = EpochHistory()
         self.timeline = SnapshotTimeline()
@@ -216,6 +218,12 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
         elif self.state == TrainingState.DIVERGED:
             self._set_state(TrainingState.STOPPED)
 
+    def set_pace(self, pace: float | None) -> None:
+        """Batches per second for this and later runs (None: as fast as possible)."""
+        self.pace = pace
+        self.speed.clear()
+        self._command(Command.PACE, pace)
+
     def wait(self, timeout_ms: int = 60_000) -> bool:
         """Run the event loop until the current run has ended (for scripts and tests);
         False on timeout."""
@@ -237,6 +245,7 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
 
     def shutdown(self) -> None:
         """End every training process (the window is closing): none outlives it."""
+        self.keep_warm = False
         self._timer.stop()
         for p in (self._process, self._spare, *self._retired):
             if p is not None:
@@ -293,7 +302,7 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
         base = self.base_dir
         job = Job(self.graph.copy(), config, str(base) if base else None, self.sample,
                   self.snapshot_hz, self.snapshot_share, weights, step_offset, epoch_offset,
-                  list(self.metrics.epochs), paused)
+                  list(self.metrics.epochs), paused, self.pace)
         process = self._spare if self._spare is not None and self._spare.alive else None
         self._spare = None
         self._process = process or TrainingProcess()
@@ -301,7 +310,7 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
         self._start_paused = paused
         self._run_graph = structure(self.graph)
         self.weights_source = TRAINED
-        self._started_at = self._process.last_heard
+        self._started_at = time.monotonic()
         self._set_state(TrainingState.STARTING)
         if self.document is not None:
             self.document.locked = True

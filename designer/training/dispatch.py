@@ -114,6 +114,10 @@ class DispatchMixin:
                 last.epoch, last.batch, last.step
         for record in d.epochs:
             self.metrics.add_epoch(record.logs)
+            if record.snapshot is not None and record.snapshot is not d.snapshot:
+                # an epoch's snapshot that the newer one displaced from the mailbox's slot:
+                # the curves over training still get it (a short run would have two)
+                self.timeline.add(record.snapshot)
             self.epoch_history.add(record)
         if d.weights is not None:
             self.weights = d.weights

@@ -11,6 +11,7 @@ undo/redo of such an edit updates the fields; without one the panel keeps its ow
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -38,7 +39,9 @@ from nnengine.training_config import suggested_settings
 
 from ..style import ERROR_TEXT, PLOT_MUTED
 from .controller import TrainingController
+from .dataset_preview import DatasetPreview
 from .metrics import Progress, format_duration
+from .pace_control import PaceControl
 from .states import ACTIVE, TrainingState
 
 FILE_ITEM = "File…"
@@ -168,10 +171,14 @@ class TrainingPanel(QWidget):
         # the buttons and progress first: on a small screen the settings scroll, not they
         col.addLayout(buttons)
         col.addWidget(self.progress)
+        self.pace = PaceControl(self.controller.set_pace)
+        col.addWidget(self.pace)
         col.addWidget(self.speed)
         col.addWidget(self.status)
         col.addSpacing(6)
         col.addLayout(form)
+        self.preview = DatasetPreview()
+        col.addWidget(self.preview)
         col.addStretch(1)
         self.train_button.clicked.connect(self.train)
         self.train_on_button.clicked.connect(self.train_on)
@@ -231,6 +238,14 @@ class TrainingPanel(QWidget):
             self.target.setCurrentIndex(max(0, self.target.findData(value["target"])))
         finally:
             self._loading = False
+        self.update_preview()
+
+    def update_preview(self) -> None:
+        """The chosen data set, with the validation split as set now."""
+        path = getattr(self.document, "path", None)
+        self.preview.show_dataset(self._training.get("dataset"),
+                                  Path(path).parent if path else None,
+                                  float(self.validation_split.value()))
 
     def _fill_datasets(self, current: str | None) -> None:
         self.dataset.clear()
@@ -265,6 +280,7 @@ class TrainingPanel(QWidget):
         if self.document is not None:
             self.document.set_training(copy.deepcopy(new))
         self.settings_changed.emit(copy.deepcopy(new))
+        self.update_preview()
 
     def _dataset_chosen(self, _index: int) -> None:
         data = self.dataset.currentData()

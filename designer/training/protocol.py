@@ -35,6 +35,7 @@ class Command(StrEnum):
     SAMPLE = "sample"        # payload: (split, index): snapshot this sample now
     WEIGHTS = "weights"      # send the current weights now
     WHOLE_TEST = "test"      # a snapshot with predictions on the whole test split now
+    PACE = "pace"            # payload: batches per second, or None for as fast as possible
     QUIT = "quit"            # end the process now (closing the window does this too)
 
 
@@ -62,6 +63,7 @@ class Job:
     epoch_offset: int = 0
     epochs_logs: list[dict] = field(default_factory=list)
     paused: bool = False
+    pace: float | None = None                # batches per second (None: as fast as possible)
 
 
 def encode(kind: str, payload: Any = None) -> bytes:

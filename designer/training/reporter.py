@@ -18,10 +18,12 @@ import numpy as np
 from nnengine import Callback, Trainer, TrainingControl
 
 from .mailbox import BatchRecord, EpochRecord, Mailbox, SentWeights
+from .pacer import Pacer
 from .probe import Probe
 from .run_description import RunDescription
 
 TEST_INTERVAL = 1.0   # seconds between two predictions on the watched test samples
+SHORT_RUN_EPOCHS = 100   # runs of at most this many epochs get a snapshot at every epoch
 
 
 class SnapshotBudget:
@@ -69,8 +71,9 @@ class TrainingReporter(Callback):
     def __init__(self, mailbox: Mailbox, control: TrainingControl,
                  sample: tuple[str, int] | None, budget: SnapshotBudget,
                  step_offset: int = 0, epoch_offset: int = 0,
-                 epochs_logs: list[dict] | None = None):
+                 epochs_logs: list[dict] | None = None, pacer: Pacer | None = None):
         self.mailbox = mailbox
+        self.pacer = pacer if pacer is not None else Pacer()
         self.control = control
         self.sample = sample
         self.budget = budget
@@ -123,6 +126,7 @@ class TrainingReporter(Callback):
             self.send_weights(self.epoch - 1)
         elif self.budget.due(now):
             self.snap()
+        self.pacer.wait(lambda: self.control.paused or self.control.stopped)
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict) -> None:
         """The epoch's record for the scrubber, with a fresh snapshot when one is due and at
@@ -130,8 +134,10 @@ class TrainingReporter(Callback):
         logs = dict(logs, epoch=self.epoch)
         self.epochs_logs.append(logs)
         last = epoch == trainer.config.epochs or self.control.stopped
+        every_epoch = self.pacer.pace is not None or \
+            trainer.config.epochs + self.epoch_offset <= SHORT_RUN_EPOCHS
         snap = None
-        if last or self.budget.due():
+        if last or every_epoch or self.budget.due():
             snap = self.snap(with_test=not last and
                              time.monotonic() - self.tested_at >= TEST_INTERVAL)
         self.mailbox.put_epoch(EpochRecord(self.epoch, logs, snap or self.latest))

@@ -15,7 +15,6 @@ attributes declared below and `graph`, `base_dir`, `is_active`, `_say` and `run_
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ import nnengine
 from nnengine import Graph, NNEngineError, Trainer, TrainingConfig
 from nnengine.bundle import is_bundle
 from nnengine.errors import WeightsError
+from nnengine.run_card import graph_sha256
 
 from .mailbox import SentWeights
 from .metrics import MetricsStore, Progress
@@ -36,10 +36,10 @@ from .states import TRAINED
 
 
 def structure(graph: Graph) -> str:
-    """The graph without positions and training settings: what the weights depend on."""
-    d = graph.to_dict()
-    nodes = [{k: v for k, v in n.items() if k != "position"} for n in d["nodes"]]
-    return json.dumps({"nodes": nodes, "edges": d["edges"]}, sort_keys=True)
+    """What the weights depend on: the structure hash of the run card (positions, the name
+    and the training settings left out), so the window and the Runs panel agree on when
+    weights fit a graph."""
+    return graph_sha256(graph)
 
 
 class WeightsMixin:

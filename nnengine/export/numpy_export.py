@@ -109,11 +109,6 @@ def _global_avg_pool_1d(n, xs, w):
     return f"{xs[0]}.mean(axis=1)", ()
 
 
-def _mean_at_inference(n, xs, w):
-    """Sampling: z is the mean at inference (its KL term only matters in training)."""
-    return xs[0], ()
-
-
 def _batch_norm(n, xs, w):
     names = ", ".join(w(k) for k in ("gamma", "beta", "running_mean", "running_var"))
     return f"batch_norm({xs[0]}, {names}, {_num(n.config['epsilon'])})", ("batch_norm",)
@@ -161,7 +156,7 @@ CONVERTERS: dict[str, NumpyConverter] = {
     "GlobalAvgPool2D": _global_avg_pool,
     "GlobalAvgPool1D": _global_avg_pool_1d,
     "ActivityRegularization": _identity_at_inference,
-    "Sampling": _mean_at_inference,
+    "Sampling": _identity_at_inference,   # z = mean at inference (input 0)
     "BatchNorm": _batch_norm,
     "Add": _add,
     "Concatenate": _concatenate,

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 
 from ..errors import ExportError, FileFormatError
-from ..fileio import read_file_bytes
 from ..graph import Graph
 from ..validation import analyze
 from .onnx_export import LSTM_TO_ONNX, META_KEY, TAG_PREFIX, require_onnx
@@ -30,9 +29,8 @@ def import_onnx(path: str | os.PathLike) -> tuple[Graph, dict[str, np.ndarray]]:
     path = Path(path)
     from google.protobuf.message import DecodeError
 
-    raw = read_file_bytes(path, "ONNX model")
     try:
-        proto = onnx.load_from_string(raw)
+        proto = onnx.load(str(path))
     except (DecodeError, ValueError) as e:
         raise FileFormatError(f"{path}: not a readable ONNX model ({e})") from None
     if not proto.graph.node:

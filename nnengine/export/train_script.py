@@ -366,7 +366,7 @@ def evaluate(net, xs: list[torch.Tensor], t: torch.Tensor, loss: str, l2: float)
         added += float(added_loss(net)) * len(parts[-1][0])
     net.train()
     z, y = torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
-    out = {"loss": float(data_loss(loss, z, t) + l2_penalty(net, l2)) + added / len(t)}
+    out = {"loss": float(data_loss(loss, z, t) + l2_penalty(net, l2)) + added / max(len(t), 1)}
     right = correct(loss, y, t)
     if right is not None:
         out["accuracy"] = right / len(t)

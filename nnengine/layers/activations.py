@@ -1,7 +1,8 @@
 """Activation layers: the elementwise `Activation` (one table entry per function) and PReLU.
 
 Every function keeps the input's shape and dtype. Adding a function is one entry in
-FUNCTIONS: a forward `(x, config) -> (y, saved)` and a backward `(dy, saved, config) -> dx`.
+FUNCTIONS: a forward `(x, config, ws) -> (y, saved)` and a backward
+`(dy, saved, config, ws) -> dx`.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import numpy as np
 from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
 from ..initializers import constant_from
-from .base import FRESH, Layer
+from .base import FRESH, Layer, Workspace
 
 ALPHA_DEFAULTS = {"leaky_relu": 0.01, "elu": 1.0}
 """alpha used when the config leaves it as None ("the function's default")."""
@@ -41,106 +42,133 @@ def softmax(x: np.ndarray) -> np.ndarray:
 
 
 class Fn(NamedTuple):
-    """One activation: forward (x, config) -> (y, saved); backward (dy, saved, config) -> dx."""
+    """One activation: forward (x, config, ws) -> (y, saved); backward
+    (dy, saved, config, ws) -> dx. `ws` is the layer's workspace (see base.py): the hot
+    functions write into its buffers, the others may allocate."""
 
-    forward: Callable[[np.ndarray, dict], tuple[np.ndarray, Any]]
-    backward: Callable[[np.ndarray, Any, dict], np.ndarray]
+    forward: Callable[[np.ndarray, dict, Workspace], tuple[np.ndarray, Any]]
+    backward: Callable[[np.ndarray, Any, dict, Workspace], np.ndarray]
     formula: str
 
 
-def _zero_grad(dy, saved, cfg):
+def _zero_grad(dy, saved, cfg, ws):
     # Piecewise-constant functions: the derivative is 0 wherever it exists.
     return np.zeros_like(dy)
 
 
-def _pass_grad(dy, saved, cfg):
+def _pass_grad(dy, saved, cfg, ws):
     return dy
 
 
-def _identity(x, cfg):
+def _identity(x, cfg, ws):
     return x, None
 
 
-def _linear(x, cfg):
+def _linear(x, cfg, ws):
     return cfg["slope"] * x + cfg["intercept"], None
 
 
-def _linear_grad(dy, saved, cfg):
+def _linear_grad(dy, saved, cfg, ws):
     return cfg["slope"] * dy
 
 
-def _step(x, cfg):
+def _step(x, cfg, ws):
     return (x >= cfg["threshold"]).astype(x.dtype), None
 
 
-def _stair(x, cfg):
+def _stair(x, cfg, ws):
     levels = cfg["levels"]
     return np.clip(np.floor(x * levels) / levels, 0, 1).astype(x.dtype, copy=False), None
 
 
-def _relu(x, cfg):
-    mask = x > 0
-    return x * mask, mask
+def _relu(x, cfg, ws):
+    # No float·bool products: mixing dtypes makes NumPy allocate casting buffers.
+    mask = np.greater(x, 0, out=ws.like("mask", x, dtype=bool))
+    return np.maximum(x, 0, out=ws.like("y", x)), mask
 
 
-def _relu_grad(dy, mask, cfg):
-    return dy * mask
+def _relu_grad(dy, mask, cfg, ws):
+    dx = ws.like("dx", mask, dtype=dy.dtype)
+    dx.fill(0)
+    np.copyto(dx, dy, where=mask)
+    return dx
 
 
-def _leaky_relu(x, cfg):
+def _leaky_relu(x, cfg, ws):
     mask = x > 0
     return np.where(mask, x, effective_alpha(cfg) * x), mask
 
 
-def _leaky_relu_grad(dy, mask, cfg):
+def _leaky_relu_grad(dy, mask, cfg, ws):
     return np.where(mask, dy, effective_alpha(cfg) * dy)
 
 
-def _elu(x, cfg):
+def _elu(x, cfg, ws):
     mask = x > 0
     # expm1 of min(x, 0): never evaluates exp of a large positive number.
     neg = effective_alpha(cfg) * np.expm1(np.minimum(x, 0))
     return np.where(mask, x, neg), (mask, neg)
 
 
-def _elu_grad(dy, saved, cfg):
+def _elu_grad(dy, saved, cfg, ws):
     mask, neg = saved  # d/dx alpha·(eˣ − 1) = neg + alpha
     return np.where(mask, dy, dy * (neg + effective_alpha(cfg)))
 
 
-def _softplus(x, cfg):
+def _softplus(x, cfg, ws):
     return np.logaddexp(0, x), x
 
 
-def _softplus_grad(dy, x, cfg):
+def _softplus_grad(dy, x, cfg, ws):
     return dy * sigmoid(x)
 
 
-def _sigmoid(x, cfg):
-    y = sigmoid(x)
+def _sigmoid(x, cfg, ws):
+    # sigmoid() in buffers: 1/(1 + e) where x >= 0, e/(1 + e) below, e = exp(-|x|).
+    e = np.abs(x, out=ws.like("e", x))
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    y = np.add(e, 1.0, out=ws.like("y", x))
+    np.divide(e, y, out=e)  # e/(1 + e)
+    np.divide(1.0, y, out=y)
+    np.copyto(y, e, where=np.less(x, 0, out=ws.like("negative", x, dtype=bool)))
     return y, y
 
 
-def _sigmoid_grad(dy, y, cfg):
-    return dy * y * (1 - y)
+def _sigmoid_grad(dy, y, cfg, ws):
+    dx = np.subtract(1.0, y, out=ws.like("dx", y))
+    dx *= y
+    dx *= dy
+    return dx
 
 
-def _tanh(x, cfg):
-    y = np.tanh(x)
+def _tanh(x, cfg, ws):
+    y = np.tanh(x, out=ws.like("y", x))
     return y, y
 
 
-def _tanh_grad(dy, y, cfg):
-    return dy * (1 - y * y)
+def _tanh_grad(dy, y, cfg, ws):
+    dx = np.multiply(y, y, out=ws.like("dx", y))
+    np.subtract(1.0, dx, out=dx)
+    dx *= dy
+    return dx
 
 
-def _softmax(x, cfg):
-    y = softmax(x)
+def _softmax(x, cfg, ws):
+    # softmax() in buffers.
+    row = ws.empty("row", (*x.shape[:-1], 1), x.dtype)
+    y = np.subtract(x, np.max(x, axis=-1, keepdims=True, out=row), out=ws.like("y", x))
+    np.exp(y, out=y)
+    y /= np.sum(y, axis=-1, keepdims=True, out=row)
     return y, y
 
 
-def _softmax_grad(dy, y, cfg):
-    return y * (dy - np.sum(dy * y, axis=-1, keepdims=True))
+def _softmax_grad(dy, y, cfg, ws):
+    dx = np.multiply(dy, y, out=ws.like("dx", y))
+    row = np.sum(dx, axis=-1, keepdims=True, out=ws.empty("row", (*y.shape[:-1], 1), y.dtype))
+    np.subtract(dy, row, out=dx)
+    dx *= y
+    return dx
 
 
 FUNCTIONS: dict[str, Fn] = {
@@ -171,10 +199,10 @@ class Activation(Layer):
         return tuple(shape)
 
     def forward(self, w, xs, training, rng, ws=FRESH):
-        return FUNCTIONS[self.config["function"]].forward(xs[0], self.config)
+        return FUNCTIONS[self.config["function"]].forward(xs[0], self.config, ws)
 
     def backward(self, w, saved, dy, ws=FRESH, need_dx=True):
-        return [FUNCTIONS[self.config["function"]].backward(dy, saved, self.config)], {}
+        return [FUNCTIONS[self.config["function"]].backward(dy, saved, self.config, ws)], {}
 
 
 class PReLUContext(NamedTuple):

@@ -24,9 +24,12 @@ Writing a layer means three things, and nothing else:
    each trainable weight present.
 
 Buffers: a layer takes the arrays it returns and its temporaries from its workspace `ws`
-(`ws.empty(name, shape, dtype)`, `ws.zeros(...)`). In a training step the compiled model
-passes the step's own `Workspace`, which hands back the same buffer for the same name and
-shape at every step, so a steady-state step allocates nothing that grows with the batch.
+(`ws.empty(name, shape, dtype)`, `ws.zeros(...)`, `ws.like(name, ref)`: ref's shape and memory
+layout). Element-wise work keeps every operand in one dtype and one memory layout: NumPy
+allocates iteration buffers for float·bool products and for operands of different layouts.
+In a training step the compiled model passes the step's own `Workspace`, which hands back
+the same buffer for the same name and shape at every step, so a steady-state step allocates
+nothing that grows with the batch.
 Everywhere else (inference, tests) `ws` is FRESH, which allocates new arrays. So a layer
 never writes into `xs`, `dy` or anything it did not take from `ws`, and a buffer's name is
 used once per forward or backward. Outputs of a training step live until the next step.
@@ -79,6 +82,17 @@ class Workspace:
         buf = self.empty(name, shape, dtype)
         buf.fill(value)
         return buf
+
+    def like(self, name: str, ref: np.ndarray, shape: tuple[int, ...] | None = None,
+             dtype: Any = None) -> np.ndarray:
+        """A buffer shaped like `ref` (or `shape`, same ndim) whose memory runs in ref's axis
+        order: element-wise NumPy is many times slower on operands of mixed layouts, and
+        images are kept channel-major (see conv.py)."""
+        shape = ref.shape if shape is None else shape
+        order = sorted(range(ref.ndim), key=lambda i: -abs(ref.strides[i]))
+        buf = self.empty(name, tuple(shape[i] for i in order),
+                         ref.dtype if dtype is None else dtype)
+        return buf.transpose(np.argsort(order))
 
 
 class _Fresh(Workspace):

@@ -22,7 +22,6 @@ from ..errors import ShapeError
 from ..initializers import INIT_NAMES, constant, scheme_from
 from .base import FRESH, Layer, Workspace
 
-
 Pair = tuple[int, int]
 
 
@@ -85,20 +84,11 @@ def image_output_shape(layer_type: str, what: str, input_shape: tuple[int, ...],
     return out_h, out_w
 
 
-def empty_like_layout(ws: Workspace, name: str, shape: tuple[int, ...], dtype,
-                      ref: np.ndarray) -> np.ndarray:
-    """A workspace array of `shape` whose memory runs in the axis order of `ref` (same
-    ndim): element-wise NumPy is many times slower on operands of mixed layouts."""
-    order = sorted(range(ref.ndim), key=lambda i: -abs(ref.strides[i]))
-    buf = ws.empty(name, tuple(shape[i] for i in order), dtype)
-    return buf.transpose(np.argsort(order))
-
-
 def in_layout_of(a: np.ndarray, ref: np.ndarray, ws: Workspace, name: str) -> np.ndarray:
     """a itself when its memory runs like ref's, else a copy in ref's layout."""
     if a.strides == ref.strides or _axis_order(a) == _axis_order(ref):
         return a
-    out = empty_like_layout(ws, name, a.shape, a.dtype, ref)
+    out = ws.like(name, ref, a.shape, a.dtype)
     out[...] = a
     return out
 

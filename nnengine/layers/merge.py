@@ -25,14 +25,17 @@ class Add(Layer):
         return first
 
     def forward(self, w, xs, training, rng, ws=FRESH):
-        y = np.add(xs[0], xs[1], out=ws.empty("y", xs[0].shape, xs[0].dtype))
+        y = np.add(xs[0], xs[1], out=ws.like("y", xs[0]))
         for x in xs[2:]:
             y += x
         return y, len(xs)
 
     def backward(self, w, n_inputs, dy, ws=FRESH, need_dx=True):
         # Separate arrays per input, so a caller accumulating in place cannot alias them.
-        return [dy] + [dy.copy() for _ in range(n_inputs - 1)], {}
+        copies = [ws.like(f"dx{k}", dy) for k in range(1, n_inputs)]
+        for c in copies:
+            np.copyto(c, dy)
+        return [dy, *copies], {}
 
 
 class ConcatContext(NamedTuple):

@@ -93,12 +93,17 @@ class Dropout(Layer):
         x, rate = xs[0], self.config["rate"]
         if not training or rate == 0:
             return x, None
-        keep = _need_rng("Dropout", rng).random(x.shape) >= rate
-        mask = keep.astype(x.dtype) * (1 / (1 - rate))
-        return x * mask, mask
+        draws = _need_rng("Dropout", rng).random(out=ws.empty("draws", x.shape, np.float64))
+        keep = np.greater_equal(draws, rate, out=ws.empty("keep", x.shape, bool))
+        mask = ws.like("mask", x)  # keep / (1 − rate), without a float·bool product
+        mask.fill(0)
+        np.copyto(mask, 1 / (1 - rate), where=keep)
+        return np.multiply(x, mask, out=ws.like("y", x)), mask
 
     def backward(self, w, mask, dy, ws=FRESH, need_dx=True):
-        return [dy if mask is None else dy * mask], {}
+        if mask is None:
+            return [dy], {}
+        return [np.multiply(dy, mask, out=ws.like("dx", dy))], {}
 
 
 class GaussianNoise(Layer):

@@ -25,7 +25,6 @@ from .base import FRESH, Layer, Workspace
 from .conv import (
     Pair,
     channel_major_padded,
-    empty_like_layout,
     image_output_shape,
     in_layout_of,
     pair,
@@ -100,14 +99,13 @@ def _keep_first(mask: np.ndarray, ws: Workspace) -> None:
     slower."""
     ph, pw = mask.shape[3], mask.shape[5]
     # (N, C, Ho, ph, Wo): any True so far in each window row
-    row_any = empty_like_layout(ws, "row_any", mask.shape[:5], bool, mask[..., 0])
+    row_any = ws.like("row_any", mask[..., 0])
     np.copyto(row_any, mask[..., 0])
     for j in range(1, pw):
         np.greater(mask[..., j], row_any, out=mask[..., j])  # a > b on bools: a and not b
         np.logical_or(row_any, mask[..., j], out=row_any)
     # (N, C, Ho, Wo): any True in earlier rows
-    before = empty_like_layout(ws, "before", row_any[:, :, :, 0].shape, bool,
-                               row_any[:, :, :, 0])
+    before = ws.like("before", row_any[:, :, :, 0], dtype=bool)
     np.copyto(before, row_any[:, :, :, 0])
     for i in range(1, ph):
         np.greater(mask[:, :, :, i], before[..., None], out=mask[:, :, :, i])
@@ -142,7 +140,7 @@ class MaxPool2D(_Pool2D):
         x = xs[0]
         plan = self._plan(x)
         n, c = x.shape[:2]
-        y = empty_like_layout(ws, "y", (n, c, plan.out_h, plan.out_w), x.dtype, x)
+        y = ws.like("y", x, (n, c, plan.out_h, plan.out_w))
         ph, pw = plan.window
         if plan.fast:
             xb = _blocks(x, plan)
@@ -155,10 +153,9 @@ class MaxPool2D(_Pool2D):
         xp = channel_major_padded(x, plan.pads, ws, "padded", -np.inf).transpose(3, 0, 1, 2)
         offsets = _offsets(plan)
         np.copyto(y, xp[:, :, offsets[0][1], offsets[0][2]])
-        argmax = empty_like_layout(ws, "argmax", y.shape,
-                                   np.uint16 if ph * pw > 255 else np.uint8, y)
+        argmax = ws.like("argmax", y, dtype=np.uint16 if ph * pw > 255 else np.uint8)
         argmax.fill(0)
-        better = empty_like_layout(ws, "better", y.shape, bool, y)
+        better = ws.like("better", y, dtype=bool)
         for o, rows, cols in offsets[1:]:
             window = xp[:, :, rows, cols]
             np.greater(window, y, out=better)  # strict: the first maximum wins ties
@@ -173,13 +170,13 @@ class MaxPool2D(_Pool2D):
             y = ctx.y
             dy = in_layout_of(dy, y, ws, "dy")
             xb = _blocks(x, plan)
-            mask = _blocks(empty_like_layout(ws, "mask", x.shape, bool, x), plan)
+            mask = _blocks(ws.like("mask", x, dtype=bool), plan)
             np.equal(xb, y[:, :, :, None, :, None], out=mask)
             if np.count_nonzero(mask) != y.size:
                 _keep_first(mask, ws)
             (ph, pw), height, width = plan.window, x.shape[2], x.shape[3]
             covered = plan.out_h * ph == height and plan.out_w * pw == width
-            dx = empty_like_layout(ws, "dx", x.shape, dy.dtype, x)
+            dx = ws.like("dx", x, dtype=dy.dtype)
             if not covered:
                 dx.fill(0)
             np.multiply(mask, dy[:, :, :, None, :, None], out=_blocks(dx, plan))
@@ -190,8 +187,8 @@ class MaxPool2D(_Pool2D):
         dxp_v = dxp.transpose(3, 0, 1, 2)
         argmax = ctx.argmax
         dy = in_layout_of(dy, argmax, ws, "dy")
-        hit = empty_like_layout(ws, "hit", argmax.shape, bool, argmax)
-        part = empty_like_layout(ws, "part", dy.shape, dy.dtype, dy)
+        hit = ws.like("hit", argmax, dtype=bool)
+        part = ws.like("part", dy)
         for o, rows, cols in _offsets(plan):
             np.equal(argmax, o, out=hit)
             np.multiply(hit, dy, out=part)
@@ -231,7 +228,7 @@ class AvgPool2D(_Pool2D):
             xv = channel_major_padded(x, plan.pads, ws, "padded").transpose(3, 0, 1, 2)
             offsets = [(slice(None), slice(None), rows, cols)
                        for _, rows, cols in _offsets(plan)]
-        y = empty_like_layout(ws, "y", (*x.shape[:2], plan.out_h, plan.out_w), x.dtype, x)
+        y = ws.like("y", x, (*x.shape[:2], plan.out_h, plan.out_w))
         np.copyto(y, xv[offsets[0]])
         for index in offsets[1:]:
             y += xv[index]
@@ -247,13 +244,13 @@ class AvgPool2D(_Pool2D):
         dy = in_layout_of(dy, y, ws, "dy")
         n, c, height, width = x.shape
         plan = self._plan(x)
-        g = empty_like_layout(ws, "g", dy.shape, dy.dtype, dy)
+        g = ws.like("g", dy)
         if isinstance(divisor, float):
             np.multiply(dy, 1.0 / divisor, out=g)
         else:
             np.divide(dy, divisor, out=g)
         if plan.fast:
-            dx = empty_like_layout(ws, "dx", x.shape, dy.dtype, x)
+            dx = ws.like("dx", x, dtype=dy.dtype)
             dx.fill(0)
             np.copyto(_blocks(dx, plan), g[:, :, :, None, :, None])
             return [dx], {}

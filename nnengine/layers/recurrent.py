@@ -20,7 +20,7 @@ import numpy as np
 from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
 from ..initializers import constant, orthogonal_blocks, scheme
-from .base import FRESH, Layer
+from .base import FRESH, Layer, Workspace
 
 # LSTM internals keep the gates in the order o, i, f, g (the file order is i, f, g, o) so the
 # three sigmoid gates are one contiguous slice and the three gates scaled by dc are another.
@@ -62,41 +62,53 @@ class LSTMContext(NamedTuple):
     tanh_c: np.ndarray  # (T, units, batch)
 
 
-def _columns(x: np.ndarray) -> np.ndarray:
+def _copy(ws: Workspace, name: str, a: np.ndarray) -> np.ndarray:
+    """a as a C-contiguous workspace array."""
+    out = ws.empty(name, a.shape, a.dtype)
+    np.copyto(out, a)
+    return out
+
+
+def _columns(x: np.ndarray, ws: Workspace) -> np.ndarray:
     """(batch, T, F) -> contiguous (T, F, batch): each step is one (F, batch) block."""
-    return np.ascontiguousarray(x.transpose(1, 2, 0))
+    return _copy(ws, "x_cols", x.transpose(1, 2, 0))
 
 
-def _output(states: np.ndarray, return_sequences: bool) -> np.ndarray:
+def _output(states: np.ndarray, return_sequences: bool, ws: Workspace) -> np.ndarray:
     """states: (T + 1, units, batch), zero state first -> (batch, T, units) or (batch, units)."""
     if return_sequences:
-        return np.ascontiguousarray(states[1:].transpose(2, 0, 1))
-    return np.ascontiguousarray(states[-1].T)
+        return _copy(ws, "y", states[1:].transpose(2, 0, 1))
+    return _copy(ws, "y", states[-1].T)
 
 
-def _dy_steps(dy: np.ndarray, return_sequences: bool, T: int):
+def _dy_steps(dy: np.ndarray, return_sequences: bool, T: int, ws: Workspace):
     """dL/dh_t as (units, batch) for each step t; None where no output reaches it."""
     if return_sequences:
-        dy_cols = np.ascontiguousarray(dy.transpose(1, 2, 0))
+        dy_cols = _copy(ws, "dy", dy.transpose(1, 2, 0))
         return lambda t: dy_cols[t]
-    last = np.ascontiguousarray(dy.T)
+    last = _copy(ws, "dy", dy.T)
     return lambda t: last if t == T - 1 else None
 
 
-def _sequence_grads(dz: np.ndarray, x_cols: np.ndarray, states: np.ndarray, W: np.ndarray):
+def _sequence_grads(dz: np.ndarray, x_cols: np.ndarray, states: np.ndarray, W: np.ndarray,
+                    ws: Workspace, need_dx: bool):
     """Weight and input gradients from every step's pre-activation gradient, one matmul each.
 
     dz: (T, K, batch); x_cols: (T, F, batch); states: (T + 1, H, batch); W: (F, K), all in
-    the same gate order -> dW (F, K), dU (H, K), db (K,), dx (batch, T, F).
+    the same gate order -> dW (F, K), dU (H, K), db (K,), dx (batch, T, F) or None.
     """
     T, K, N = dz.shape
     F, H = x_cols.shape[1], states.shape[1]
-    dz_flat = np.ascontiguousarray(dz.transpose(1, 0, 2)).reshape(K, T * N)
-    x_flat = np.ascontiguousarray(x_cols.transpose(1, 0, 2)).reshape(F, T * N)
-    h_flat = np.ascontiguousarray(states[:-1].transpose(1, 0, 2)).reshape(H, T * N)
-    dx = np.matmul(W, dz)  # (T, F, N)
-    return (x_flat @ dz_flat.T, h_flat @ dz_flat.T, dz_flat.sum(axis=1),
-            np.ascontiguousarray(dx.transpose(2, 0, 1)))
+    dz_flat = _copy(ws, "dz_flat", dz.transpose(1, 0, 2)).reshape(K, T * N)
+    x_flat = _copy(ws, "x_flat", x_cols.transpose(1, 0, 2)).reshape(F, T * N)
+    h_flat = _copy(ws, "h_flat", states[:-1].transpose(1, 0, 2)).reshape(H, T * N)
+    dW = np.matmul(x_flat, dz_flat.T, out=ws.empty("dW", (F, K), dz.dtype))
+    dU = np.matmul(h_flat, dz_flat.T, out=ws.empty("dU", (H, K), dz.dtype))
+    db = np.sum(dz_flat, axis=1, out=ws.empty("db", (K,), dz.dtype))
+    if not need_dx:
+        return dW, dU, db, None
+    dx = np.matmul(W, dz, out=ws.empty("dx_cols", (T, F, N), dz.dtype))
+    return dW, dU, db, _copy(ws, "dx", dx.transpose(2, 0, 1))
 
 
 class SimpleRNN(Layer):
@@ -118,13 +130,14 @@ class SimpleRNN(Layer):
 
     def forward(self, w, xs, training, rng, ws=FRESH):
         W, U = w["W"], w["U"]
-        x_cols = _columns(xs[0])
+        x_cols = _columns(xs[0], ws)
         T, _, N = x_cols.shape
         H = W.shape[1]
+        dt = np.result_type(x_cols, W)
         # Column layout: states[t] is h_t as (units, batch), states[0] the zero state.
-        states = np.empty((T + 1, H, N), dtype=np.result_type(x_cols, W))
+        states = ws.empty("states", (T + 1, H, N), dt)
         states[0] = 0
-        xw = np.matmul(W.T, x_cols)
+        xw = np.matmul(W.T, x_cols, out=ws.empty("xw", (T, H, N), dt))
         xw += w["b"][:, None]
         U_T = np.ascontiguousarray(U.T)
         for t in range(T):
@@ -132,7 +145,7 @@ class SimpleRNN(Layer):
             np.matmul(U_T, states[t], out=h)
             h += xw[t]
             np.tanh(h, out=h)
-        return (_output(states, self.config["return_sequences"]),
+        return (_output(states, self.config["return_sequences"], ws),
                 SimpleRNNContext(x_cols, states))
 
     def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
@@ -140,17 +153,18 @@ class SimpleRNN(Layer):
         T = x_cols.shape[0]
         U = w["U"]
         # dz holds tanh' first; the loop turns step t into dL/d(pre-activation), (T, H, N).
-        dz = np.multiply(states[1:], states[1:])
+        dz = np.multiply(states[1:], states[1:], out=ws.empty("dz", states[1:].shape,
+                                                               states.dtype))
         np.subtract(1, dz, out=dz)
-        dy_at = _dy_steps(dy, self.config["return_sequences"], T)
-        dh = np.zeros_like(states[0])
+        dy_at = _dy_steps(dy, self.config["return_sequences"], T, ws)
+        dh = ws.zeros("dh", states[0].shape, states.dtype)
         for t in range(T - 1, -1, -1):
             dy_t = dy_at(t)
             if dy_t is not None:
                 dh += dy_t
             dz[t] *= dh
             np.matmul(U, dz[t], out=dh)
-        dW, dU, db, dx = _sequence_grads(dz, x_cols, states, w["W"])
+        dW, dU, db, dx = _sequence_grads(dz, x_cols, states, w["W"], ws, need_dx)
         return [dx], {"W": dW, "U": dU, "b": db}
 
 
@@ -174,7 +188,7 @@ class LSTM(Layer):
 
     def forward(self, w, xs, training, rng, ws=FRESH):
         W = w["W"]
-        x_cols = _columns(xs[0])
+        x_cols = _columns(xs[0], ws)
         T, _, N = x_cols.shape
         H = W.shape[1] // 4
         dt = np.result_type(x_cols, W)
@@ -184,16 +198,16 @@ class LSTM(Layer):
         bs = (_internal(w["b"][None]) * half).reshape(4 * H, 1)
         # Column layout, internal gate order: gates[t] is (4·units, batch) = o, i, f, g;
         # it starts as x_t·W + b and becomes the activated gates in the loop.
-        gates = np.matmul(Ws_T, x_cols)
+        gates = np.matmul(Ws_T, x_cols, out=ws.empty("gates", (T, 4 * H, N), dt))
         gates += bs
         g4 = gates.reshape(T, 4, H, N)
-        cells = np.empty((T + 1, H, N), dtype=dt)
-        states = np.empty((T + 1, H, N), dtype=dt)
-        tanh_c = np.empty((T, H, N), dtype=dt)
+        cells = ws.empty("cells", (T + 1, H, N), dt)
+        states = ws.empty("states", (T + 1, H, N), dt)
+        tanh_c = ws.empty("tanh_c", (T, H, N), dt)
         cells[0] = 0
         states[0] = 0
-        hu = np.empty((4 * H, N), dtype=dt)
-        ig = np.empty((H, N), dtype=dt)
+        hu = ws.empty("hu", (4 * H, N), dt)
+        ig = ws.empty("ig", (H, N), dt)
         for t in range(T):
             a = gates[t]
             np.matmul(Us_T, states[t], out=hu)
@@ -209,7 +223,7 @@ class LSTM(Layer):
             c += ig
             np.tanh(c, out=tanh_c[t])
             np.multiply(o, tanh_c[t], out=states[t + 1])
-        return (_output(states, self.config["return_sequences"]),
+        return (_output(states, self.config["return_sequences"], ws),
                 LSTMContext(x_cols, g4, cells, states, tanh_c))
 
     def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
@@ -220,11 +234,12 @@ class LSTM(Layer):
         # dc_t = dc_{t+1}·f_{t+1} + dh_t·o_t·(1 - tanh²c_t);
         # dz_o = dh·tanh(c)·σ'(o); dz_i, dz_f, dz_g = dc·(g·σ'(i), c_{t-1}·σ'(f), i·tanh'(g)).
         # Computed in place: fresh large temporaries cost page faults that rival the math.
-        dh_to_dc = np.multiply(tanh_c, tanh_c)
+        dh_to_dc = np.multiply(tanh_c, tanh_c, out=ws.empty("dh_to_dc", tanh_c.shape,
+                                                              tanh_c.dtype))
         np.subtract(1, dh_to_dc, out=dh_to_dc)
         dh_to_dc *= o
         # dz holds the factors first; the loop turns step t into dL/dz_t (internal gate order).
-        dz = np.empty_like(g4)
+        dz = ws.empty("dz", g4.shape, g4.dtype)
         s_o, s_i, s_f, s_g = (dz[:, k] for k in range(4))
         np.subtract(1, o, out=s_o)
         s_o *= o
@@ -239,10 +254,10 @@ class LSTM(Layer):
         np.subtract(1, s_g, out=s_g)
         s_g *= i
         U_int = np.ascontiguousarray(_internal(w["U"]))  # (H, 4H)
-        dy_at = _dy_steps(dy, self.config["return_sequences"], T)
-        dh = np.zeros((H, N), dtype=dz.dtype)
-        dc = np.zeros((H, N), dtype=dz.dtype)  # dL/dc_t
-        tmp = np.empty((H, N), dtype=dz.dtype)
+        dy_at = _dy_steps(dy, self.config["return_sequences"], T, ws)
+        dh = ws.zeros("dh", (H, N), dz.dtype)
+        dc = ws.zeros("dc", (H, N), dz.dtype)  # dL/dc_t
+        tmp = ws.empty("tmp", (H, N), dz.dtype)
         for t in range(T - 1, -1, -1):
             dy_t = dy_at(t)
             if dy_t is not None:
@@ -254,7 +269,7 @@ class LSTM(Layer):
             np.matmul(U_int, dz[t].reshape(4 * H, N), out=dh)
             dc *= f[t]  # what reaches c_{t-1}
         dW, dU, db, dx = _sequence_grads(dz.reshape(T, 4 * H, N), x_cols, states,
-                                         _internal(w["W"]))
+                                         _internal(w["W"]), ws, need_dx)
         return [dx], {"W": _file_order(dW), "U": _file_order(dU),
                       "b": _file_order(db[None])[0]}
 

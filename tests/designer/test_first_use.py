@@ -220,3 +220,89 @@ def test_predict_shows_the_sample_and_a_bar_per_class(window, qtbot):
     assert view.image_widget.isVisible() and view.image.image.shape == (8, 8)
     assert "Probability of each class" in view.bars_plot.getPlotItem().titleLabel.text
     view.close()
+
+
+def test_export_the_plot_in_view_as_png_svg_and_csv(window, qtbot, tmp_path):
+    import nnengine as nn
+    from designer.gallery import TEMPLATES_DIR
+
+    graph = nn.load_graph(TEMPLATES_DIR / "digits_mlp.json")
+    graph.training["epochs"] = 2
+    window.files.new(graph)
+    c = window.training
+    assert c.start() and c.wait(60_000) and c.state == "finished"
+    dash = window.dashboard
+    dash.show_page("Curves")
+    qtbot.wait(50)
+    assert window.export_plot(str(tmp_path / "curves.png"))
+    assert not QImage(str(tmp_path / "curves.png")).isNull()
+    assert window.export_plot(str(tmp_path / "curves.svg"))
+    assert ET.parse(tmp_path / "curves.svg").getroot().tag.endswith("svg")
+    assert window.export_plot(str(tmp_path / "curves.csv"))
+    header = (tmp_path / "curves.csv").read_text().splitlines()[0]
+    assert header.count(",") >= 1
+    dash.show_page("Confusion")
+    dash.confusion.refresh()
+    qtbot.wait(50)
+    assert window.export_plot(str(tmp_path / "confusion.csv"))
+    rows = list(csv.reader(io.StringIO((tmp_path / "confusion.csv").read_text())))
+    assert len(rows) == 11 and len(rows[1]) == 11
+    assert sum(int(v) for r in rows[1:] for v in r[1:]) == int(dash.confusion.matrix.sum())
+
+
+def test_the_training_panel_previews_the_chosen_data_set(window, qtbot):
+    panel = window.training_panel
+    preview = panel.preview
+    panel.set_dataset("moons")
+    assert preview.shown == "scatter" and len(preview.scatter.data) > 100
+    assert "moons" in preview.summary.text() and "2 classes" in preview.summary.text()
+    panel.validation_split.setValue(0.5)
+    assert "to validate" in preview.summary.text()
+    panel.set_dataset("digits")
+    assert preview.shown == "images" and preview.images.image is not None
+    assert "10 classes" in preview.summary.text()
+    panel.set_dataset("iris")
+    assert preview.shown == "table" and preview.table.rowCount() > 0
+    assert preview.table.item(0, preview.table.columnCount() - 1).text()   # the class name
+    panel.set_dataset("/no/such/file.csv")
+    assert preview.shown is None and "cannot be shown" in preview.summary.text()
+
+
+def test_a_run_report_is_one_self_contained_html_file(window, qtbot, tmp_path):
+    import nnengine as nn
+    from designer.gallery import TEMPLATES_DIR
+
+    assert not window.save_run_report(str(tmp_path / "none.html"))   # no run yet
+    graph = nn.load_graph(TEMPLATES_DIR / "iris_mlp.json")
+    graph.training["epochs"] = 5
+    window.files.new(graph)
+    c = window.training
+    assert c.start() and c.wait(60_000) and c.state == "finished"
+    qtbot.waitUntil(lambda: window.runs.recorder.last is not None)
+    assert window.save_run_report(str(tmp_path / "report"))
+    text = (tmp_path / "report.html").read_text()
+    assert text.startswith("<!DOCTYPE html>") and "data:image/png;base64," in text
+    assert "<svg" in text and "Loss per epoch" in text and "Accuracy per epoch" in text
+    assert "Confusion matrix" in text and "Run card" in text and "graph_sha256" in text
+    assert f"{c.test_metrics['accuracy']:.4g}" in text
+    assert "src='http" not in text and "href='http" not in text   # nothing fetched
+
+
+def test_a_wrapped_templates_edges_stay_on_the_canvas_at_1024x700(window, qtbot):
+    import nnengine as nn
+    from designer.gallery import TEMPLATES_DIR
+
+    window.resize(1600, 1000)
+    window.files.new(nn.load_graph(TEMPLATES_DIR / "autoencoder.json"))   # two rows
+    settle(qtbot)
+    window.resize(1024, 700)
+    settle(qtbot)
+    view = window.view
+    visible = view.visible_scene_rect()
+    doc = window.document
+    wrapped = [e for (s, t), e in view.scene().edges.items()
+               if doc.position(t)[0] < doc.position(s)[0]]   # end of a row to the next row
+    assert wrapped
+    assert wrapped[0].sceneBoundingRect().left() < wrapped[0].target.sceneBoundingRect().left()
+    for edge in view.scene().edges.values():
+        assert visible.contains(edge.sceneBoundingRect()), edge.key

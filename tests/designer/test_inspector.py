@@ -244,6 +244,8 @@ def test_window_fields_take_an_int_or_height_width(qtbot):
     padding.lineEdit().editingFinished.emit()
     assert doc.graph.params_of("conv")["padding"] == [1, 0]
     assert doc.analysis.shapes["conv"] == (2, 7, 6)
+    explain = inspector.explain.text()
+    assert "⌊(6 + 2·1 − 2) / 1⌋ + 1 = 7" in explain and "⌊(6 + 2·0 − 1) / 1⌋ + 1 = 6" in explain
     doc.undo_stack.undo()
     doc.undo_stack.undo()
     assert doc.graph.params_of("conv").get("kernel_size", 3) == 3

@@ -34,6 +34,21 @@ def template(name: str, **training) -> nn.Graph:
     return g
 
 
+def xor_graph(**training) -> nn.Graph:
+    """input [2] -> hidden (8) -> tanh -> dense (2) -> softmax, on xor (ids the tests use)."""
+    g = nn.Graph("XOR", {"dataset": "xor", "loss": "cross_entropy", "batch_size": 16,
+                         "optimizer": {"type": "adam", "learning_rate": 0.05},
+                         "validation_split": 0.2, "seed": 0, **training})
+    nodes = [("input", "Input", {"shape": [2]}), ("hidden", "Dense", {"units": 8}),
+             ("tanh", "Activation", {"function": "tanh"}), ("dense", "Dense", {"units": 2}),
+             ("softmax", "Activation", {"function": "softmax"})]
+    for i, (n, t, p) in enumerate(nodes):
+        g.add_node(n, t, p, (i * 260.0, 0.0))
+        if i:
+            g.add_edge(nodes[i - 1][0], n)
+    return g
+
+
 def open_graph(window, graph: nn.Graph) -> None:
     window.files.new(graph)
 
@@ -68,7 +83,7 @@ def shown_texts(window) -> dict:
 # --- failure 1: another document never shows this one's results ---------------------------
 def test_new_open_and_template_never_show_another_documents_run(window, qtbot, dialogs,
                                                                  tmp_path):
-    open_graph(window, template("xor", epochs=4))
+    open_graph(window, xor_graph(epochs=4))
     train(window, qtbot)
     assert window.training.test_metrics["accuracy"] is not None
     assert window.dashboard.scrubber.label.text() == "live · 4 epochs"
@@ -80,7 +95,7 @@ def test_new_open_and_template_never_show_another_documents_run(window, qtbot, d
     assert window.dashboard.context.points is None          # no XOR decision boundary
     assert window.training.model is None
     # the same after training again and opening a CNN graph file
-    open_graph(window, template("xor", epochs=3))
+    open_graph(window, xor_graph(epochs=3))
     train(window, qtbot)
     cnn = tmp_path / "cnn.json"
     nn.save_graph(template("digits_cnn"), cnn)
@@ -95,7 +110,7 @@ def test_new_open_and_template_never_show_another_documents_run(window, qtbot, d
 
 # --- failure 2: an edit never throws the weights away; exports refuse while stale ----------
 def test_delete_then_undo_keeps_the_trained_weights(window, qtbot, dialogs, tmp_path):
-    open_graph(window, template("xor", epochs=6))
+    open_graph(window, xor_graph(epochs=6))
     train(window, qtbot)
     run = window.runs.store.shown
     trained = dict(run.weights)
@@ -127,7 +142,7 @@ def test_delete_then_undo_keeps_the_trained_weights(window, qtbot, dialogs, tmp_
 
 
 def test_go_back_to_that_version_from_the_banner(window, qtbot):
-    open_graph(window, template("xor", epochs=3))
+    open_graph(window, xor_graph(epochs=3))
     train(window, qtbot)
     run = window.runs.store.shown
     doc = window.document
@@ -146,7 +161,7 @@ def test_go_back_to_that_version_from_the_banner(window, qtbot):
 
 def test_go_back_restores_the_graph_when_the_undo_history_does_not_hold_it(
         window, qtbot, dialogs, tmp_path):
-    open_graph(window, template("xor", epochs=3))
+    open_graph(window, xor_graph(epochs=3))
     train(window, qtbot)
     run = window.runs.store.shown
     window.document.set_param("hidden", "units", 5)
@@ -167,7 +182,7 @@ def test_go_back_restores_the_graph_when_the_undo_history_does_not_hold_it(
 
 # --- failure 3: trained weights are never lost without asking; bundles open ----------------
 def test_new_open_and_quit_ask_before_losing_trained_weights(window, qtbot, dialogs, tmp_path):
-    open_graph(window, template("xor", epochs=3))
+    open_graph(window, xor_graph(epochs=3))
     assert not window.isWindowModified()
     train(window, qtbot)
     dialogs.answers.append(B.Cancel)
@@ -188,7 +203,7 @@ def test_new_open_and_quit_ask_before_losing_trained_weights(window, qtbot, dial
 
 
 def test_a_bundle_exported_by_the_app_opens_with_its_weights(window, qtbot, dialogs, tmp_path):
-    open_graph(window, template("xor", epochs=3))
+    open_graph(window, xor_graph(epochs=3))
     train(window, qtbot)
     trained = window.runs.store.shown.weights
     dialogs.paths.append(str(tmp_path / "model.zip"))
@@ -198,7 +213,7 @@ def test_a_bundle_exported_by_the_app_opens_with_its_weights(window, qtbot, dial
     dialogs.paths.append(str(tmp_path / "model.zip"))
     window.actions["open"].trigger()
     assert [k for k, *_ in dialogs.shown].count("critical") == 0, dialogs.texts()
-    assert window.document.graph.name == template("xor").name
+    assert window.document.graph.name == xor_graph().name
     (run,) = window.runs.store.runs
     assert run.name == "from model.zip" and run.epochs == 3
     for key, value in trained.items():
@@ -210,7 +225,7 @@ def test_the_command_line_opens_projects_and_bundles(monkeypatch, tmp_path, qapp
     from designer import app
     from designer.main_window import MainWindow
 
-    g = template("xor")
+    g = xor_graph()
     model = nn.compile_model(g, seed=0)
     nn.save_bundle(tmp_path / "b.zip", g, model, {"epochs": [{"epoch": 1, "loss": 0.5}]})
     opened = []
@@ -229,7 +244,7 @@ def test_the_command_line_opens_projects_and_bundles(monkeypatch, tmp_path, qapp
 
 # --- failure 4: runs are kept and compared ---------------------------------------------------
 def test_each_run_is_kept_and_two_runs_overlay_with_a_legend(window, qtbot):
-    open_graph(window, template("xor", epochs=4))
+    open_graph(window, xor_graph(epochs=4))
     train(window, qtbot)
     window.document.set_training({**window.document.graph.training, "seed": 5})
     train(window, qtbot)
@@ -255,7 +270,7 @@ def test_each_run_is_kept_and_two_runs_overlay_with_a_legend(window, qtbot):
 
 
 def test_select_rename_and_undoable_delete(window, qtbot):
-    open_graph(window, template("xor", epochs=3))
+    open_graph(window, xor_graph(epochs=3))
     train(window, qtbot)
     window.document.set_training({**window.document.graph.training, "epochs": 2})
     train(window, qtbot)
@@ -266,6 +281,9 @@ def test_select_rename_and_undoable_delete(window, qtbot):
     assert store.shown is first and len(c.metrics.epochs) == 3
     assert window.dashboard.scrubber.label.text() == "live · 3 epochs"
     assert c.test_metrics == first.test
+    click_run(window, qtbot, second.id)                     # and back to the newest
+    assert store.shown is second and c.metrics.epochs == second.metrics.epochs
+    np.testing.assert_array_equal(c.current_weights()["hidden/W"], second.weights["hidden/W"])
     panel.item(first.id).setText(0, "baseline")
     assert first.name == "baseline"
     window.actions["undo"].trigger()
@@ -278,7 +296,7 @@ def test_select_rename_and_undoable_delete(window, qtbot):
 
 # --- projects ---------------------------------------------------------------------------------
 def test_three_runs_saved_and_reopened_identical(window, qtbot, dialogs, tmp_path):
-    open_graph(window, template("xor", epochs=3))
+    open_graph(window, xor_graph(epochs=3))
     for seed in (0, 1, 2):
         window.document.set_training({**window.document.graph.training, "seed": seed})
         train(window, qtbot)
@@ -329,7 +347,7 @@ def test_a_diverged_run_is_kept_saying_where(window, qtbot):
 def test_the_run_card_reproduces_the_run_with_nnengine_train(window, qtbot, tmp_path):
     """The run's graph (with the training block it used) trained by the command line gives
     its weights bit for bit, and a run card with the same structure hash and data hash."""
-    open_graph(window, template("xor", epochs=4, seed=3))
+    open_graph(window, xor_graph(epochs=4, seed=3))
     window.document.move_nodes({"hidden": (0.0, 400.0)})
     train(window, qtbot)
     run = window.runs.store.shown
@@ -348,7 +366,7 @@ def test_the_run_card_reproduces_the_run_with_nnengine_train(window, qtbot, tmp_
 
 def test_weights_loaded_after_an_edit_are_exported_not_refused(window, qtbot, dialogs,
                                                               tmp_path):
-    open_graph(window, template("xor", epochs=3))
+    open_graph(window, xor_graph(epochs=3))
     train(window, qtbot)
     assert window.isWindowModified()                       # a run saved nowhere yet
     window.document.set_param("hidden", "units", 3)
@@ -366,7 +384,7 @@ def test_weights_loaded_after_an_edit_are_exported_not_refused(window, qtbot, di
 
 
 def test_any_run_exports_as_it_was_trained_from_the_panel(window, qtbot, dialogs, tmp_path):
-    open_graph(window, template("xor", epochs=3))
+    open_graph(window, xor_graph(epochs=3))
     train(window, qtbot)
     run = window.runs.store.shown
     window.document.set_param("hidden", "units", 7)         # the canvas moves on
@@ -389,7 +407,7 @@ def test_any_run_exports_as_it_was_trained_from_the_panel(window, qtbot, dialogs
 
 def test_recovered_work_of_a_project_never_saves_over_its_runs(window, qtbot, dialogs,
                                                                tmp_path):
-    open_graph(window, template("xor", epochs=2))
+    open_graph(window, xor_graph(epochs=2))
     train(window, qtbot)
     dialogs.answers.append(B.Yes)
     dialogs.paths.append(str(tmp_path / "p.json"))

@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
@@ -215,19 +214,19 @@ def test_nan_pauses_with_a_message_naming_a_node_then_resumes(qtbot, run):
 
 
 def test_the_event_loop_answers_during_training(qtbot, run):
+    """A timer of the window's keeps firing while batches arrive: nothing waits for the
+    training process (the bench measures how late the timer fires)."""
     c, dash = run(template("digits_cnn", epochs=6))
-    ticks: list[float] = []
+    seen: list[int] = []          # batches received, at every tick of the window's timer
     timer = QTimer()
     timer.setInterval(10)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.timeout.connect(lambda: seen.append(len(c.metrics)))
     timer.start()
     c.start()
     assert c.wait(120_000)
     timer.stop()
-    gaps = np.diff(ticks) * 1000
-    assert len(ticks) > 20
-    # Generous bounds: the test machine is shared; the bench measures the real figure.
-    assert np.median(gaps) < 40 and np.percentile(gaps, 95) < 250
+    during = {n for n in seen if 0 < n < 6 * c.progress.batches}
+    assert len(during) >= 3       # ticks between many arrivals, not only before and after
     assert dash.curves.draws >= 2
 
 
@@ -349,3 +348,21 @@ def test_step_from_idle_runs_one_batch(qtbot, run):
     assert c.progress.step == 1
     c.stop()
     assert c.wait(10_000) and c.state == TrainingState.STOPPED
+
+
+def test_panel_shows_the_data_sets_suggested_settings_where_the_block_is_silent(qtbot):
+    """A learner who only picks a data set sees (and trains with) settings that learn."""
+    g = nn.Graph("first", {"loss": "binary_cross_entropy"})
+    doc = GraphDocument(g)
+    c = TrainingController(document=doc)
+    panel = TrainingPanel(c, doc)
+    qtbot.addWidget(panel)
+    assert panel.epochs.value() == 10 and panel.learning_rate.value() == pytest.approx(0.001)
+    panel.dataset.setCurrentIndex(panel.dataset.findData("xor"))
+    panel.dataset.activated.emit(panel.dataset.currentIndex())
+    assert doc.graph.training == {"loss": "binary_cross_entropy", "dataset": "xor"}
+    assert panel.epochs.value() == 100 and panel.learning_rate.value() == pytest.approx(0.05)
+    panel.dataset.setCurrentIndex(panel.dataset.findData("iris"))
+    panel.dataset.activated.emit(panel.dataset.currentIndex())
+    assert panel.standardize.isChecked() and panel.batch_size.value() == 16
+    c.shutdown()

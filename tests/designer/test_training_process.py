@@ -157,7 +157,7 @@ def test_closing_the_window_mid_run_leaves_no_training_process(window, qtbot):
     pids = c.process_ids
     assert len(pids) == 2 and c.child_pid in pids
     assert window.close()
-    assert all(gone(pid) for pid in pids)
+    assert all(gone(pid) for pid in pids) and c.process_ids == []   # none new either
 
 
 def test_a_silent_training_process_is_noticed_and_ended(qtbot):

@@ -100,6 +100,9 @@ def test_overfitting_from_history():
     perfect = [{**e, "val_accuracy": 1.0} for e in epochs]
     assert dg.history_alarms(perfect) == []
     assert dg.history_alarms([{**e, "val_accuracy": 0.9} for e in epochs]) != []
+    wobble = [{"loss": 1.0 / (i + 1), "val_loss": v}    # one noisy epoch, tiny losses
+              for i, v in enumerate([0.5, 0.2, 0.05, 0.02, 0.021, 0.03, 0.022, 0.021])]
+    assert dg.history_alarms(wobble) == []
 
 
 def test_flat_and_rising_loss():

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from nnengine.catalogue import layer_spec, layer_specs
+from nnengine.layers.base import Workspace
 from tests.engine.gradcheck import assert_close, numerical_gradient
 from tests.engine.layer_cases import Case, all_cases
 
@@ -138,3 +139,30 @@ def test_backward_without_input_gradients_gives_the_same_weight_gradients(case):
     assert full.keys() == part.keys()
     for k in full:
         np.testing.assert_array_equal(full[k], part[k])
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.input_shapes], ids=lambda c: c.id)
+def test_a_workspace_gives_the_same_results_step_after_step(case):
+    """Buffers reused from a workspace must never leak one step into the next."""
+    _, layer = build(case)
+    shapes = [tuple(s) for s in case.input_shapes]
+    w = layer.init_weights(shapes, np.random.default_rng(0), np.float64)
+    ws = Workspace()
+    for step in range(3):
+        rng = np.random.default_rng(10 + step)
+        xs = make_inputs(case, rng)
+        y, ctx = layer.forward({k: v.copy() for k, v in w.items()}, xs, case.training,
+                               np.random.default_rng(5))
+        dy = rng.normal(size=y.shape)
+        want = (y.copy(), *layer.backward(w, ctx, dy))
+        y, ctx = layer.forward({k: v.copy() for k, v in w.items()}, xs, case.training,
+                               np.random.default_rng(5), ws)
+        got = (y, *layer.backward(w, ctx, dy, ws))
+        np.testing.assert_array_equal(got[0], want[0])
+        for a, b in zip(got[1], want[1]):
+            assert (a is None) == (b is None)
+            if a is not None:
+                np.testing.assert_array_equal(a, b)
+        assert got[2].keys() == want[2].keys()
+        for k in got[2]:
+            np.testing.assert_array_equal(got[2][k], want[2][k])

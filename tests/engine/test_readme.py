@@ -44,9 +44,11 @@ def _shell(tmp_path: Path) -> dict[str, str]:
     """An environment where `nnengine` and `python` are this checkout and this Python."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "nnengine").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m nnengine "$@"\n')
-    (bin_dir / "nnengine").chmod(0o755)
-    (bin_dir / "python").symlink_to(sys.executable)
+    # Scripts, not symlinks: a symlink to a venv's python outside the venv loses the venv's
+    # packages (Python finds pyvenv.cfg beside the path it was started by).
+    for name, args in (("nnengine", " -m nnengine"), ("python", "")):
+        (bin_dir / name).write_text(f'#!/bin/sh\nexec "{sys.executable}"{args} "$@"\n')
+        (bin_dir / name).chmod(0o755)
     env = {**os.environ, "PYTHONPATH": str(REPO),
            "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
     env.pop("NNENGINE_DEBUG", None)

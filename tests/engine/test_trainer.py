@@ -126,7 +126,9 @@ def test_l2_adds_the_penalty_to_the_loss():
 def test_standardize_stores_statistics_on_the_input():
     trainer = make_trainer(epochs=1, standardize=True)
     w = trainer.model.weights
-    np.testing.assert_allclose(w["input/mean"], trainer.x_train[0].mean(axis=0), rtol=1e-5)
+    x = np.asarray(trainer.x_train[0])  # the split's rows, gathered
+    np.testing.assert_allclose(w["input/mean"], x.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(w["input/std"], x.std(axis=0), rtol=1e-5)
     out = trainer.model.inspect(trainer.x_train)["input"]["activation"]
     np.testing.assert_allclose(out.mean(axis=0), 0, atol=1e-5)
     np.testing.assert_allclose(out.std(axis=0), 1, atol=1e-4)
