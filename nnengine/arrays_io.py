@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import zipfile
 import zlib
 from typing import IO
@@ -82,14 +83,22 @@ def read_npy(f: IO[bytes], size: int, source: str, error: type[NNEngineError]) -
     return data.view(dtype).reshape(shape, order="F" if fortran else "C")
 
 
-def read_npz(raw: bytes, source: str, error: type[NNEngineError],
+def read_npz(raw: bytes | os.PathLike, source: str, error: type[NNEngineError],
              what: str = ".npz file") -> dict[str, np.ndarray]:
-    """Every array of .npz bytes, keyed by name (the ".npy" suffix dropped); errors name
-    `source` and say it is not a valid `what`."""
-    if not raw.startswith(ZIP_MAGIC):
+    """Every array of .npz bytes, or of a regular file on disk (its members are then
+    inflated one by one straight into their arrays, so the file's bytes are never held
+    beside them), keyed by name (the ".npy" suffix dropped); errors name `source` and say
+    it is not a valid `what`."""
+    if isinstance(raw, bytes):
+        head, archive = raw[:4], io.BytesIO(raw)
+    else:
+        with open(raw, "rb") as f:
+            head = f.read(4)
+        archive = raw
+    if not head.startswith(ZIP_MAGIC):
         raise error(f"{source}: is not a {what} (not a zip archive of arrays)")
     try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        with zipfile.ZipFile(archive) as z:
             check_zip_members(z, source, error)
             arrays = {}
             for info in z.infolist():

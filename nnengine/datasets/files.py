@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import arrays_io
+from .. import arrays_io, limits
 from ..errors import DatasetError
+from ..fileio import over_budget, size_text
 from .base import (
     Dataset,
     Features,
@@ -250,4 +251,13 @@ def load_npz(path: str | Path, input_ids: list[str] | None = None) -> Dataset:
 def read_npz(path: Path, what: str) -> dict[str, np.ndarray]:
     """Every array of a .npz file, within the reading budgets, with errors that name the
     file (never a pickle)."""
+    if path.is_file() and not path.name.lower().endswith(".gz"):
+        # A regular file is inflated member by member from disk (its size within the
+        # budget): a large data set is never held twice, as bytes and as arrays.
+        limit = limits.limit("file_bytes")
+        size = path.stat().st_size
+        if size > limit:
+            raise DatasetError(over_budget(path, f"is {size_text(size, binary=True)}", limit,
+                                           "file_bytes", "data file"))
+        return arrays_io.read_npz(path, str(path), DatasetError, f".npz {what}")
     return arrays_io.read_npz(read_bytes(path), str(path), DatasetError, f".npz {what}")
