@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from designer.lessons import Card, LessonRun, load_cards, run_card  # noqa: E402
+from designer.lessons import Card, LessonRun, load_cards, run_card
 
 NEEDED = 0.9  # share of seeds that must reach the target
 

@@ -173,9 +173,9 @@ def notes_html(graph: Graph, analysis: Analysis, node_id: str, muted: str) -> st
         if field is not None:
             (h, w), (jh, jw) = field.size, field.jump
             rows.append(("Receptive field",
-                         f"{h}×{w} input pixels: each value here depends on a {h}×{w} patch "
-                         f"of the image; neighbouring values here are {jh}×{jw} pixels apart "
-                         "there"))
+                         (f"{h}×{w} input pixels: each value here depends on a {h}×{w} patch "
+                          f"of the image; neighbouring values here are {jh}×{jw} pixels apart "
+                          "there")))
     if not rows:
         return ""
     return "<table cellspacing='0' cellpadding='1'>" + "".join(

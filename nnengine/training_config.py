@@ -8,7 +8,6 @@ from typing import Any
 from .catalogue import LOSSES, OPTIMIZERS
 from .errors import ConfigError
 
-
 SUGGESTED: dict[str, dict[str, Any]] = {
     "xor": {"optimizer": {"type": "adam", "learning_rate": 0.05}, "epochs": 100},
     "circles": {"optimizer": {"type": "adam", "learning_rate": 0.01}, "epochs": 100},
