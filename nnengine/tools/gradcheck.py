@@ -105,8 +105,9 @@ def gradient_check(model: Model, x: Inputs, targets: np.ndarray, loss_name: str,
         return loss, grads
 
     def loss_only() -> float:
-        y, _ = m.forward(xs, training=True, rng=np.random.default_rng(seed), prepared=True)
-        return float(m.loss_and_grad(y, t, loss_name)[0])
+        y, tape = m.forward(xs, training=True, rng=np.random.default_rng(seed), prepared=True)
+        # the terms layers add (a VAE's KL, an activity penalty) are part of the loss too
+        return float(m.loss_and_grad(y, t, loss_name)[0]) + m.added_loss(tape)
 
     loss, analytic = loss_and_grads()
     zero_level = ZERO_LEVEL * max(1.0, abs(loss))
