@@ -74,6 +74,7 @@ class ShortcutsDialog(QDialog):
         self.setWindowTitle("Keyboard Shortcuts and Mouse Gestures")
         self.label = QLabel(shortcuts_html(window))
         self.label.setContentsMargins(10, 10, 10, 10)
+        self.label.setWordWrap(True)
         scroll = QScrollArea()
         scroll.setWidget(self.label)
         scroll.setWidgetResizable(True)

@@ -460,7 +460,8 @@ class MainWindow(QMainWindow):
 
     def save_run_report(self, path: str | None = None) -> bool:
         """The run shown (or the last one recorded) as one self-contained HTML file."""
-        run = self.runs.store.shown or self.runs.recorder.last
+        store = self.runs.store
+        run = store.shown or self.runs.recorder.last or (store.runs[-1] if store.runs else None)
         if run is None:
             self.show_message("Train the network first: a report describes a run")
             return False

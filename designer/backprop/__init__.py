@@ -144,14 +144,22 @@ class BackpropTools(QObject):
 
 
 def controller_weights(window: MainWindow) -> WeightsSource:
-    """The weights the training controller holds for this graph (a run's, or loaded), read
-    without waiting for a training process; None when it holds none that fit."""
+    """The weights the training controller holds for this graph (those of the run shown in
+    the Runs panel, or loaded ones), read without waiting for a training process; None when
+    it holds none that fit the graph on the canvas."""
     def source() -> tuple[dict, str] | None:
         controller = getattr(window, "training", None)
         if controller is None or not controller.has_weights:
             return None
         origin = controller.weights_source
-        name = "the trained weights" if origin == TRAINED else f"the weights from {origin}"
+        runs = getattr(window, "runs", None)
+        shown = runs.store.shown if runs is not None else None
+        if shown is not None and runs.stale() is None:
+            name = f"the weights of run “{shown.name}”"
+        elif origin == TRAINED:
+            name = "the trained weights"
+        else:
+            name = f"the weights from {origin}"
         return controller.current_weights(), name
     return source
 

@@ -96,7 +96,12 @@ def dense_forward(e: ForwardEvent) -> list[str]:
 
 
 def loss_text(e: LossEvent) -> str:
-    lines = [f"Loss: {e.loss_name} = {fmt(e.value)}",
+    data_loss = e.value - sum(e.terms.values())
+    head = f"Loss: {e.loss_name} = {fmt(data_loss)}" + "".join(
+        f" + {name} {fmt(v)}" for name, v in e.terms.items())
+    if e.terms:
+        head += f" = {fmt(e.value)} (the layers that add a term add its gradient themselves)"
+    lines = [head,
              f"output y = {values(e.output)}", f"target t = {values(e.targets)}"]
     if e.fused:
         lines.append("The output activation and this loss are taken together (as in training): "

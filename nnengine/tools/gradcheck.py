@@ -106,7 +106,6 @@ def gradient_check(model: Model, x: Inputs, targets: np.ndarray, loss_name: str,
 
     def loss_only() -> float:
         y, tape = m.forward(xs, training=True, rng=np.random.default_rng(seed), prepared=True)
-        # the terms layers add (a VAE's KL, an activity penalty) are part of the loss too
         return float(m.loss_and_grad(y, t, loss_name)[0]) + m.added_loss(tape)
 
     loss, analytic = loss_and_grads()

@@ -35,7 +35,9 @@ class ForwardEvent:
 @dataclass(frozen=True)
 class LossEvent:
     """The loss of the output for the targets, and the gradient that starts backprop:
-    dL/d(output), or dL/d(input of the output activation) when `fused`."""
+    dL/d(output), or dL/d(input of the output activation) when `fused`. `value` includes
+    the `terms` layers add themselves (a VAE's KL, an activity penalty), whose gradients
+    those layers' backward adds where they sit."""
 
     loss_name: str
     value: float
@@ -43,6 +45,7 @@ class LossEvent:
     targets: np.ndarray
     gradient: np.ndarray
     fused: bool
+    terms: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -88,8 +91,13 @@ def trace(model: Model, x: Inputs, targets: np.ndarray, loss_name: str) -> list[
         events.append(ForwardEvent(step.node_id, step.layer.spec.type, named, values[-1],
                                    {n: w.copy() for n, w in step.weights.items()}))
     loss, g, fused = model.loss_and_grad(values[-1], targets, loss_name)
-    events.append(LossEvent(loss_name, float(loss), values[-1], np.asarray(targets),
-                            np.array(g, copy=True), fused))
+    terms = {}
+    for step, ctx in zip(steps, contexts):
+        if step.layer.adds_loss:
+            name = getattr(step.layer, "loss_term", step.node_id)
+            terms[name] = terms.get(name, 0.0) + float(step.layer.added_loss(ctx))
+    events.append(LossEvent(loss_name, float(loss) + sum(terms.values()), values[-1],
+                            np.asarray(targets), np.array(g, copy=True), fused, terms))
     events.extend(_backward_events(model, contexts, np.asarray(g), fused))
     return events
 
@@ -155,6 +163,7 @@ def sgd_step(model: Model, x: Inputs, targets: np.ndarray, loss_name: str,
             before = w.copy()
             w -= learning_rate * grad.astype(w.dtype, copy=False)
             changes[step.keys[name]] = w - before
-    after, _ = model.forward(x)
+    after, tape = model.forward(x)
     loss_after, _, _ = model.loss_and_grad(after, targets, loss_name)
-    return SGDStep(learning_rate, loss_event.value, float(loss_after), changes)
+    return SGDStep(learning_rate, loss_event.value, float(loss_after) + model.added_loss(tape),
+                   changes)

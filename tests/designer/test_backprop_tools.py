@@ -158,7 +158,7 @@ def test_tools_use_the_trained_weights_once_a_run_has_finished(window, qtbot):
     window.actions["train"].trigger()
     assert controller.wait(120_000) and controller.state == TrainingState.FINISHED
     panel = started_stepper(window, qtbot)
-    assert "the trained weights" in panel.weights_label.text()
+    assert "the weights of run" in panel.weights_label.text()
     trained = controller.current_weights()
     for key, w in panel.session.context.model.weights.items():
         np.testing.assert_array_equal(w, trained[key])

@@ -278,7 +278,7 @@ def test_a_run_report_is_one_self_contained_html_file(window, qtbot, tmp_path):
     window.files.new(graph)
     c = window.training
     assert c.start() and c.wait(60_000) and c.state == "finished"
-    qtbot.waitUntil(lambda: window.runs.recorder.last is not None)
+    qtbot.waitUntil(lambda: bool(window.runs.store.runs))
     assert window.save_run_report(str(tmp_path / "report"))
     text = (tmp_path / "report.html").read_text()
     assert text.startswith("<!DOCTYPE html>") and "data:image/png;base64," in text
