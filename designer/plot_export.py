@@ -18,14 +18,16 @@ from PySide6.QtWidgets import QWidget
 
 from .plots.confusion import ConfusionPlot
 from .plots.dashboard import TrainingDashboard
+from .plots.live_plot import LivePlot
 
 FORMATS = ("png", "svg", "csv")
 PNG_SCALE = 2
 
 
 def main_view(page: QWidget) -> pg.GraphicsView | None:
-    """The largest visible pyqtgraph view of a page (a plot, or a layout of several)."""
-    views = [w for w in page.findChildren(pg.GraphicsView) if w.isVisible()]
+    """The largest pyqtgraph view the page shows (a plot, or a layout of several), also
+    while its dock is behind another tab."""
+    views = [w for w in page.findChildren(pg.GraphicsView) if w.isVisibleTo(page)]
     return max(views, key=lambda w: w.width() * w.height()) if views else None
 
 
@@ -47,6 +49,9 @@ def export_page(dashboard: TrainingDashboard, path: str | Path) -> Path:
         raise ValueError(f"{path.name}: choose a .png, .svg or .csv file name")
     page = dashboard.tabs.currentWidget()
     title = dashboard.tabs.tabText(dashboard.tabs.currentIndex())
+    for plot in [page, *page.findChildren(LivePlot)]:  # a hidden plot draws only when shown
+        if isinstance(plot, LivePlot):
+            plot.draw_pending()
     if kind == "png":
         _write_png(page, path)
         return path

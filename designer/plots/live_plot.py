@@ -112,6 +112,12 @@ class LivePlot(QWidget):
         if self._dirty and self.isVisible():
             self.refresh()
 
+    def draw_pending(self) -> None:
+        """Draw data that arrived while this plot was hidden (an export of a page whose
+        dock is behind another tab)."""
+        if self._dirty:
+            self.refresh()
+
     def refresh(self) -> None:
         self._dirty = False
         self._last_draw = time.monotonic()
