@@ -26,7 +26,7 @@ from .cli_commands import cmd_evaluate, cmd_predict, cmd_train, cmd_validate
 from .cli_export import EXPORT_FORMATS, ExportFormat, cmd_export
 from .cli_inputs import CLIError, say
 from .cli_progress import ProgressBar
-from .cli_startup import interrupted_while_starting
+from .cli_startup import interrupted_while_starting, started_as_command
 from .datasets import BUILTIN
 
 # --- the parser ----------------------------------------------------------------------------
@@ -125,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a further Ctrl+C changes nothing
         say("nnengine: interrupted")
         return 130
+    finally:
+        if started_as_command():  # the work is done: a Ctrl+C during the interpreter's exit
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # must not end it by the signal
 
 
 def _one_line_warning(message: Warning | str, category: type[Warning], filename: str,
