@@ -18,10 +18,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-from tools.screenshots import settle, shoot
+from tools.screenshots import new_window, settle, shoot
 
 SIZE = (1440, 900)
 
@@ -43,14 +42,10 @@ def main(argv: list[str]) -> int:
 
     configure(app)
     from designer.gallery import TEMPLATES_DIR
-    from designer.main_window import MainWindow
     from nnengine import load_graph
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(settings=settings, recovery_dir=Path(tmp) / "data")
-        window.resize(*SIZE)
-        window.show()
+        window = new_window(Path(tmp), SIZE)
         tools = window.backprop_tools
 
         window.files.new(load_graph(TEMPLATES_DIR / "xor.json"))

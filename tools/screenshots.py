@@ -37,6 +37,18 @@ def shoot(app: QApplication, widget: QWidget, path: Path) -> None:
     print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
 
+def new_window(folder: Path, size: tuple[int, int] = SIZE):
+    """A shown main window whose settings and recovery data live in `folder` (a temporary
+    one), so the user's own layout never leaks into a screenshot."""
+    from designer.main_window import MainWindow
+
+    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, recovery_dir=folder / "data")
+    window.resize(*size)
+    window.show()
+    return window
+
+
 def main(argv: list[str]) -> int:
     out = Path(argv[0]) if argv else ROOT / "docs"
     out.mkdir(parents=True, exist_ok=True)
@@ -45,14 +57,10 @@ def main(argv: list[str]) -> int:
 
     configure(app)
     from designer.gallery import TEMPLATES_DIR, TemplateGallery
-    from designer.main_window import MainWindow
     from nnengine import load_graph
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(settings=settings, recovery_dir=Path(tmp) / "data")
-        window.resize(*SIZE)
-        window.show()
+        window = new_window(Path(tmp))
 
         # 1. A template, with one layer selected so the inspector explains it.
         window.files.new(load_graph(TEMPLATES_DIR / "digits_cnn.json"))
@@ -67,12 +75,12 @@ def main(argv: list[str]) -> int:
         graph = load_graph(TEMPLATES_DIR / "digits_cnn.json")
         graph.name = "CNN on digits (with mistakes)"
         graph.remove_node("flatten")
-        graph.add_edge("pool2", "dense1")
+        graph.add_edge("pool2", "dense")
         graph.add_node("dropout1", "Dropout", {"rate": 0.3}, (880.0, 160.0))
         window.files.new(graph)
         settle(app)
         window.view.fit_all()
-        window.view.select_nodes(["dense1"])
+        window.view.select_nodes(["dense"])
         window.show_message("Click a red badge to see the problem and the repair it offers")
         shoot(app, window, out / "graph_error.png")
 
