@@ -76,11 +76,12 @@ def main(argv: list[str]) -> int:
         graph.name = "CNN on digits (with mistakes)"
         graph.remove_node("flatten")
         graph.add_edge("pool2", "dense")
-        graph.add_node("dropout1", "Dropout", {"rate": 0.3}, (880.0, 160.0))
+        graph.add_node("dropout1", "Dropout", {"rate": 0.3}, (900.0, 420.0))  # below the rows
         window.files.new(graph)
         settle(app)
         window.view.fit_all()
         window.view.select_nodes(["dense"])
+        window.inspector_dock.raise_()  # the inspector explains the selected mistake
         window.show_message("Click a red badge to see the problem and the repair it offers")
         shoot(app, window, out / "graph_error.png")
 
