@@ -530,7 +530,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {args.out} (nnengine weights) and its history "
               f"{Path(args.out).with_suffix('.json')}")
     if dist.is_initialized():
-        dist.destroy_process_group()
+        dist.barrier()  # every rank waits for rank 0's evaluation and files: a rank that
+        dist.destroy_process_group()  # tore gloo down while rank 0 still wrote could abort
     return 0
 
 
