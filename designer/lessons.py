@@ -31,10 +31,9 @@ from typing import Any
 import numpy as np
 
 import nnengine as nn
-from nnengine.diagnostics import check_model
-
 from .lesson_metrics import METRICS as LESSON_METRICS
 from .lesson_metrics import lesson_metrics
+from .training.probe import Probe
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "resources" / "templates"
 
@@ -103,6 +102,13 @@ class Contrast:
         if self.higher_by is not None:
             return a - b >= self.higher_by
         return b - a >= (self.lower_by or 0.0)
+
+    def missed(self, mine: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
+        """[] when it holds, else what missed, with both values."""
+        if self.holds(mine, theirs):
+            return []
+        return [f"{self} (got {_shown(mine.get(self.metric))} vs "
+                f"{_shown(theirs.get(self.metric))})"]
 
     def __str__(self) -> str:
         how = (f"higher by >= {self.higher_by:g}" if self.higher_by is not None
@@ -187,23 +193,38 @@ def _card(directory: Path, chapter: str, entry: dict[str, Any]) -> Card:
 # --- running a card ---------------------------------------------------------------------------
 @dataclass
 class LessonRun:
-    """What one training run of a card measured, and the health alarms at its end."""
+    """What one training run of a card measured, and every health alarm the run raised at
+    any of its snapshots, with the first epoch it was raised at (0: before training)."""
 
     card: Card
     seed: int
     metrics: dict[str, Any]
     alarms: list[str] = field(default_factory=list)
+    first_raised: dict[str, int] = field(default_factory=dict)
 
     def failures(self) -> list[str]:
-        """Why this run misses its card's target (empty: it teaches the lesson)."""
+        """Why this run misses its card's target (empty: it teaches the lesson quietly)."""
+        return self.lesson_failures() + self.stray_alarms()
+
+    def lesson_failures(self) -> list[str]:
+        """Bounds missed and lesson alarms that never fired."""
         out = [f"{b} (got {_shown(self.metrics.get(b.metric))})"
                for b in self.card.target if not b.holds(self.metrics)]
         if self.metrics.get("diverged"):
             return out  # a run that blew up has no meaningful end state to diagnose
-        out += [f"alarm {a} did not fire" for a in self.card.alarms if a not in self.alarms]
+        return out + [f"alarm {a} did not fire" for a in self.card.alarms
+                      if a not in self.alarms]
+
+    def stray_alarms(self) -> list[str]:
+        """Alarms the health panel raised during the run that are not the card's lesson."""
+        if self.metrics.get("diverged"):
+            return []
         allowed = set(self.card.alarms) | set(self.card.tolerate)
-        out += [f"unexpected alarm {a}" for a in self.alarms if a not in allowed]
-        return out
+        return [f"unexpected alarm {a}{self._when(a)}" for a in self.alarms if a not in allowed]
+
+    def _when(self, code: str) -> str:
+        epoch = self.first_raised.get(code)
+        return "" if epoch is None else f" (from epoch {epoch})"
 
     def primary(self) -> Any:
         """The value of the card's first target metric."""
@@ -216,14 +237,44 @@ def _shown(value: Any) -> str:
     return f"{value:.4g}"
 
 
+class AlarmWatch(nn.Callback):
+    """The health panel's check over a whole run: the app's `Probe` snapshot (its probe
+    batch, gradient-norm history and the epochs so far, through `diagnose`) before training
+    and at every epoch's end, as the app takes one at every epoch of a run of up to 100
+    epochs. (The app also snapshots between epochs, as often as time allows; those depend
+    on the machine's speed, so they are left out here.) Snapshots only read the model: the
+    run learns exactly what it would without them."""
+
+    def __init__(self) -> None:
+        self.first_raised: dict[str, int] = {}
+        self._epochs: list[dict[str, Any]] = []
+
+    def on_train_begin(self, trainer: nn.Trainer) -> None:
+        self.probe = Probe(trainer)
+        self.sample = (self.probe.default_split(), 0)
+        self._look(0)
+
+    def on_epoch_end(self, trainer: nn.Trainer, epoch: int, logs: dict) -> None:
+        self._epochs.append(dict(logs, epoch=epoch))
+        self._look(epoch)
+
+    def _look(self, epoch: int) -> None:
+        snap = self.probe.snapshot(self.sample, epoch=epoch, epochs=self._epochs,
+                                   with_boundary=False)
+        for alarm in snap.alarms:
+            self.first_raised.setdefault(alarm.code, epoch)
+
+
 def run_card(card: Card, seed: int) -> LessonRun:
     """Train the card's graph with its training block at `seed` (weights, split, shuffle
-    and noise all follow the seed) and measure what its target needs."""
+    and noise all follow the seed), measure what its target needs and collect the health
+    alarms raised during the run (`AlarmWatch`)."""
     graph = card.graph()
     config = nn.TrainingConfig.from_dict(graph.training).replace(seed=seed)
     model = nn.compile_model(graph, seed=seed)
     dataset = nn.load_dataset(config.dataset, base_dir=card.path.parent)
-    trainer = nn.Trainer(model, dataset, config)
+    watch = AlarmWatch()
+    trainer = nn.Trainer(model, dataset, config, callbacks=[watch])
     metrics: dict[str, Any] = {"diverged": False}
     try:
         history = trainer.fit()
@@ -241,8 +292,7 @@ def run_card(card: Card, seed: int) -> LessonRun:
     gain = denoise_gain(model, dataset, seed)
     if gain is not None:
         metrics["denoise_gain"] = gain
-    alarms = check_model(model, trainer.x_train, trainer.y_train, config.loss, history.epochs)
-    return LessonRun(card, seed, metrics, sorted({a.code for a in alarms}))
+    return LessonRun(card, seed, metrics, sorted(watch.first_raised), watch.first_raised)
 
 
 def denoise_gain(model: nn.Model, dataset: nn.Dataset, seed: int) -> float | None:

@@ -21,7 +21,7 @@ SUGGESTED: dict[str, dict[str, Any]] = {
                "standardize": True},
     "sine": {"optimizer": {"type": "adam", "learning_rate": 0.01}, "epochs": 200},
     "sequences": {"optimizer": {"type": "adam", "learning_rate": 0.01}, "epochs": 15},
-    "recall": {"optimizer": {"type": "adam", "learning_rate": 0.01}, "epochs": 20},
+    "recall": {"optimizer": {"type": "adam", "learning_rate": 0.002}, "epochs": 30},
     "skipgram": {"optimizer": {"type": "adam", "learning_rate": 0.01}, "epochs": 10,
                  "batch_size": 64},
 }

@@ -39,13 +39,15 @@ def circles(n: int = 600) -> Dataset:
     return _classification("circles", np.c_[radius * np.cos(angle), radius * np.sin(angle)], y)
 
 
-def moons(n: int = 600) -> Dataset:
+def moons(n: int = 600, noise: float = 0.1) -> Dataset:
+    """Two interleaved half circles; `noise`: the standard deviation of the Gaussian noise
+    added to every point (at 0.3 and more the moons overlap: the overfitting cards' data)."""
     rng = np.random.default_rng(SEED)
     y = rng.integers(0, 2, n)
     t = rng.uniform(0, np.pi, n)
     x = np.where(y[:, None] == 0, np.c_[np.cos(t), np.sin(t)],
                  np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
-    return _classification("moons", x + rng.normal(0, 0.1, (n, 2)), y)
+    return _classification("moons", x + rng.normal(0, noise, (n, 2)), y)
 
 
 def spirals(n: int = 600, turns: float = 1.5) -> Dataset:
@@ -78,19 +80,22 @@ def separable(n: int = 400) -> Dataset:
     return _classification("separable", x[keep], y[keep])
 
 
-def recall(n: int = 2400, steps: int = 50) -> Dataset:
+def recall(n: int = 2400, steps: int = 50, noise: float = 4.0) -> Dataset:
     """Long memory: was the first value of a `steps`-step sequence positive?
 
     x: (n, steps, 2) float32: channel 0 holds the first value, ±(0.5 + |N(0, 1)|), then
-    noise N(0, 2²) at every later step; channel 1 marks the first step with 1. Only step 0
-    decides the label, so the network must carry one number across the 49 noisy steps after
-    it. An LSTM can close its input gate to the noise and keep the number in its cell; a
-    SimpleRNN adds every step's input to its state and must lock a saturated unit to keep
-    it. Measured with 32 units and adam 0.01 (bench/lessons.py): each learns it at some
-    seeds and not at others, so the pair does not yet show the lesson at 9 seeds of 10."""
+    noise N(0, `noise`²) at every later step; channel 1 marks the first step with 1. Only
+    step 0 decides the label, so the network must carry one number across the 49 noisy
+    steps after it. An LSTM can open its input gate on the marker alone and keep the
+    number in its cell; a SimpleRNN adds every step's input to its state and would have to
+    lock a saturated unit against noise about three times the number's typical size.
+    Measured with 32 units, adam 0.002 for 30 epochs: the LSTM reached 100% at 20 seeds of
+    20, the SimpleRNN stayed below 51% at all 20 (it memorises the training noise instead).
+    With noise 2 (and adam 0.01) the SimpleRNN locked a unit at most seeds: the noise is
+    what makes the lesson hold."""
     rng = np.random.default_rng(SEED)
     x = np.zeros((n, steps, 2), dtype=np.float32)
-    x[:, :, 0] = rng.normal(0, 2.0, (n, steps))
+    x[:, :, 0] = rng.normal(0, noise, (n, steps))
     y = rng.integers(0, 2, n)
     x[:, 0, 0] = np.where(y == 1, 1.0, -1.0) * (0.5 + np.abs(rng.normal(0, 1.0, n)))
     x[:, 0, 1] = 1.0

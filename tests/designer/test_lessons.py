@@ -13,13 +13,24 @@ from designer.lessons import Bound, LessonRun, load_cards, load_chapters, run_ca
 CARDS = load_cards()
 BY_NAME = {c.name: c for c in CARDS}
 SEEDS = (1, 2)  # seed 0 is what the files say; the lessons must hold at others too
-SLOW = {"digits_cnn.json", "vgg.json", "overfit.json", "overfit_l2.json"}
+SLOW = {"digits_cnn.json", "shifted_cnn.json", "vgg.json"}
 """The costliest cards (10-30 s a run on the 2-core machine): one seed here, ten in the bench."""
-SHORT = {"rnn_memory.json": "the SimpleRNN learns the 50-step memory at 7 seeds of 10",
-         "lstm_memory.json": "its SimpleRNN partner learns it too at most seeds",
-         "overfit.json": "the overfitting alarm fires at 8 seeds of 10 (not at seeds 1 and 2)"}
-"""Cards whose lesson does not yet hold at 9 seeds of 10 (bench/lessons.py); they miss at
-a seed checked here, so the test says so (strict: it fails once the lesson holds there)."""
+SHORT: dict[str, str] = {}
+"""Cards whose lesson does not yet hold at 9 seeds of 10 (bench/lessons.py) and that miss it
+at a seed checked here (strict xfail: the test fails once the lesson holds there)."""
+NOISY = {
+    "circles_tanh.json": "saturated tanh units at epoch 19 (seed 2)",
+    "spirals.json": "flat loss on the plateau before the spirals are found",
+    "overfit.json": "flat loss on its early plateau, a rising loss late (Adam's bounce)",
+    "overfit_l2.json": "flat loss once converged; a small rise reads as overfitting",
+    "deep_relu.json": "gradient growing fast, rising loss (a bounce at 100%)",
+    "deep_plain.json": "gradient growing fast",
+    "deep_residual.json": "overfitting and rising loss (a bounce at 100%)",
+    "exploding_clipped.json": "the raw gradient grows (clipping tames the step, not it)",
+    "lstm_memory.json": "the gradient jumps as the loss falls off its cliff",
+}
+"""Cards that teach their lesson but on the way raise a health alarm that is not their lesson
+at a seed checked here (strict xfail, as SHORT)."""
 
 
 def test_every_card_says_its_lesson_expectation_and_where_to_look():
@@ -39,7 +50,7 @@ def test_contrast_pairs_from_the_course_are_there():
             ("overfit_l2.json", "overfit.json"),
             ("deep_relu.json", "deep_sigmoid.json"), ("deep_residual.json", "deep_plain.json"),
             ("lstm_memory.json", "rnn_memory.json"),
-            ("digits_cnn.json", "digits_mlp.json")} <= pairs
+            ("shifted_cnn.json", "shifted_mlp.json")} <= pairs
     assert BY_NAME["overfit.json"].alarms == ("overfitting",)
     assert Bound("diverged", "==", True) in BY_NAME["exploding.json"].target
     assert BY_NAME["exploding_clipped.json"].graph().training["clip_norm"] > 0
@@ -54,9 +65,15 @@ def test_a_bad_target_is_named():
 
 def test_failures_name_what_missed():
     card = BY_NAME["overfit.json"]
-    run = LessonRun(card, 0, {"diverged": False, "val_loss_rise": 1.01}, ["dead_relu"])
-    assert run.failures() == ["val_loss_rise >= 1.05 (got 1.01)",
-                              "alarm overfitting did not fire", "unexpected alarm dead_relu"]
+    run = LessonRun(card, 0, {"diverged": False, "val_loss_rise": 1.01}, ["dead_relu"],
+                    {"dead_relu": 3})
+    assert run.failures() == ["val_loss_rise >= 1.5 (got 1.01)",
+                              "alarm overfitting did not fire",
+                              "unexpected alarm dead_relu (from epoch 3)"]
+    l2 = BY_NAME["overfit_l2.json"]
+    assert l2.contrast.missed({"val_loss_rise": 1.3}, {"val_loss_rise": 1.6}) == [
+        "val_loss_rise lower by >= 0.5 than overfit.json (got 1.3 vs 1.6)"]
+    assert l2.contrast.missed({"val_loss_rise": 1.0}, {"val_loss_rise": 2.0}) == []
 
 
 _runs: dict[tuple[str, int], LessonRun] = {}
@@ -71,19 +88,32 @@ def _run(name: str, seed: int) -> LessonRun:
     return _runs[name, seed]
 
 
+def _marked(known: dict[str, str]) -> list:
+    """Every card, strict-xfail where `known` names it."""
+    return [pytest.param(c.name, marks=pytest.mark.xfail(strict=True, reason=known[c.name]))
+            if c.name in known else c.name for c in CARDS]
+
+
+_ids = [Path(c.name).stem for c in CARDS]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [
-    pytest.param(c.name, marks=pytest.mark.xfail(strict=True, reason=SHORT[c.name]))
-    if c.name in SHORT else c.name for c in CARDS], ids=[Path(c.name).stem for c in CARDS])
+@pytest.mark.parametrize("name", _marked(SHORT), ids=_ids)
 def test_card_teaches_its_lesson_at_two_seeds(name):
     card = BY_NAME[name]
-    seeds = SEEDS[:1] if name in SLOW else SEEDS
-    for seed in seeds:
+    for seed in SEEDS[:1] if name in SLOW else SEEDS:
         run = _run(name, seed)
-        problems = run.failures()
+        problems = run.lesson_failures()
         if card.contrast:
-            other = _run(card.contrast.card, seed)
-            if not card.contrast.holds(run.metrics, other.metrics):
-                problems.append(f"{card.contrast} ({run.metrics.get(card.contrast.metric)} vs "
-                                f"{other.metrics.get(card.contrast.metric)})")
+            problems += card.contrast.missed(run.metrics, _run(card.contrast.card, seed).metrics)
         assert not problems, f"seed {seed}: {problems}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _marked(NOISY), ids=_ids)
+def test_card_raises_no_other_alarm_during_its_run(name):
+    """The health panel's check at every epoch of the run (`AlarmWatch`), as the app makes
+    it: only the alarms that are the card's lesson (or that it tolerates) may be raised."""
+    for seed in SEEDS[:1] if name in SLOW else SEEDS:
+        stray = _run(name, seed).stray_alarms()
+        assert not stray, f"seed {seed}: {stray}"

@@ -38,6 +38,35 @@ def test_shipped_digits():
     assert model.as_inputs(d.x_test[:2])[0].shape == (2, 1, 8, 8)  # fits [64] and [1, 8, 8]
 
 
+def test_shifted_digits_are_the_digits_moved_within_a_larger_frame():
+    plain, moved = load_dataset("digits"), load_dataset("digits(shift=2)")
+    assert moved.x_train.shape == (len(plain.y_train), 144)
+    np.testing.assert_array_equal(moved.y_test, plain.y_test)
+    frames, digits = moved.x_test.reshape(-1, 12, 12), plain.x_test.reshape(-1, 8, 8)
+    found = set()
+    for frame, digit in zip(frames[:60], digits[:60]):
+        spots = [(r, c) for r in range(5) for c in range(5)
+                 if np.array_equal(frame[r:r + 8, c:c + 8], digit)
+                 and frame.sum() == digit.sum()]   # the digit, and nothing else
+        assert spots
+        found.update(spots)
+    assert len(found) > 10   # at many different places
+    np.testing.assert_array_equal(load_dataset("digits(shift=2)").x_train, moved.x_train)
+    with pytest.raises(nn.DatasetError, match="shift must be a whole number of pixels"):
+        load_dataset("digits(shift=1.5)")
+
+
+def test_noise_settings_of_moons_and_recall():
+    assert np.array_equal(load_dataset("moons(noise=0.1)").x_test, load_dataset("moons").x_test)
+    clean, noisy = load_dataset("moons(noise=0.0)"), load_dataset("moons(noise=0.35)")
+    np.testing.assert_array_equal(clean.y_train, noisy.y_train)
+    assert 0.2 < np.std(noisy.x_train - clean.x_train) < 0.5
+    recall = load_dataset("recall(noise=1.0)").x_train
+    assert recall[:, 0, 1].tolist() == [1.0] * len(recall) and not recall[:, 1:, 1].any()
+    assert 0.9 < recall[:, 1:, 0].std() < 1.1
+    assert 3.8 < load_dataset("recall").x_train[:, 1:, 0].std() < 4.2
+
+
 def test_shipped_iris():
     d = load_dataset("iris")
     assert len(d.y_train) + len(d.y_test) == 150
