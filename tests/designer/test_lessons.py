@@ -19,7 +19,6 @@ SHORT: dict[str, str] = {}
 """Cards whose lesson does not yet hold at 9 seeds of 10 (bench/lessons.py) and that miss it
 at a seed checked here (strict xfail: the test fails once the lesson holds there)."""
 NOISY = {
-    "circles_tanh.json": "saturated tanh units at epoch 19 (seed 2)",
     "spirals.json": "flat loss on the plateau before the spirals are found",
     "overfit.json": "flat loss on its early plateau, a rising loss late (Adam's bounce)",
     "overfit_l2.json": "flat loss once converged; a small rise reads as overfitting",
