@@ -16,6 +16,7 @@ import numpy as np
 from nnengine import NNEngineError, Trainer
 from nnengine.catalogue import LOSSES
 from nnengine.diagnostics import PROBE_SIZE, diagnose, first_sources, layer_kinds
+from nnengine.layer_table import layer_table
 from nnengine.run_card import dataset_content_sha256
 
 from .lesson_views import LessonViews
@@ -24,6 +25,18 @@ from .summary import Snapshot, boundary, plane_extent, predicted_classes, summar
 
 PROBE_SEED = 7919   # the probe rows' own generator; the trainer's are never touched
 PREDICT_BATCH = 128  # small enough to stay in cache; faster than larger batches here
+# Multiply-adds a snapshot may spend on its probe rows (forward), and the live confusion
+# matrix on its test predictions: a snapshot of the digits CNN keeps all 64 rows and 1,000
+# test samples, one of an MNIST-size CNN (a million per sample) 16 rows and 200 samples, so
+# watching stays within its share of the time and still comes several times a second.
+PROBE_WORK = 16_000_000
+WATCHED_WORK = 200_000_000
+
+
+def within_work(count: int, per_sample: int, work: int, least: int) -> int:
+    """At most `count` samples, fewer when they would take more than `work` multiply-adds,
+    never fewer than `least` (unless `count` is)."""
+    return max(min(least, count), min(count, work // max(per_sample, 1)))
 
 
 def denoising_noise(trainer: Trainer) -> float | None:
@@ -57,6 +70,9 @@ class Probe:
         self.order = list(self.kinds)
         self.resolution = boundary_resolution
         self.norm_history: dict[str, deque[float]] = {}
+        per_sample = layer_table(model.graph, model.analysis).total("multiply_adds")
+        probe_size = within_work(probe_size, per_sample, PROBE_WORK, least=16)
+        self.watched_test = within_work(WATCHED_TEST, per_sample, WATCHED_WORK, least=100)
         n = len(trainer.y_train)
         rows = np.sort(np.random.default_rng(PROBE_SEED).choice(
             n, min(probe_size - 1, n), replace=False))
@@ -166,7 +182,7 @@ class Probe:
             default_split=self.default_split(), extent=self.extent, points=points,
             point_labels=labels, test_labels=test_labels,
             test_inputs=self.test_x[0] if self.test_x is not None else None,
-            watched_test=WATCHED_TEST, dataset_sha256=dataset_content_sha256(ds),
+            watched_test=self.watched_test, dataset_sha256=dataset_content_sha256(ds),
             **self.lesson_views.describe())
 
     def evaluate_test(self) -> dict[str, float] | None:
