@@ -11,7 +11,6 @@ gathered into buffers reused from step to step.
 from __future__ import annotations
 
 import contextlib
-
 import threading
 import time
 from collections import deque
