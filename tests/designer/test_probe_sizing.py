@@ -33,7 +33,7 @@ def test_a_small_model_keeps_every_probe_row_and_watched_sample():
 
 
 def test_a_large_model_watches_fewer_rows_within_the_work_budget():
-    probe, per_sample = probe_for(32, 28)
+    probe, per_sample = probe_for(96, 28)
     rows = len(probe.probe_t) + 1
     assert 16 <= rows < 64 and (rows == 16 or rows * per_sample <= PROBE_WORK)
     assert 100 <= probe.watched_test < 1000
