@@ -133,7 +133,7 @@ class Probe:
         xs = [np.concatenate([a, p]) for a, p in zip(sx, self.probe_x)]
         ts = np.concatenate([st, self.probe_t.astype(st.dtype, copy=False)])
         with np.errstate(all="ignore"):
-            inspected = m.inspect(xs, ts, self.loss)
+            inspected = m.inspect(xs, ts, self.loss, reuse=True)   # copied below
         layers = summarize(inspected, self.kinds, row=0)
         for node_id, s in layers.items():
             if s.grad_norm is not None:
@@ -147,11 +147,13 @@ class Probe:
                         alarms=alarms, order=self.order, extras=self.lesson_views.extras())
         with np.errstate(all="ignore"):
             if with_boundary and self.extent is not None:
-                snap.boundary = boundary(lambda p: m.predict(p, PREDICT_BATCH), self.extent,
-                                         self.resolution)
+                snap.boundary = boundary(
+                    lambda p: m.predict_prepared(m.as_inputs(p), PREDICT_BATCH, reuse=True),
+                    self.extent, self.resolution)
             if test and self.classification and self.test_x is not None:
                 rows = [a[:test] for a in self.test_x]
-                snap.test_predictions = predicted_classes(m.predict(rows, PREDICT_BATCH))
+                snap.test_predictions = predicted_classes(
+                    m.predict_prepared(rows, PREDICT_BATCH, reuse=True))
         return snap
 
     def describe(self, epochs: int, grad_nodes: list[str]) -> RunDescription:
