@@ -19,6 +19,7 @@ from .errors import ConfigError, DatasetError, GraphError, WeightsError
 from .graph import Graph
 from .layers.base import FRESH, Layer, Shape, Workspace
 from .losses import fused_sigmoid_binary_cross_entropy, fused_softmax_cross_entropy, mse
+from .packed import PackedWeights
 from .validation import Analysis, analyze
 
 Inputs = np.ndarray | Sequence[np.ndarray] | dict[str, np.ndarray]
@@ -70,6 +71,10 @@ class Model:
             self.steps.append(step)
         self.step_index = index
         self.trainable_keys = self._keys_where(lambda d: d.trainable)
+        self.packed = PackedWeights(weights, self.trainable_keys, self.dtype) \
+            if self.trainable_keys else None
+        for step in self.steps:   # the steps see the packed views
+            step.weights.update({n: weights[k] for n, k in step.keys.items() if k in weights})
         self.regularized_keys = self._keys_where(lambda d: d.regularized)
         self._loss_steps = [i for i, s in enumerate(self.steps) if s.layer.adds_loss]
         self.last_loss_terms: dict[str, float] = {}  # the last training step's added terms
@@ -278,21 +283,27 @@ class Model:
         return out
 
     def inspect(self, x: Inputs, t: np.ndarray | None = None, loss_name: str | None = None,
-                nodes: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+                nodes: Sequence[str] | None = None, reuse: bool = False
+                ) -> dict[str, dict[str, Any]]:
         """Per node (every node, or those in `nodes`): its output ('activation'), and when a
         target is given the loss gradient w.r.t. that output ('gradient') and its weights
         ('weight_grads'); also 'weights'. For a few samples, in inference mode (what the GUI
-        shows for the chosen sample)."""
+        shows for the chosen sample).
+
+        `reuse`: the arrays come from the steps' workspaces, as a training step's do, and
+        are valid only until the next training step or reusing call: for a caller that
+        copies what it keeps (the window's snapshots, taken between training steps, would
+        otherwise allocate and fault in a whole batch's activations every time)."""
         if nodes is not None:
             unknown = [n for n in nodes if n not in self.step_index]
             if unknown:
                 raise ConfigError(f"no node '{unknown[0]}' in the model")
         wanted = set(self.step_index if nodes is None else nodes)
-        y, tape = self.forward(x)
+        y, tape = self.forward(x, reuse=reuse)
         node_grads: dict[str, np.ndarray] = {}
         weight_grads: dict[str, np.ndarray] = {}
         if t is not None and loss_name is not None:
-            _, g, skip = self.loss_and_grad(y, t, loss_name)
+            _, g, skip = self.loss_and_grad(y, t, loss_name, reuse)
             weight_grads, node_grads = self.backward(tape, g, skip_output=skip,
                                                      keep_node_grads=True)
         out = {}

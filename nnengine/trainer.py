@@ -10,6 +10,7 @@ gathered into buffers reused from step to step.
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import deque
@@ -27,6 +28,7 @@ from .layers.base import Workspace
 from .losses import accuracy
 from .model import Model
 from .optimizers import make_optimizer
+from .packed import KEY as PACKED
 from .threads import blas_threads, training_threads
 from .training_config import TrainingConfig
 
@@ -234,9 +236,15 @@ class Trainer:
 
         Raises TrainingDiverged, with the weights from before the bad step kept, if the loss
         or a gradient becomes NaN or infinite. BLAS runs on `threads.training_threads`."""
-        bs = min(self.config.batch_size, len(self.y_train))
-        with blas_threads(training_threads(self.model, bs)):
-            return self._fit(bs)
+        with self.threads():
+            return self._fit(min(self.config.batch_size, len(self.y_train)))
+
+    def threads(self) -> contextlib.AbstractContextManager:
+        """The BLAS thread limit the steps run under (see threads.py), also for the work
+        around a run (its test evaluation, a window's snapshots): a small model's products are
+        many times slower on two threads."""
+        bs = min(self.config.batch_size, max(len(self.y_train), 1))
+        return blas_threads(training_threads(self.model, bs))
 
     def _fit(self, bs: int) -> History:
         cfg = self.config
@@ -318,15 +326,23 @@ class Trainer:
             else:
                 loss, y, grads = m.train_step_grads(xb, yb, cfg.loss, cfg.l2, rng,
                                                     prepared=True, reuse=True)
-            self.grad_squares = {k: float(np.vdot(g, g)) for k, g in grads.items()}
+            # Packed (see packed.py): the gradients in one array, updated in one go.
+            flat = m.packed.gather(grads) if m.packed is not None else None
+            if flat is not None:
+                self.grad_squares = m.packed.squares(flat)
+            else:
+                self.grad_squares = {k: float(np.vdot(g, g)) for k, g in grads.items()}
             sq = sum(self.grad_squares.values())
         if not (np.isfinite(loss) and np.isfinite(sq)):
             self._diverged(xb, grads, loss, epoch, batch)
         if cfg.clip_norm is not None and sq > cfg.clip_norm ** 2:
             scale = cfg.clip_norm / np.sqrt(sq)
-            for g in grads.values():
+            for g in [flat] if flat is not None else grads.values():
                 g *= scale
-        self.optimizer.step(m.weights, grads)
+        if flat is not None:
+            self.optimizer.step({PACKED: m.packed.values}, {PACKED: flat})
+        else:
+            self.optimizer.step(m.weights, grads)
         return loss, y, self.accuracy(y, yb)
 
     def _diverged(self, xb, grads, loss, epoch, batch) -> None:
@@ -379,7 +395,8 @@ class Trainer:
 
     def evaluate_test(self) -> dict[str, float]:
         d = self.dataset
-        return self.evaluate(d.x_test, self.targets(d.x_test, d.y_test))
+        with self.threads():
+            return self.evaluate(d.x_test, self.targets(d.x_test, d.y_test))
 
     def sample(self, index: int, split: str = "val") -> tuple[list[np.ndarray], np.ndarray]:
         """One sample (as a batch of one) from the validation split, or train if empty."""
