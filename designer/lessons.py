@@ -17,7 +17,9 @@ Card format (one `[[chapter.card]]` table):
     look_at = "..."                   # which plot, which node
     target = {test_accuracy = ">= 0.99"}   # every bound must hold (see METRICS)
     alarms = ["overfitting"]          # health alarms that are the lesson: they must fire
-    tolerate = ["flat_loss"]          # alarms that may fire (a card that is meant to fail)
+                                      # (at some epoch of the run: `AlarmWatch`)
+    tolerate = ["flat_loss"]          # alarms that may fire (a card that is meant to fail);
+                                      # any other one raised during the run fails the card
     contrast = {card = "xor_single_layer.json", metric = "test_accuracy", higher_by = 0.2}
 """
 from __future__ import annotations

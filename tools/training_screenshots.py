@@ -66,7 +66,9 @@ def train_until(app: QApplication, controller: TrainingController, epoch: int) -
         spin(app, 20)
         controller.poll()
         snap = controller.snapshot
-        if controller.state == TrainingState.PAUSED and snap is not None and \
+        # A pause asked for at the last epoch may come after the run has finished.
+        if controller.state in (TrainingState.PAUSED, TrainingState.FINISHED) and \
+                snap is not None and \
                 snap.step == controller.progress.step and controller.progress.epoch >= epoch:
             break
     spin(app, 150)
