@@ -71,11 +71,12 @@ def main() -> None:
     out = Path(parser.parse_args().out)
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication([])
-    gallery_shot(app, out)
-    lesson_dock_shot(app, out)
     for name, epochs, pause_at, shots in SHOWCASES:
         for path in showcase(app, out, name, epochs, pause_at, shots):
             print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+    # Last: after a main window has trained and closed, a showcase's run never started.
+    gallery_shot(app, out)
+    lesson_dock_shot(app, out)
 
 
 if __name__ == "__main__":
