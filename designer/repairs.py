@@ -54,6 +54,7 @@ class Repair:
             return doc._refuse("the graph changed since this repair was offered; try again")
         built = [_command(doc, step) for step in self.steps]
         doc.undo_stack.push(commands.ApplyRepair(doc, self.description, built))
+        doc.repaired.emit([n for n in repair_node_ids(self) if n in doc.graph])
         return True
 
 

@@ -306,3 +306,26 @@ def test_a_wrapped_templates_edges_stay_on_the_canvas_at_1024x700(window, qtbot)
     assert wrapped[0].sceneBoundingRect().left() < wrapped[0].target.sceneBoundingRect().left()
     for edge in view.scene().edges.values():
         assert visible.contains(edge.sceneBoundingRect()), edge.key
+
+
+def test_a_repair_from_the_inspector_keeps_the_cards_it_moves_in_view(window, qtbot):
+    """Inserting a Reshape pushes a full row of the digits CNN to the right: whether the fix
+    is clicked in the inspector or in the badge's menu, the canvas shows them after it."""
+    import nnengine as nn
+    from designer.gallery import TEMPLATES_DIR
+
+    graph = nn.load_graph(TEMPLATES_DIR / "digits_cnn.json")
+    graph.set_params("input", {"shape": [64]})
+    window.resize(1440, 900)
+    window.files.new(graph)
+    settle(qtbot)
+    view, doc = window.view, window.document
+    view.select_nodes(["conv1"])
+    (fix,) = window.inspector.repair_buttons
+    assert "[64] becomes [1, 8, 8]" in fix.text()
+    fix.linkActivated.emit("fix")
+    settle(qtbot)
+    assert doc.analysis.ok
+    visible = view.visible_scene_rect()
+    for node in doc.graph.node_ids():
+        assert visible.contains(view.node_item(node).sceneBoundingRect()), node
