@@ -146,6 +146,10 @@ def test_at_1024x700_train_and_stop_are_in_view(window, qtbot):
         top_left = button.mapTo(scroll.viewport(), button.rect().topLeft())
         bottom = top_left.y() + button.height()
         assert button.isVisible() and 0 <= top_left.y() and bottom <= scroll.viewport().height()
+    # A first start at 1024x700 leaves the panel 295 pixels beside its vertical scroll bar:
+    # it fits there (rows wrap) instead of scrolling sideways too.
+    assert panel.minimumSizeHint().width() <= 295
+    assert scroll.horizontalScrollBar().maximum() == 0
 
 
 def test_training_progress_shows_in_the_status_bar(window, qtbot):
@@ -175,8 +179,11 @@ def test_reset_weights_same_seed_or_a_new_one(window, qtbot):
     trained = c.current_weights()
     fresh = nn.compile_model(window.document.graph, seed=0).get_weights()
     assert any(not np.array_equal(trained[k], fresh[k]) for k in fresh)
+    assert window.status_progress.label.text().startswith("Trained")
     window.actions["reset_weights"].trigger()
     assert not c.has_weights and len(c.metrics) == 0 and not c.metrics.epochs
+    assert c.state == "idle" and not window.status_progress.isVisible()   # nothing trained
+    assert window.training_panel.progress.value() == 0
     model, current = c.export_model()
     assert not current
     assert all(np.array_equal(model.get_weights()[k], fresh[k]) for k in fresh)
@@ -260,6 +267,8 @@ def test_the_training_panel_previews_the_chosen_data_set(window, qtbot):
     assert "to validate" in preview.summary.text()
     panel.set_dataset("digits")
     assert preview.shown == "images" and preview.images.image is not None
+    rows, columns = preview.images.image.shape   # 32 digits of 8x8 in 4 full rows of 8
+    assert (rows, columns) == (4 * 9 - 1, 8 * 9 - 1)
     assert "10 classes" in preview.summary.text()
     panel.set_dataset("iris")
     assert preview.shown == "table" and preview.table.rowCount() > 0
