@@ -100,6 +100,35 @@ def test_export_the_graph_or_the_selection_as_png_and_svg(window, tmp_path):
     assert ".png or .svg" in window.statusBar().currentMessage()
 
 
+def gray(image: QImage):
+    import numpy as np
+
+    image = image.convertToFormat(QImage.Format.Format_Grayscale8)
+    return np.frombuffer(image.constBits(), np.uint8).reshape(
+        image.height(), image.bytesPerLine())[:, :image.width()].astype(float)
+
+
+def test_the_graph_picture_looks_like_the_canvas_at_twice_the_size(window):
+    """Shrunk to half, the PNG is the canvas drawn at its own size (a picture whose fonts
+    grew twice over, spilling out of the cards, is far from it)."""
+    from PySide6.QtGui import QPainter
+
+    from designer.canvas.export import picture_png, picture_rect
+
+    scene = window.view.scene()
+    picture = QImage.fromData(picture_png(scene))
+    rect = picture_rect(scene, None)
+    screen = QImage(rect.size().toSize(), QImage.Format.Format_ARGB32)
+    painter = QPainter(screen)
+    painter.fillRect(screen.rect(), picture.pixelColor(0, 0))
+    scene.render(painter, screen.rect().toRectF(), rect)
+    painter.end()
+    assert picture.width() == 2 * screen.width()
+    half = picture.scaled(screen.size(), Qt.AspectRatioMode.IgnoreAspectRatio,
+                          Qt.TransformationMode.SmoothTransformation)
+    assert abs(gray(half) - gray(screen)).mean() < 4
+
+
 def settle(qtbot) -> None:
     qtbot.wait(30)
 
