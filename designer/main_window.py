@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QMimeData, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -55,8 +55,16 @@ APP_NAME = "NN Designer"
 FRAGMENT_MIME = "application/x-nnengine-fragment"
 STATUS_TIMEOUT_MS = 6000
 PLOTS_SHARE = 1 / 3   # of the window's height, kept as the window is resized
+FIRST_SIZE = QSize(1440, 900)
 COMPACT_WIDTH = 1280  # a first start narrower than this tabs the side docks together
 COMPACT_PLOTS_SHARE = 0.45
+
+
+def first_size(screen: QSize) -> QSize:
+    """The window's size on a first start: 1440x900, or the screen's free area when that is
+    smaller (a bigger window on a 1024x700 screen hides the inspector and the plots)."""
+    return QSize(min(FIRST_SIZE.width(), screen.width()), min(FIRST_SIZE.height(),
+                                                            screen.height()))
 
 
 class MainWindow(QMainWindow):
@@ -518,7 +526,7 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         state = self.settings.value("window/state")
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1440, 900)
+            self.resize(first_size(self.screen().availableGeometry().size()))
         self._fresh_layout = state is None   # first start: laid out for the window's width
         if state is not None:
             self.restoreState(state)

@@ -367,3 +367,12 @@ def test_a_repair_from_the_inspector_keeps_the_cards_it_moves_in_view(window, qt
     visible = view.visible_scene_rect()
     for node in doc.graph.node_ids():
         assert visible.contains(view.node_item(node).sceneBoundingRect()), node
+
+
+def test_a_first_start_fits_a_small_screen():
+    from PySide6.QtCore import QSize
+
+    from designer.main_window import first_size
+
+    assert first_size(QSize(1024, 668)) == QSize(1024, 668)   # 1024x700 less a panel
+    assert first_size(QSize(2560, 1400)) == QSize(1440, 900)
