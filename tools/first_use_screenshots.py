@@ -16,6 +16,7 @@ line saying so, when it is not).
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -320,13 +321,14 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--before"]:
         before, argv = Path(argv[1]).resolve(), argv[2:]
         sys.path.insert(0, str(before))   # that checkout's designer and nnengine
-    out = Path(argv[0]) if argv else ROOT / "docs" / "first_use"
+    out = (Path(argv[0]) if argv else ROOT / "docs" / "first_use").resolve()
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(["screenshots"])
     from designer.app import configure
 
     configure(app)
     with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)   # where the file dialogs open
         window = open_window(Path(tmp) / "editing", EDITING_SIZE)
         editing_shots(window, out, "before" if before is not None else "after")
         if before is None:

@@ -38,13 +38,15 @@ run_size() {   # WIDTHxHEIGHT
   fi
   sleep 2
   shot() { DISPLAY=$DISPLAY_NO import -window root "$OUT/${size}_$1.png"; echo "$OUT/${size}_$1.png"; }
-  key() { DISPLAY=$DISPLAY_NO xdotool key --window "$win" "$@"; }
-  shot start
-  DISPLAY=$DISPLAY_NO xdotool windowactivate --sync "$win" 2>/dev/null || true
-  key F5; sleep 6; shot trained                       # Train (F5) on the example
-  key ctrl+f; DISPLAY=$DISPLAY_NO xdotool type --delay 60 "relu"; sleep 1; shot search
-  key Escape; key F1; sleep 1.5; shot f1
-  key Escape; sleep 0.5
+  x() { DISPLAY=$DISPLAY_NO xdotool "$@" 2>/dev/null; }   # no window manager: no focus
+  shot start                                              # warnings wanted
+  x windowfocus --sync "$win" || true
+  x mousemove --window "$win" 400 300 click 1             # the canvas
+  x key F5; sleep 8; shot trained                         # Train (F5) on the example
+  x mousemove --window "$win" 120 90 click 1              # the palette's search field
+  x type --delay 80 "relu"; sleep 1; shot search
+  x key Escape; x key F1; sleep 1.5; shot f1
+  x key Escape; sleep 0.5
   kill $app 2>/dev/null || true; wait $app 2>/dev/null || true
   kill $xvfb; wait $xvfb 2>/dev/null || true
   rm -rf "$home"
