@@ -237,12 +237,9 @@ def preview_shots(window, out: Path) -> None:
                            ("iris_mlp", "table")):
         load(window, template)
         spin(100)
-        scroller = panel.parentWidget()
-        while scroller is not None and not hasattr(scroller, "ensureWidgetVisible"):
-            scroller = scroller.parentWidget()
-        if scroller is not None:
-            scroller.ensureWidgetVisible(panel.preview, 0, 0)
+        window.training_dock.widget().ensureWidgetVisible(panel.preview, 0, 0)
         shoot(window.training_dock, out / f"preview_{kind}.png")
+    window.training_dock.widget().verticalScrollBar().setValue(0)   # Train on top again
 
 
 def export_plot_shot(window, out: Path) -> None:
