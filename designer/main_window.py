@@ -48,6 +48,7 @@ from .plot_export import export_page
 from .reset_weights import install_reset_weights
 from .run_report import save_report
 from .runs.actions import install_runs
+from .screen_fit import resize_to_fit
 from .status_progress import install_status_progress
 from .training.actions import install_training
 
@@ -58,13 +59,6 @@ PLOTS_SHARE = 1 / 3   # of the window's height, kept as the window is resized
 FIRST_SIZE = QSize(1440, 900)
 COMPACT_WIDTH = 1280  # a first start narrower than this tabs the side docks together
 COMPACT_PLOTS_SHARE = 0.45
-
-
-def first_size(screen: QSize) -> QSize:
-    """The window's size on a first start: 1440x900, or the screen's free area when that is
-    smaller (a bigger window on a 1024x700 screen hides the inspector and the plots)."""
-    return QSize(min(FIRST_SIZE.width(), screen.width()), min(FIRST_SIZE.height(),
-                                                            screen.height()))
 
 
 class MainWindow(QMainWindow):
@@ -526,7 +520,9 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         state = self.settings.value("window/state")
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(first_size(self.screen().availableGeometry().size()))
+            # 1440x900, or less on a smaller screen: a bigger window on a 1024x700 screen
+            # hides the inspector and the plots
+            resize_to_fit(self, FIRST_SIZE)
         self._fresh_layout = state is None   # first start: laid out for the window's width
         if state is not None:
             self.restoreState(state)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The app in a real X11 window on a virtual screen (Xvfb), at 1600x1000 and 1024x700: start
 # it with the README's launch command, press F5 (Train), type into the palette's search,
-# press F1, and capture the whole screen after each step. Not part of the test suite (CI
-# has no X server); run it by hand after a change to the window:
+# press F1, open the template gallery (Ctrl+Shift+N), and capture the whole screen after
+# each step. Not part of the test suite (CI has no X server); run it by hand after a change
+# to the window (without a window manager, dialogs have no title bar and keys go to the
+# main window):
 #
 #   apt-get install -y xvfb xdotool imagemagick  (+ the README's system libraries)
 #   tools/xvfb_check.sh [OUT_DIR]          (default: /tmp/xvfb_check)
@@ -46,6 +48,7 @@ run_size() {   # WIDTHxHEIGHT
   x mousemove --window "$win" 120 90 click 1              # the palette's search field
   x type --delay 80 "relu"; sleep 1; shot search
   x key Escape; x key F1; sleep 1.5; shot f1
+  x key Escape; x key ctrl+shift+n; sleep 2; shot gallery   # New from Template
   x key Escape; sleep 0.5
   kill $app 2>/dev/null || true; wait $app 2>/dev/null || true
   kill $xvfb; wait $xvfb 2>/dev/null || true

@@ -369,10 +369,19 @@ def test_a_repair_from_the_inspector_keeps_the_cards_it_moves_in_view(window, qt
         assert visible.contains(view.node_item(node).sceneBoundingRect()), node
 
 
-def test_a_first_start_fits_a_small_screen():
+def test_a_first_start_and_the_gallery_fit_a_small_screen():
     from PySide6.QtCore import QSize
 
-    from designer.main_window import first_size
+    from designer.screen_fit import fitted
 
-    assert first_size(QSize(1024, 668)) == QSize(1024, 668)   # 1024x700 less a panel
-    assert first_size(QSize(2560, 1400)) == QSize(1440, 900)
+    assert fitted(QSize(1440, 900), QSize(1024, 668)) == QSize(1024, 668)   # less a panel
+    assert fitted(QSize(1440, 900), QSize(2560, 1400)) == QSize(1440, 900)
+
+
+def test_the_template_gallery_opens_within_the_screen(window):
+    from designer.gallery import TemplateGallery
+
+    gallery = TemplateGallery(window)
+    screen = gallery.screen().availableGeometry()   # 800x800 offscreen
+    assert gallery.width() <= screen.width() and gallery.height() <= screen.height()
+    gallery.close()
