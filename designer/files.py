@@ -358,7 +358,7 @@ class FileController(QObject):
 
         try:
             done, result = read_off_thread(self.window, f"Reading “{short(path.name)}”…", read,
-                                           lambda r: self._draw(path, r[1], r[2]))
+                                           lambda r: self.draw_ahead(path, r[1], r[2]))
             if not done:
                 return False
             found, _graph, analysis = result
@@ -374,9 +374,10 @@ class FileController(QObject):
         self.opened.emit()
         return True
 
-    def _draw(self, path: Path, graph: Graph, analysis: Analysis
-              ) -> Iterator[tuple[str, int, int]]:
-        """The canvas's drawing of `graph` ahead of opening it, as progress steps."""
+    def draw_ahead(self, path: Path, graph: Graph, analysis: Analysis
+                   ) -> Iterator[tuple[str, int, int]]:
+        """The canvas's drawing of `graph`, read from `path`, ahead of making it the
+        document's, as `read_off_thread`'s steps."""
         if self.stage is None:
             return
         for done, total in self.stage(graph, analysis):
