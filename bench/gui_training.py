@@ -46,6 +46,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest.mock import patch
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +54,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QMessageBox, QWidget
 
 import nnengine as nn
 from designer.app import configure
@@ -240,9 +241,12 @@ def gui_run_in(app: QApplication, graph: nn.Graph, tab: str, probe: bool, layout
               "first": marks["first"] - marks["click"],
               "snapshots": len(snapshots) / (end - marks["ready"])}
     controller.shutdown()
-    if layout == "app":
-        window.document.undo_stack.setClean()   # no "unsaved changes?" question
-    window.close()
+    if layout == "app":   # answer "Discard" to the question about unsaved changes and runs
+        with patch.object(QMessageBox, "question",
+                          return_value=QMessageBox.StandardButton.Discard):
+            window.close()
+    else:
+        window.close()
     window.deleteLater()
     app.processEvents()
     return result

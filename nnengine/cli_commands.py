@@ -115,7 +115,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                                                       "dataset": args.dataset})
         changes = training_overrides(loaded, args)
         config = loaded.config.replace(**changes)
-    check_memory(loaded, 4, "training it (weights, gradients, optimizer state)")
+    # weights; gradients, gathered and squared (packed.py); Adam's two moments and scratch
+    check_memory(loaded, 7, "training it (weights, gradients, optimizer state)")
     output = RunOutput(args.out)
     with reading(args.out):  # before training, so a bad folder does not cost a whole run
         output.prepare()

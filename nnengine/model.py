@@ -19,6 +19,7 @@ from .errors import ConfigError, DatasetError, GraphError, WeightsError
 from .graph import Graph
 from .layers.base import FRESH, Layer, Shape, Workspace
 from .losses import fused_sigmoid_binary_cross_entropy, fused_softmax_cross_entropy, mse
+from .packed import PackedWeights
 from .validation import Analysis, analyze
 
 Inputs = np.ndarray | Sequence[np.ndarray] | dict[str, np.ndarray]
@@ -70,6 +71,10 @@ class Model:
             self.steps.append(step)
         self.step_index = index
         self.trainable_keys = self._keys_where(lambda d: d.trainable)
+        self.packed = PackedWeights(weights, self.trainable_keys, self.dtype) \
+            if self.trainable_keys else None
+        for step in self.steps:   # the steps see the packed views
+            step.weights.update({n: weights[k] for n, k in step.keys.items() if k in weights})
         self.regularized_keys = self._keys_where(lambda d: d.regularized)
         self._loss_steps = [i for i, s in enumerate(self.steps) if s.layer.adds_loss]
         self.last_loss_terms: dict[str, float] = {}  # the last training step's added terms

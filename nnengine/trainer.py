@@ -27,6 +27,7 @@ from .layers.base import Workspace
 from .losses import accuracy
 from .model import Model
 from .optimizers import make_optimizer
+from .packed import KEY as PACKED
 from .threads import blas_threads, training_threads
 from .training_config import TrainingConfig
 
@@ -318,15 +319,23 @@ class Trainer:
             else:
                 loss, y, grads = m.train_step_grads(xb, yb, cfg.loss, cfg.l2, rng,
                                                     prepared=True, reuse=True)
-            self.grad_squares = {k: float(np.vdot(g, g)) for k, g in grads.items()}
+            # Packed (see packed.py): the gradients in one array, updated in one go.
+            flat = m.packed.gather(grads) if m.packed is not None else None
+            if flat is not None:
+                self.grad_squares = m.packed.squares(flat)
+            else:
+                self.grad_squares = {k: float(np.vdot(g, g)) for k, g in grads.items()}
             sq = sum(self.grad_squares.values())
         if not (np.isfinite(loss) and np.isfinite(sq)):
             self._diverged(xb, grads, loss, epoch, batch)
         if cfg.clip_norm is not None and sq > cfg.clip_norm ** 2:
             scale = cfg.clip_norm / np.sqrt(sq)
-            for g in grads.values():
+            for g in [flat] if flat is not None else grads.values():
                 g *= scale
-        self.optimizer.step(m.weights, grads)
+        if flat is not None:
+            self.optimizer.step({PACKED: m.packed.values}, {PACKED: flat})
+        else:
+            self.optimizer.step(m.weights, grads)
         return loss, y, self.accuracy(y, yb)
 
     def _diverged(self, xb, grads, loss, epoch, batch) -> None:

@@ -23,7 +23,10 @@ from .probe import Probe
 from .run_description import RunDescription
 
 TEST_INTERVAL = 1.0   # seconds between two predictions on the watched test samples
-SHORT_RUN_EPOCHS = 100   # runs of at most this many epochs get a snapshot at every epoch
+# Activations over training get at least this many points in a run (a snapshot every
+# ceil(epochs / EPOCH_SNAPSHOTS) epochs: every epoch of a short run, #17), more whenever the
+# budget allows; these cost their share like any other snapshot.
+EPOCH_SNAPSHOTS = 20
 
 
 class SnapshotBudget:
@@ -39,8 +42,11 @@ class SnapshotBudget:
 
     def due(self, now: float | None = None) -> bool:
         now = time.monotonic() if now is None else now
-        return (now - self.last >= self.min_interval
-                and self.spent <= self.share * (now - self.start))
+        return now - self.last >= self.min_interval and self.within_share(now)
+
+    def within_share(self, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        return self.spent <= self.share * (now - self.start)
 
     def record(self, began: float, ended: float) -> None:
         self.last = ended
@@ -134,12 +140,13 @@ class TrainingReporter(Callback):
         logs = dict(logs, epoch=self.epoch)
         self.epochs_logs.append(logs)
         last = epoch == trainer.config.epochs or self.control.stopped
-        every_epoch = self.pacer.pace is not None or \
-            trainer.config.epochs + self.epoch_offset <= SHORT_RUN_EPOCHS
+        every = 1 if self.pacer.pace is not None else -(-trainer.config.epochs // EPOCH_SNAPSHOTS)
         snap = None
-        if last or every_epoch or self.budget.due():
-            snap = self.snap(with_test=not last and
-                             time.monotonic() - self.tested_at >= TEST_INTERVAL)
+        if last or epoch % every == 0 or self.budget.due():
+            # The watched test samples cost as much as several snapshots: predicted at most
+            # once a second, and only while snapshots are within their share of the time.
+            snap = self.snap(with_test=not last and self.budget.within_share()
+                             and time.monotonic() - self.tested_at >= TEST_INTERVAL)
         self.mailbox.put_epoch(EpochRecord(self.epoch, logs, snap or self.latest))
         self.send_weights(self.epoch)
 

@@ -41,6 +41,7 @@ Shapes never include the batch dimension; arrays always do (batch first, images 
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 import numpy as np
@@ -64,8 +65,12 @@ class Workspace:
 
     def empty(self, name: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
         """A buffer of this shape and dtype; its contents are whatever was left in it."""
-        shapes = self._buffers.setdefault(name, {})
-        key = (tuple(shape), np.dtype(dtype).str)
+        shapes = self._buffers.get(name)
+        if shapes is None:
+            shapes = self._buffers[name] = {}
+        # Keyed by the dtype as given (np.float32, a dtype, bool): converting it would cost
+        # more than the lookup, and one name always asks in the same spelling.
+        key = (tuple(shape), dtype)
         buf = shapes.get(key)
         if buf is None:
             if len(shapes) >= self.KEEP:
@@ -89,10 +94,24 @@ class Workspace:
         order: element-wise NumPy is many times slower on operands of mixed layouts, and
         images are kept channel-major (see conv.py)."""
         shape = ref.shape if shape is None else shape
-        order = sorted(range(ref.ndim), key=lambda i: -abs(ref.strides[i]))
-        buf = self.empty(name, tuple(shape[i] for i in order),
-                         ref.dtype if dtype is None else dtype)
-        return buf.transpose(np.argsort(order))
+        dtype = ref.dtype if dtype is None else dtype
+        if ref.flags.c_contiguous:   # the usual case, and the fast one
+            return self.empty(name, shape, dtype)
+        order = axis_order(ref.strides)
+        buf = self.empty(name, tuple(shape[i] for i in order), dtype)
+        return buf.transpose(inverse_order(order))
+
+
+@functools.lru_cache(maxsize=256)
+def axis_order(strides: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes from the one whose steps in memory are largest to the smallest (an array's
+    layout); cached, as a step asks for the same few layouts every batch."""
+    return tuple(sorted(range(len(strides)), key=lambda i: -abs(strides[i])))
+
+
+@functools.lru_cache(maxsize=256)
+def inverse_order(order: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(np.argsort(order).tolist())
 
 
 class _Fresh(Workspace):

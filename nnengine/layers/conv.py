@@ -20,7 +20,7 @@ from numpy.lib.stride_tricks import as_strided
 from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
 from ..initializers import INIT_NAMES, constant, scheme_from
-from .base import FRESH, Layer, Workspace
+from .base import FRESH, Layer, Workspace, axis_order
 
 Pair = tuple[int, int]
 
@@ -86,15 +86,11 @@ def image_output_shape(layer_type: str, what: str, input_shape: tuple[int, ...],
 
 def in_layout_of(a: np.ndarray, ref: np.ndarray, ws: Workspace, name: str) -> np.ndarray:
     """a itself when its memory runs like ref's, else a copy in ref's layout."""
-    if a.strides == ref.strides or _axis_order(a) == _axis_order(ref):
+    if a.strides == ref.strides or axis_order(a.strides) == axis_order(ref.strides):
         return a
     out = ws.like(name, ref, a.shape, a.dtype)
     out[...] = a
     return out
-
-
-def _axis_order(a: np.ndarray) -> list[int]:
-    return sorted(range(a.ndim), key=lambda i: -abs(a.strides[i]))
 
 
 def channel_major_padded(x: np.ndarray, pads: tuple[int, int, int, int], ws: Workspace,
