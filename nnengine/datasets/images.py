@@ -90,8 +90,7 @@ def load_idx(path: str | Path) -> Dataset:
         xtr, ytr, xte, yte = split_features(x, y, TEST_FRACTION, SEED)
     k = check_classes(path, max(ytr.max(initial=0), yte.max(initial=0)))
     name = re.sub(r"[-_.]?(train|t10k)[-_.]?|[-_.]?images.*$", "", path.name) or "idx"
-    return Dataset(name, xtr, ytr, xte, yte, "classification", k, [str(i) for i in range(k)],
-                   source=str(path))
+    return Dataset(name, xtr, ytr, xte, yte, "classification", k, source=str(path))
 
 
 def _idx_pair(images_path: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -191,3 +191,21 @@ def test_a_bad_onnx_file_is_one_sentence_and_keeps_everything(loaded, tmp_path, 
             assert head == f"“{name}” could not be imported." and why and "\n" not in why
             assert "Traceback" not in why
             assert _same(_state(loaded), before), name
+
+
+# --- data files for a run ------------------------------------------------------------------
+
+def test_a_data_file_whose_labels_do_not_fit_the_output_is_refused_naming_it(tmp_path):
+    from designer.training.run_setup import prepare_run
+
+    data = tmp_path / "rows.csv"
+    data.write_text("1,2,3,4,0\n3,4,5,6,50000\n5,6,7,8,1\n")
+    graph = mlp_graph()                                   # 3 softmax units
+    with pytest.raises(nn.DatasetError) as e:
+        prepare_run(graph, {"dataset": str(data), "loss": "cross_entropy"})
+    assert str(e.value) == (f"{data}: the largest label is 50,000, but the graph's output "
+                            "'out' has 3 units, one per class (labels 0 to 2)")
+    data.write_text("1,2,3,4,0\n3,4,5,6,2\n5,6,7,8,1\n1,1,1,1,2\n")
+    _model, dataset, _config = prepare_run(graph, {"dataset": str(data),
+                                                   "loss": "cross_entropy"})
+    assert dataset.num_classes == 3 and dataset.class_names is None
