@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -39,7 +40,6 @@ SHOW_PROGRESS_AFTER_MS = 300  # a read that ends sooner shows no dialog at all
 SLICE_S = 0.03  # drawing on the GUI thread yields to events this often
 NAME_LIMIT = 60
 T = TypeVar("T")
-_READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="file-reader")
 
 
 def short(text: str, limit: int = NAME_LIMIT) -> str:
@@ -60,7 +60,7 @@ def read_off_thread(parent: QWidget, label: str, work: Callable[[], T],
     Returns (True, result), or (False, None) when the user cancelled (the read then ends
     unseen in the background; the budgets of `nnengine.limits` keep it bounded; the drawing
     steps are closed). An error of `work` or `draw` is raised here, on the GUI thread."""
-    future = _READER.submit(work)
+    future = start_reading(work)
     dialog = QProgressDialog(label, "Cancel", 0, 0, parent)
     dialog.setWindowTitle("Reading")
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
@@ -91,6 +91,23 @@ def read_off_thread(parent: QWidget, label: str, work: Callable[[], T],
         future.cancel()
         return False, None
     return True, future.result()
+
+
+def start_reading(work: Callable[[], T]) -> Future[T]:
+    """`work` on a thread of its own that never holds the app: a read the user cancelled
+    may block for ever (a named pipe with no writer) without delaying the next read or the
+    app's exit, as a shared or non-daemon worker would."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(work())
+            except BaseException as e:  # noqa: BLE001 - handed to the GUI thread
+                future.set_exception(e)
+
+    threading.Thread(target=run, name="file-reader", daemon=True).start()
+    return future
 
 
 def _run_in_slices(steps: Iterator[tuple[str, int, int]], dialog: QProgressDialog,

@@ -209,3 +209,55 @@ def test_a_data_file_whose_labels_do_not_fit_the_output_is_refused_naming_it(tmp
     _model, dataset, _config = prepare_run(graph, {"dataset": str(data),
                                                    "loss": "cross_entropy"})
     assert dataset.num_classes == 3 and dataset.class_names is None
+
+
+# --- graphs, projects and data files -------------------------------------------------------
+
+def test_a_named_pipe_opened_as_a_graph_can_be_cancelled_and_blocks_nothing(
+        window, tmp_path, qtbot, dialogs):
+    import os
+
+    pipe = tmp_path / "pipe.json"
+    os.mkfifo(pipe)                        # opening it for reading waits for a writer
+    before = window.document.graph.to_dict()
+    seen: dict = {}
+    _press_cancel_when_shown(window, qtbot, seen)
+    assert not window.files.open_path(pipe)
+    assert seen == {"label": "Reading “pipe.json”…"}
+    assert window.document.graph.to_dict() == before and dialogs.shown == []
+    good = tmp_path / "good.json"          # the stuck read holds up no other read
+    nn.save_graph(mlp_graph(), good)
+    assert window.files.open_path(good) and window.document.path == good
+    writer = os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)   # let the stuck reader end
+    os.close(writer)
+
+
+def test_a_data_file_is_previewed_after_reading_it_off_the_gui_thread(window, tmp_path,
+                                                                      monkeypatch, qtbot):
+    release, threads = _slow(monkeypatch, nn, "load_dataset")
+    data = tmp_path / "rows.csv"
+    data.write_text("1,2,3,4,0\n3,4,5,6,1\n5,6,7,8,2\n1,1,1,1,2\n")
+    panel = window.training_panel
+    panel.set_dataset(str(data))
+    assert panel.preview.summary.text().startswith("Reading “")   # the window goes on
+    assert panel.preview.shown is None
+    release.set()
+    qtbot.waitUntil(lambda: panel.preview.shown == "table")
+    assert threads and threads[0] is not threading.main_thread()
+    assert "3 classes" in panel.preview.summary.text()
+
+
+def test_a_project_whose_data_file_is_missing_opens_and_says_so(window, tmp_path, qtbot,
+                                                                dialogs):
+    from designer.training.run_setup import prepare_run
+
+    graph = mlp_graph()
+    graph.training = {**graph.training, "dataset": "gone.csv"}
+    path = tmp_path / "project.json"
+    nn.save_graph(graph, path)
+    assert window.files.open_path(path) and dialogs.shown == []
+    preview = window.training_panel.preview
+    qtbot.waitUntil(lambda: "cannot be shown" in preview.summary.text())
+    assert "gone.csv: no such file or folder" in preview.summary.text()
+    with pytest.raises(nn.DatasetError, match="gone.csv: no such file or folder"):
+        prepare_run(window.document.graph, window.document.graph.training, tmp_path)

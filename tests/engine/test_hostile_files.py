@@ -196,6 +196,74 @@ def test_image_pixels_are_checked_from_the_header(tmp_path):
         assert nn.load_dataset(tmp_path, {"input": (3, 8, 8)}).x_train.shape[1:] == (3, 8, 8)
 
 
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG file of 60-odd bytes whose header declares width x height RGB pixels."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + \
+            struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2,
+                                                                0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("side, says", [(8_200, "is 8200 x 8200 pixels, too big"),
+                                        (100_000, "declares 10,000,000,000 pixels, too big")])
+def test_a_tiny_png_declaring_huge_dimensions_is_refused_from_its_header(tmp_path, side,
+                                                                         says):
+    from PIL import Image
+
+    for name in ("cats/a.png", "dogs/b.png"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (4, 4)).save(tmp_path / name)
+    (tmp_path / "cats" / "huge.png").write_bytes(_png_header(side, side))
+    with pytest.raises(nn.DatasetError) as e:
+        nn.load_dataset(tmp_path, {"input": (3, 8, 8)})
+    text = str(e.value)
+    assert text.startswith(f"{tmp_path / 'cats' / 'huge.png'}: ") and says in text
+    assert "(the limit is 67,108,864 pixels; NNENGINE_MAX_IMAGE_PIXELS" in text
+    assert "\n" not in text
+
+
+def test_symlink_loops_in_an_image_folder_are_skipped(tmp_path):
+    from PIL import Image
+
+    for name in ("cats/a.png", "cats/b.png", "dogs/c.png", "dogs/d.png"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (4, 4)).save(tmp_path / name)
+    (tmp_path / "cats" / "loop.png").symlink_to("loop.png")        # points at itself
+    (tmp_path / "dogs" / "up").symlink_to("..")                      # back to the root
+    (tmp_path / "birds").symlink_to("birds")                         # a class folder loop
+    d = nn.load_dataset(tmp_path, {"input": (3, 8, 8)})
+    assert d.class_names == ["cats", "dogs"] and d.train_size + d.test_size == 4
+
+
+def test_an_image_given_as_the_data_set_is_refused_in_one_sentence(tmp_path):
+    path = tmp_path / "photo.png"
+    path.write_bytes(_png_header(20_000, 20_000))
+    with pytest.raises(nn.DatasetError, match=r"photo.png: unknown kind of data file"):
+        nn.load_dataset(path)
+
+
+def test_reading_a_small_file_never_reserves_the_whole_budget(tmp_path):
+    import tracemalloc
+
+    from nnengine.fileio import read_file_bytes
+
+    path = tmp_path / "small.json"
+    path.write_text("{}")
+    tracemalloc.start()
+    try:
+        assert read_file_bytes(path, "graph file") == b"{}"
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 100_000     # read(2 GiB + 1) reserved 2 GiB for these 2 bytes
+
+
 # --- weights against the graph ---------------------------------------------------------------
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
