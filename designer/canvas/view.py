@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QGraphicsView, QLabel, QMenu, QWidget, QWidgetActi
 from .. import style
 from ..document import GraphDocument
 from ..palette import dropped_layer
-from ..repairs import Repair, insert_layer, repair_node_ids, repairs_for_node
+from ..repairs import Repair, insert_layer, repairs_for_node
 from ..style import GRID, HEADER_HEIGHT, NODE_WIDTH
 from .interactions import ConnectInteraction, Interaction, MoveInteraction, PanInteraction, snap
 from .items import BadgeItem, EdgeItem, NodeItem, PortItem
@@ -70,12 +70,16 @@ class CanvasView(QGraphicsView):
         self.repair_menu: QMenu | None = None   # the last badge/context menu (for tests)
         # Tools add their own entries to a node's context menu: hook(menu, node_id).
         self.node_menu_hooks: list = []
+        self._selecting = False
         self._scene.selectionChanged.connect(self._on_selection_changed)
         document.graph_reset.connect(self.fit_all)
+        document.repaired.connect(self._keep_in_view)
         self._hinted = self.empty_hint() is not None
         document.analysis_changed.connect(self._hint_changed)
 
     def _on_selection_changed(self) -> None:
+        if self._selecting:
+            return   # select_nodes announces its whole selection once
         if shiboken6.isValid(self._scene):  # the scene clears its selection as it is deleted
             self.selection_changed.emit(self.selected_node_ids())
 
@@ -93,11 +97,18 @@ class CanvasView(QGraphicsView):
         return self._scene.selected_node_ids()
 
     def select_nodes(self, node_ids: list[str]) -> None:
-        self._scene.clearSelection()
-        for n in node_ids:
-            item = self._scene.node_item(n)
-            if item is not None:
-                item.setSelected(True)
+        """Select these nodes only; announced once (the scene signals every item: selecting
+        thousands one announcement at a time took quadratic time)."""
+        self._selecting = True
+        try:
+            self._scene.clearSelection()
+            for n in node_ids:
+                item = self._scene.node_item(n)
+                if item is not None:
+                    item.setSelected(True)
+        finally:
+            self._selecting = False
+        self._on_selection_changed()
 
     def port_near(self, pos: QPoint, kind: str | None = None) -> PortItem | None:
         """The port (of `kind`, "in" or "out", if given) whose centre is nearest `pos` (view
@@ -219,14 +230,19 @@ class CanvasView(QGraphicsView):
     def _apply_repair(self, repair: Repair) -> None:
         if repair.apply():
             self.status_message.emit(f"Repaired: {repair.description}")
-            moved = [n for n in repair_node_ids(repair) if n in self.document.graph]
-            rect = QRectF()
-            for n in moved:
-                rect = rect.united(self.node_item(n).sceneBoundingRect())
-            if not self.visible_scene_rect().contains(rect):
-                self.fit_all()  # the repair moved cards out of sight: show the whole graph
         else:
             self.status_message.emit(self.document.last_error)
+
+    def _keep_in_view(self, node_ids: list[str]) -> None:
+        """After a repair (from a badge or the inspector): cards it added or moved out of
+        sight bring the whole graph back into view."""
+        rect = QRectF()
+        for n in node_ids:
+            item = self.node_item(n)
+            if item is not None:
+                rect = rect.united(item.sceneBoundingRect())
+        if not rect.isNull() and not self.visible_scene_rect().contains(rect):
+            self.fit_all()
 
     def update_cursor(self) -> None:
         shape = Qt.CursorShape.OpenHandCursor if self._space else Qt.CursorShape.ArrowCursor

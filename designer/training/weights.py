@@ -32,7 +32,14 @@ from .metrics import MetricsStore, Progress
 from .probe import Probe
 from .run_description import RunDescription
 from .run_setup import keep_scaling, load_run_data, prepare_run
-from .states import TRAINED
+from .states import TRAINED, TrainingState
+
+
+def read_weights(path: Path) -> dict[str, np.ndarray]:
+    """The weights of a `.npz` file or of a model bundle (keyed "node/weight"), within the
+    reading budgets; needs no Qt, so the window runs it off the GUI thread."""
+    return nnengine.load_bundle(path).weights if is_bundle(path) else \
+        nnengine.load_weights(path)
 
 
 def structure(graph: Graph) -> str:
@@ -138,11 +145,7 @@ class WeightsMixin:
         if self.is_active:
             raise WeightsError("stop training before loading weights")
         path = Path(path)
-        if is_bundle(path):
-            weights = nnengine.load_bundle(path).weights
-        else:
-            weights = nnengine.load_weights(path)
-        self.set_weights(weights, source=path.name)
+        self.set_weights(read_weights(path), source=path.name)
 
     def set_weights(self, weights: dict[str, np.ndarray], source: str = "weights") -> None:
         """Make `weights` (keyed "node/weight") the current weights of the graph, e.g. those
@@ -171,6 +174,8 @@ class WeightsMixin:
             raise WeightsError("stop training before resetting the weights")
         self._reset_run()
         self._run_graph = self._probe_made_for = None
+        self._set_state(TrainingState.IDLE)   # no longer "Trained · epoch 60/60"
+        self.progress_changed.emit(self.progress)
         self.metrics_changed.emit(self.metrics)
         self._say(f"weights reset: freshly initialised from seed {self._seed()}")
         try:
