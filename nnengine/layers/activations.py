@@ -1,8 +1,8 @@
 """Activation layers: the elementwise `Activation` (one table entry per function) and PReLU.
 
-Every function keeps the input's shape and dtype. Adding a function is one entry in
-FUNCTIONS: a forward `(x, config, ws) -> (y, saved)` and a backward
-`(dy, saved, config, ws) -> dx`.
+Every function keeps the input's shape and dtype, and works in its layer's workspace buffers.
+Adding a function is one entry in FUNCTIONS: a forward `(x, config, ws) -> (y, saved)` and a
+backward `(dy, saved, config, ws) -> dx`.
 """
 from __future__ import annotations
 
@@ -29,10 +29,17 @@ def effective_alpha(config: dict[str, Any]) -> float | None:
     return ALPHA_DEFAULTS[function] if alpha is None else float(alpha)
 
 
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + e^-x) without overflow: only e^-|x| is ever computed."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+def sigmoid(x: np.ndarray, ws: Workspace = FRESH, prefix: str = "") -> np.ndarray:
+    """1 / (1 + e^-x) without overflow: only e^-|x| is ever computed. Into `ws`'s buffers
+    named `prefix` + "e", "y", "negative"; the result is the "y" one."""
+    e = np.abs(x, out=ws.like(prefix + "e", x))
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    y = np.add(e, 1.0, out=ws.like(prefix + "y", x))
+    np.divide(e, y, out=e)  # e/(1 + e), for x < 0
+    np.divide(1.0, y, out=y)  # 1/(1 + e), for x >= 0
+    np.copyto(y, e, where=np.less(x, 0, out=ws.like(prefix + "negative", x, dtype=bool)))
+    return y
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
@@ -43,8 +50,9 @@ def softmax(x: np.ndarray) -> np.ndarray:
 
 class Fn(NamedTuple):
     """One activation: forward (x, config, ws) -> (y, saved); backward
-    (dy, saved, config, ws) -> dx. `ws` is the layer's workspace (see base.py): the hot
-    functions write into its buffers, the others may allocate."""
+    (dy, saved, config, ws) -> dx. Both take what they return and their temporaries from
+    `ws`, the layer's workspace (see base.py); backward never takes a name whose buffer
+    forward returned or saved."""
 
     forward: Callable[[np.ndarray, dict, Workspace], tuple[np.ndarray, Any]]
     backward: Callable[[np.ndarray, Any, dict, Workspace], np.ndarray]
@@ -53,7 +61,9 @@ class Fn(NamedTuple):
 
 def _zero_grad(dy, saved, cfg, ws):
     # Piecewise-constant functions: the derivative is 0 wherever it exists.
-    return np.zeros_like(dy)
+    dx = ws.like("dx", dy)
+    dx.fill(0)
+    return dx
 
 
 def _pass_grad(dy, saved, cfg, ws):
@@ -65,26 +75,35 @@ def _identity(x, cfg, ws):
 
 
 def _linear(x, cfg, ws):
-    return cfg["slope"] * x + cfg["intercept"], None
+    y = np.multiply(x, cfg["slope"], out=ws.like("y", x))
+    y += cfg["intercept"]
+    return y, None
 
 
 def _linear_grad(dy, saved, cfg, ws):
-    return cfg["slope"] * dy
+    return np.multiply(dy, cfg["slope"], out=ws.like("dx", dy))
 
 
 def _step(x, cfg, ws):
-    return (x >= cfg["threshold"]).astype(x.dtype), None
+    # A bool result written straight into the float buffer: 1.0 or 0.0.
+    return np.greater_equal(x, cfg["threshold"], out=ws.like("y", x)), None
 
 
 def _stair(x, cfg, ws):
     levels = cfg["levels"]
-    return np.clip(np.floor(x * levels) / levels, 0, 1).astype(x.dtype, copy=False), None
+    y = np.multiply(x, levels, out=ws.like("y", x))
+    np.floor(y, out=y)
+    y /= levels
+    return np.clip(y, 0, 1, out=y), None
+
+
+def _positive(x, ws):
+    # No float·bool products anywhere: mixing dtypes makes NumPy allocate casting buffers.
+    return np.greater(x, 0, out=ws.like("mask", x, dtype=bool))
 
 
 def _relu(x, cfg, ws):
-    # No float·bool products: mixing dtypes makes NumPy allocate casting buffers.
-    mask = np.greater(x, 0, out=ws.like("mask", x, dtype=bool))
-    return np.maximum(x, 0, out=ws.like("y", x)), mask
+    return np.maximum(x, 0, out=ws.like("y", x)), _positive(x, ws)
 
 
 def _relu_grad(dy, mask, cfg, ws):
@@ -94,44 +113,54 @@ def _relu_grad(dy, mask, cfg, ws):
     return dx
 
 
+def _scaled_where_not(mask: np.ndarray, a: np.ndarray, scale, out: np.ndarray) -> np.ndarray:
+    """a where mask, scale·a elsewhere, into out (leaky ReLU's and PReLU's rule)."""
+    np.multiply(a, scale, out=out)
+    np.copyto(out, a, where=mask)
+    return out
+
+
 def _leaky_relu(x, cfg, ws):
-    mask = x > 0
-    return np.where(mask, x, effective_alpha(cfg) * x), mask
+    mask = _positive(x, ws)
+    return _scaled_where_not(mask, x, effective_alpha(cfg), ws.like("y", x)), mask
 
 
 def _leaky_relu_grad(dy, mask, cfg, ws):
-    return np.where(mask, dy, effective_alpha(cfg) * dy)
+    return _scaled_where_not(mask, dy, effective_alpha(cfg), ws.like("dx", dy))
 
 
 def _elu(x, cfg, ws):
-    mask = x > 0
+    mask = _positive(x, ws)
     # expm1 of min(x, 0): never evaluates exp of a large positive number.
-    neg = effective_alpha(cfg) * np.expm1(np.minimum(x, 0))
-    return np.where(mask, x, neg), (mask, neg)
+    neg = np.minimum(x, 0, out=ws.like("neg", x))
+    np.expm1(neg, out=neg)
+    neg *= effective_alpha(cfg)
+    y = ws.like("y", x)
+    np.copyto(y, neg)
+    np.copyto(y, x, where=mask)
+    return y, (mask, neg)
 
 
 def _elu_grad(dy, saved, cfg, ws):
     mask, neg = saved  # d/dx alpha·(eˣ − 1) = neg + alpha
-    return np.where(mask, dy, dy * (neg + effective_alpha(cfg)))
+    dx = np.add(neg, effective_alpha(cfg), out=ws.like("dx", dy))
+    dx *= dy
+    np.copyto(dx, dy, where=mask)
+    return dx
 
 
 def _softplus(x, cfg, ws):
-    return np.logaddexp(0, x), x
+    return np.logaddexp(0, x, out=ws.like("y", x)), x
 
 
 def _softplus_grad(dy, x, cfg, ws):
-    return dy * sigmoid(x)
+    dx = sigmoid(x, ws, "d_")
+    dx *= dy
+    return dx
 
 
 def _sigmoid(x, cfg, ws):
-    # sigmoid() in buffers: 1/(1 + e) where x >= 0, e/(1 + e) below, e = exp(-|x|).
-    e = np.abs(x, out=ws.like("e", x))
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    y = np.add(e, 1.0, out=ws.like("y", x))
-    np.divide(e, y, out=e)  # e/(1 + e)
-    np.divide(1.0, y, out=y)
-    np.copyto(y, e, where=np.less(x, 0, out=ws.like("negative", x, dtype=bool)))
+    y = sigmoid(x, ws)
     return y, y
 
 
@@ -202,6 +231,8 @@ class Activation(Layer):
         return FUNCTIONS[self.config["function"]].forward(xs[0], self.config, ws)
 
     def backward(self, w, saved, dy, ws=FRESH, need_dx=True):
+        if not need_dx:
+            return [None], {}
         return [FUNCTIONS[self.config["function"]].backward(dy, saved, self.config, ws)], {}
 
 
@@ -233,20 +264,23 @@ class PReLU(Layer):
 
     def forward(self, w, xs, training, rng, ws=FRESH):
         x = xs[0]
-        mask = x > 0
+        mask = _positive(x, ws)
         alpha = self._broadcast(w["alpha"], x.ndim)
-        return np.where(mask, x, alpha * x), PReLUContext(x, mask)
+        return _scaled_where_not(mask, x, alpha, ws.like("y", x)), PReLUContext(x, mask)
 
     def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         x, mask = ctx
-        alpha = self._broadcast(w["alpha"], x.ndim)
-        dx = np.where(mask, dy, alpha * dy)
-        contrib = np.where(mask, 0, dy * x)
+        alpha = w["alpha"]
+        contrib = np.multiply(dy, x, out=ws.like("contrib", x))  # where x <= 0
+        np.copyto(contrib, 0, where=mask)
+        dalpha = ws.empty("dalpha", alpha.shape, alpha.dtype)
         if self.config["shared"]:
-            dalpha = np.atleast_1d(contrib.sum()).astype(w["alpha"].dtype)
+            dalpha[0] = contrib.sum()
         else:
-            axes = tuple(a for a in range(x.ndim) if a != 1)
-            dalpha = contrib.sum(axis=axes)
+            np.sum(contrib, axis=tuple(a for a in range(x.ndim) if a != 1), out=dalpha)
+        if not need_dx:
+            return [None], {"alpha": dalpha}
+        dx = _scaled_where_not(mask, dy, self._broadcast(alpha, x.ndim), ws.like("dx", dy))
         return [dx], {"alpha": dalpha}
 
 
