@@ -15,6 +15,7 @@ from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
 from ..initializers import constant_from
 from .base import FRESH, Layer, Workspace
+from .select import positive_mask, select
 
 ALPHA_DEFAULTS = {"leaky_relu": 0.01, "elu": 1.0}
 """alpha used when the config leaves it as None ("the function's default")."""
@@ -30,16 +31,16 @@ def effective_alpha(config: dict[str, Any]) -> float | None:
 
 
 def sigmoid(x: np.ndarray, ws: Workspace = FRESH, prefix: str = "") -> np.ndarray:
-    """1 / (1 + e^-x) without overflow: only e^-|x| is ever computed. Into `ws`'s buffers
-    named `prefix` + "e", "y", "negative"; the result is the "y" one."""
+    """1 / (1 + e^-x) without overflow: only e = e^-|x| is ever computed; the result is
+    n / (1 + e), with n = 1 where x >= 0 and e below (n = max(e, x >= 0), as e <= 1). In
+    `ws`'s buffers named `prefix` + "e", "n", "y"; the result is the "y" one."""
     e = np.abs(x, out=ws.like(prefix + "e", x))
     np.negative(e, out=e)
     np.exp(e, out=e)
+    n = np.greater_equal(x, 0, out=ws.like(prefix + "n", x))  # 1.0 or 0.0
+    np.maximum(n, e, out=n)
     y = np.add(e, 1.0, out=ws.like(prefix + "y", x))
-    np.divide(e, y, out=e)  # e/(1 + e), for x < 0
-    np.divide(1.0, y, out=y)  # 1/(1 + e), for x >= 0
-    np.copyto(y, e, where=np.less(x, 0, out=ws.like(prefix + "negative", x, dtype=bool)))
-    return y
+    return np.divide(n, y, out=y)
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
@@ -97,56 +98,40 @@ def _stair(x, cfg, ws):
     return np.clip(y, 0, 1, out=y), None
 
 
-def _positive(x, ws):
-    # No float·bool products anywhere: mixing dtypes makes NumPy allocate casting buffers.
-    return np.greater(x, 0, out=ws.like("mask", x, dtype=bool))
-
-
 def _relu(x, cfg, ws):
-    return np.maximum(x, 0, out=ws.like("y", x)), _positive(x, ws)
+    return np.maximum(x, 0, out=ws.like("y", x)), positive_mask(x, ws)
 
 
 def _relu_grad(dy, mask, cfg, ws):
-    dx = ws.like("dx", mask, dtype=dy.dtype)
-    dx.fill(0)
-    np.copyto(dx, dy, where=mask)
-    return dx
-
-
-def _scaled_where_not(mask: np.ndarray, a: np.ndarray, scale, out: np.ndarray) -> np.ndarray:
-    """a where mask, scale·a elsewhere, into out (leaky ReLU's and PReLU's rule)."""
-    np.multiply(a, scale, out=out)
-    np.copyto(out, a, where=mask)
-    return out
+    return select(mask, dy, None, ws.like("dx", mask, dtype=dy.dtype))
 
 
 def _leaky_relu(x, cfg, ws):
-    mask = _positive(x, ws)
-    return _scaled_where_not(mask, x, effective_alpha(cfg), ws.like("y", x)), mask
+    mask = positive_mask(x, ws)
+    scaled = np.multiply(x, effective_alpha(cfg), out=ws.like("scaled", x))
+    return select(mask, x, scaled, ws.like("y", x)), mask
 
 
 def _leaky_relu_grad(dy, mask, cfg, ws):
-    return _scaled_where_not(mask, dy, effective_alpha(cfg), ws.like("dx", dy))
+    dx = ws.like("dx", mask, dtype=dy.dtype)
+    scaled = np.multiply(dy, effective_alpha(cfg), out=ws.like("scaled_dy", dx))
+    return select(mask, dy, scaled, dx)
 
 
 def _elu(x, cfg, ws):
-    mask = _positive(x, ws)
     # expm1 of min(x, 0): never evaluates exp of a large positive number.
     neg = np.minimum(x, 0, out=ws.like("neg", x))
     np.expm1(neg, out=neg)
     neg *= effective_alpha(cfg)
-    y = ws.like("y", x)
-    np.copyto(y, neg)
-    np.copyto(y, x, where=mask)
-    return y, (mask, neg)
+    mask = positive_mask(x, ws)
+    return select(mask, x, neg, ws.like("y", x)), (mask, neg)
 
 
 def _elu_grad(dy, saved, cfg, ws):
     mask, neg = saved  # d/dx alpha·(eˣ − 1) = neg + alpha
-    dx = np.add(neg, effective_alpha(cfg), out=ws.like("dx", dy))
-    dx *= dy
-    np.copyto(dx, dy, where=mask)
-    return dx
+    slope = np.add(neg, effective_alpha(cfg), out=ws.like("slope", neg))
+    slope *= dy
+    return select(mask, dy, slope, ws.like("dx", neg))
 
 
 def _softplus(x, cfg, ws):
@@ -238,7 +223,7 @@ class Activation(Layer):
 
 class PReLUContext(NamedTuple):
     x: np.ndarray
-    positive: np.ndarray  # x > 0
+    positive: np.ndarray  # the mask of x > 0 (see select.py)
 
 
 class PReLU(Layer):
@@ -264,15 +249,16 @@ class PReLU(Layer):
 
     def forward(self, w, xs, training, rng, ws=FRESH):
         x = xs[0]
-        mask = _positive(x, ws)
-        alpha = self._broadcast(w["alpha"], x.ndim)
-        return _scaled_where_not(mask, x, alpha, ws.like("y", x)), PReLUContext(x, mask)
+        mask = positive_mask(x, ws)
+        scaled = np.multiply(x, self._broadcast(w["alpha"], x.ndim), out=ws.like("scaled", x))
+        return select(mask, x, scaled, ws.like("y", x)), PReLUContext(x, mask)
 
     def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         x, mask = ctx
         alpha = w["alpha"]
-        contrib = np.multiply(dy, x, out=ws.like("contrib", x))  # where x <= 0
-        np.copyto(contrib, 0, where=mask)
+        dx = ws.like("dx", x, dtype=dy.dtype)  # x's memory layout, as the mask's
+        product = np.multiply(dy, x, out=dx)  # dx's buffer, free until the end
+        contrib = select(mask, None, product, ws.like("contrib", x))  # dy·x where x <= 0
         dalpha = ws.empty("dalpha", alpha.shape, alpha.dtype)
         if self.config["shared"]:
             dalpha[0] = contrib.sum()
@@ -280,8 +266,8 @@ class PReLU(Layer):
             np.sum(contrib, axis=tuple(a for a in range(x.ndim) if a != 1), out=dalpha)
         if not need_dx:
             return [None], {"alpha": dalpha}
-        dx = _scaled_where_not(mask, dy, self._broadcast(alpha, x.ndim), ws.like("dx", dy))
-        return [dx], {"alpha": dalpha}
+        scaled = np.multiply(dy, self._broadcast(alpha, x.ndim), out=ws.like("scaled_dy", dx))
+        return [select(mask, dy, scaled, dx)], {"alpha": dalpha}
 
 
 _ALPHA_FNS = tuple(ALPHA_DEFAULTS)

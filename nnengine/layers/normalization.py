@@ -13,6 +13,7 @@ from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
 from ..initializers import constant
 from .base import FRESH, Layer
+from .select import mask_of, select
 
 
 def _need_rng(layer: str, rng: np.random.Generator | None) -> np.random.Generator:
@@ -113,10 +114,9 @@ class Dropout(Layer):
         if not training or rate == 0:
             return x, None
         draws = _need_rng("Dropout", rng).random(out=ws.empty("draws", x.shape, np.float64))
-        keep = np.greater_equal(draws, rate, out=ws.empty("keep", x.shape, bool))
-        mask = ws.like("mask", x)  # keep / (1 − rate), without a float·bool product
-        mask.fill(0)
-        np.copyto(mask, 1 / (1 - rate), where=keep)
+        keep = mask_of(np.greater_equal, draws, rate, x, ws, "keep")
+        # keep / (1 − rate), without a float·bool product
+        mask = select(keep, np.array(1 / (1 - rate), x.dtype), None, ws.like("mask", x))
         return np.multiply(x, mask, out=ws.like("y", x)), mask
 
     def backward(self, w, mask, dy, ws=FRESH, need_dx=True):
