@@ -209,8 +209,11 @@ def gui_run_in(app: QApplication, graph: nn.Graph, tab: str, probe: bool, layout
     ends: list[tuple[int, float]] = []
     add = controller.speed.add
 
+    arrivals: list[float] = []
+
     def tapped(records: list) -> None:   # each batch's end, as the training process stamps it
         ends.extend((r.epoch, r.seconds) for r in records)
+        arrivals.append(time.perf_counter())
         add(records)
 
     controller.speed.add = tapped
@@ -239,7 +242,8 @@ def gui_run_in(app: QApplication, graph: nn.Graph, tab: str, probe: bool, layout
               "lateness": lateness, "refresh": refresh,
               "weights": controller.current_weights(),
               "first": marks["first"] - marks["click"],
-              "snapshots": len(snapshots) / (end - marks["ready"])}
+              "snapshots": len(snapshots) / (end - marks["ready"]),
+              "arrivals": len(arrivals) / (end - marks["ready"])}
     controller.shutdown()
     if layout == "app":   # answer "Discard" to the question about unsaved changes and runs
         with patch.object(QMessageBox, "question",
@@ -335,12 +339,17 @@ def bench(app: QApplication, args: argparse.Namespace, graph: nn.Graph, warm: nn
     # Curves and gradient norms get new data every batch: their redraws are throttled to
     # live_plot.MAX_FPS and the controller's 30 Hz. The other tabs show snapshots and redraw
     # once per snapshot that arrives (their draw counts would mostly count tab switches).
+    # New batches reach the window in messages (about 30 a second, fewer when batches are
+    # slower than that): a plot cannot be redrawn more often than new data arrives.
+    arrived = statistics.median(g["arrivals"] for g in gui + probed)
+    goal = min(25.0, 0.9 * arrived)
     for title in ("Curves", "Gradients"):
         rates = [g["refresh"][title] for g in gui + probed if title in g["refresh"]]
         if rates:
             rate = statistics.median(rates)
-            print(f"refresh {title:<12} {rate:5.1f} per second while visible (new data every "
-                  f"batch; goal >= 25: {verdict(rate >= 25)})")
+            print(f"refresh {title:<12} {rate:5.1f} per second while visible (new batches "
+                  f"arrived {arrived:.1f} times a second; goal >= {goal:.1f}, i.e. 25 or "
+                  f"90% of the arrivals: {verdict(rate >= goal)})")
     snaps = statistics.median(g["snapshots"] for g in gui)
     goal = 2 if args.case == "mnist" else 5
     print(f"snapshots            {snaps:5.1f} per second reach the GUI (activations, feature "

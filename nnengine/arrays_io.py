@@ -23,6 +23,9 @@ from .fileio import ZIP_MAGIC, over_budget, size_text
 NPY_MAGIC = b"\x93NUMPY"
 
 
+READ_PIECE = 1 << 20   # bytes per read of an array's data
+
+
 def check_zip_members(z: zipfile.ZipFile, source: str, error: type[NNEngineError],
                       small: tuple[str, ...] = ()) -> None:
     """Refuse an archive whose members (as their headers declare; zipfile never inflates
@@ -76,7 +79,9 @@ def read_npy(f: IO[bytes], size: int, source: str, error: type[NNEngineError]) -
     data = np.empty(need, np.uint8)
     view, got = memoryview(data), 0
     while got < need:
-        n = f.readinto(view[got:])
+        # In pieces: a zip member's readinto reads into a new bytes object of the size
+        # asked for first, which for one call would briefly double the array.
+        n = f.readinto(view[got:got + READ_PIECE])
         if not n:
             raise error(f"{source}: is cut short ({got:,} of {need:,} bytes of data)")
         got += n

@@ -283,21 +283,27 @@ class Model:
         return out
 
     def inspect(self, x: Inputs, t: np.ndarray | None = None, loss_name: str | None = None,
-                nodes: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+                nodes: Sequence[str] | None = None, reuse: bool = False
+                ) -> dict[str, dict[str, Any]]:
         """Per node (every node, or those in `nodes`): its output ('activation'), and when a
         target is given the loss gradient w.r.t. that output ('gradient') and its weights
         ('weight_grads'); also 'weights'. For a few samples, in inference mode (what the GUI
-        shows for the chosen sample)."""
+        shows for the chosen sample).
+
+        `reuse`: the arrays come from the steps' workspaces, as a training step's do, and
+        are valid only until the next training step or reusing call: for a caller that
+        copies what it keeps (the window's snapshots, taken between training steps, would
+        otherwise allocate and fault in a whole batch's activations every time)."""
         if nodes is not None:
             unknown = [n for n in nodes if n not in self.step_index]
             if unknown:
                 raise ConfigError(f"no node '{unknown[0]}' in the model")
         wanted = set(self.step_index if nodes is None else nodes)
-        y, tape = self.forward(x)
+        y, tape = self.forward(x, reuse=reuse)
         node_grads: dict[str, np.ndarray] = {}
         weight_grads: dict[str, np.ndarray] = {}
         if t is not None and loss_name is not None:
-            _, g, skip = self.loss_and_grad(y, t, loss_name)
+            _, g, skip = self.loss_and_grad(y, t, loss_name, reuse)
             weight_grads, node_grads = self.backward(tape, g, skip_output=skip,
                                                      keep_node_grads=True)
         out = {}

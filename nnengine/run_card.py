@@ -59,13 +59,21 @@ def graph_sha256(graph: Graph) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+HASH_ROWS = 4096   # rows copied at a time to hash an array that is not contiguous
+
+
 def dataset_sha256(x: Any, y: Any = None) -> str:
     """SHA-256 of a data set's arrays (dtype, shape and bytes of each, in order)."""
     h = hashlib.sha256()
     for part in (x if isinstance(x, (list, tuple)) else [x]) + ([y] if y is not None else []):
-        a = np.ascontiguousarray(part)
-        h.update(f"{a.dtype.str}{a.shape}".encode())
-        h.update(a.tobytes())
+        a = part if hasattr(part, "shape") and hasattr(part, "dtype") else \
+            np.ascontiguousarray(part)
+        h.update(f"{np.dtype(a.dtype).str}{tuple(a.shape)}".encode())
+        if isinstance(a, np.ndarray) and a.flags.c_contiguous:
+            h.update(a.reshape(-1).view(np.uint8))   # the array's own memory: no copy
+            continue
+        for i in range(0, len(a), HASH_ROWS):   # a strided array or Rows: a piece at a time
+            h.update(np.ascontiguousarray(a[i:i + HASH_ROWS]).reshape(-1).view(np.uint8))
     return h.hexdigest()
 
 

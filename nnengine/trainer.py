@@ -10,6 +10,7 @@ gathered into buffers reused from step to step.
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import deque
@@ -235,9 +236,15 @@ class Trainer:
 
         Raises TrainingDiverged, with the weights from before the bad step kept, if the loss
         or a gradient becomes NaN or infinite. BLAS runs on `threads.training_threads`."""
-        bs = min(self.config.batch_size, len(self.y_train))
-        with blas_threads(training_threads(self.model, bs)):
-            return self._fit(bs)
+        with self.threads():
+            return self._fit(min(self.config.batch_size, len(self.y_train)))
+
+    def threads(self) -> contextlib.AbstractContextManager:
+        """The BLAS thread limit the steps run under (see threads.py), also for the work
+        around a run (its test evaluation, a window's snapshots): a small model's products are
+        many times slower on two threads."""
+        bs = min(self.config.batch_size, max(len(self.y_train), 1))
+        return blas_threads(training_threads(self.model, bs))
 
     def _fit(self, bs: int) -> History:
         cfg = self.config
@@ -388,7 +395,8 @@ class Trainer:
 
     def evaluate_test(self) -> dict[str, float]:
         d = self.dataset
-        return self.evaluate(d.x_test, self.targets(d.x_test, d.y_test))
+        with self.threads():
+            return self.evaluate(d.x_test, self.targets(d.x_test, d.y_test))
 
     def sample(self, index: int, split: str = "val") -> tuple[list[np.ndarray], np.ndarray]:
         """One sample (as a batch of one) from the validation split, or train if empty."""

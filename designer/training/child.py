@@ -120,7 +120,7 @@ class ChildRun:
             history = trainer.fit()
             self.control.run_tasks()
             outcome: dict[str, Any] = {"stopped": history.stopped_early, "step": rep.step}
-            with np.errstate(all="ignore"):
+            with np.errstate(all="ignore"), trainer.threads():
                 outcome["test"] = rep.probe.evaluate_test()
                 rep.snap(full_test=True)
             rep.send_weights(rep.epoch)

@@ -16,6 +16,7 @@ import numpy as np
 from nnengine import NNEngineError, Trainer
 from nnengine.catalogue import LOSSES
 from nnengine.diagnostics import PROBE_SIZE, diagnose, first_sources, layer_kinds
+from nnengine.layer_table import layer_table
 from nnengine.run_card import dataset_content_sha256
 
 from .lesson_views import LessonViews
@@ -24,6 +25,18 @@ from .summary import Snapshot, boundary, plane_extent, predicted_classes, summar
 
 PROBE_SEED = 7919   # the probe rows' own generator; the trainer's are never touched
 PREDICT_BATCH = 128  # small enough to stay in cache; faster than larger batches here
+# Multiply-adds a snapshot may spend on its probe rows (forward), and the live confusion
+# matrix on its test predictions: a snapshot of the digits CNN keeps all 64 rows and 605
+# test samples, one of an MNIST-size CNN (a million per sample) 24 rows and 193 samples, so
+# watching stays within its share of the time and still comes several times a second.
+PROBE_WORK = 24_000_000
+WATCHED_WORK = 200_000_000
+
+
+def within_work(count: int, per_sample: int, work: int, least: int) -> int:
+    """At most `count` samples, fewer when they would take more than `work` multiply-adds,
+    never fewer than `least` (unless `count` is)."""
+    return max(min(least, count), min(count, work // max(per_sample, 1)))
 
 
 def denoising_noise(trainer: Trainer) -> float | None:
@@ -57,6 +70,9 @@ class Probe:
         self.order = list(self.kinds)
         self.resolution = boundary_resolution
         self.norm_history: dict[str, deque[float]] = {}
+        per_sample = layer_table(model.graph, model.analysis).total("multiply_adds")
+        probe_size = within_work(probe_size, per_sample, PROBE_WORK, least=16)
+        self.watched_test = within_work(WATCHED_TEST, per_sample, WATCHED_WORK, least=100)
         n = len(trainer.y_train)
         rows = np.sort(np.random.default_rng(PROBE_SEED).choice(
             n, min(probe_size - 1, n), replace=False))
@@ -117,7 +133,7 @@ class Probe:
         xs = [np.concatenate([a, p]) for a, p in zip(sx, self.probe_x)]
         ts = np.concatenate([st, self.probe_t.astype(st.dtype, copy=False)])
         with np.errstate(all="ignore"):
-            inspected = m.inspect(xs, ts, self.loss)
+            inspected = m.inspect(xs, ts, self.loss, reuse=True)   # copied below
         layers = summarize(inspected, self.kinds, row=0)
         for node_id, s in layers.items():
             if s.grad_norm is not None:
@@ -131,11 +147,13 @@ class Probe:
                         alarms=alarms, order=self.order, extras=self.lesson_views.extras())
         with np.errstate(all="ignore"):
             if with_boundary and self.extent is not None:
-                snap.boundary = boundary(lambda p: m.predict(p, PREDICT_BATCH), self.extent,
-                                         self.resolution)
+                snap.boundary = boundary(
+                    lambda p: m.predict_prepared(m.as_inputs(p), PREDICT_BATCH, reuse=True),
+                    self.extent, self.resolution)
             if test and self.classification and self.test_x is not None:
                 rows = [a[:test] for a in self.test_x]
-                snap.test_predictions = predicted_classes(m.predict(rows, PREDICT_BATCH))
+                snap.test_predictions = predicted_classes(
+                    m.predict_prepared(rows, PREDICT_BATCH, reuse=True))
         return snap
 
     def describe(self, epochs: int, grad_nodes: list[str]) -> RunDescription:
@@ -166,7 +184,7 @@ class Probe:
             default_split=self.default_split(), extent=self.extent, points=points,
             point_labels=labels, test_labels=test_labels,
             test_inputs=self.test_x[0] if self.test_x is not None else None,
-            watched_test=WATCHED_TEST, dataset_sha256=dataset_content_sha256(ds),
+            watched_test=self.watched_test, dataset_sha256=dataset_content_sha256(ds),
             **self.lesson_views.describe())
 
     def evaluate_test(self) -> dict[str, float] | None:

@@ -99,11 +99,16 @@ def _stair(x, cfg, ws):
 
 
 def _relu(x, cfg, ws):
-    return np.maximum(x, 0, out=ws.like("y", x)), positive_mask(x, ws)
+    # The mask as 0/1 in x's own dtype (NumPy casts the comparison's result on output), so
+    # backward is one multiply of like operands: np.copyto(..., where=) on the channel-major
+    # layouts of conv outputs was 30x slower. Gradients of dead units are 0 (−0 for a
+    # negative one), NaN only where the incoming gradient is already NaN or infinite.
+    mask = np.greater(x, 0, out=ws.like("mask", x))
+    return np.maximum(x, 0, out=ws.like("y", x)), mask
 
 
 def _relu_grad(dy, mask, cfg, ws):
-    return select(mask, dy, None, ws.like("dx", mask, dtype=dy.dtype))
+    return np.multiply(dy, mask, out=ws.like("dx", mask, dtype=dy.dtype))
 
 
 def _leaky_relu(x, cfg, ws):
