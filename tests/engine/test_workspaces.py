@@ -167,17 +167,20 @@ def steady_step_peak(t: nn.Trainer, batch_size: int) -> int:
 
 
 def layer_call_bytes(t: nn.Trainer, batch_size: int) -> dict[str, int]:
-    """'node forward' / 'node backward' / 'node added_loss' -> bytes the call had allocated at its peak, in the
-    fourth training step (three warm-up steps first). NumPy's iteration buffers are cut to
-    64 elements per operand meanwhile, so that they stop growing with the batch at 64."""
+    """'node forward' / 'node backward' / 'node added_loss' -> bytes the call had allocated
+    at its peak, in the fourth training step (three warm-up steps first), and the same for
+    'node forward (inference)' in a validation pass run in the workspaces (as fit's). NumPy's
+    iteration buffers are cut to 64 elements per operand meanwhile, so that they stop
+    growing with the batch at 64."""
     calls: dict[str, int] = {}
+    phase = [""]
 
     def measured(name, method):
         def call(*args):
             start = tracemalloc.get_traced_memory()[0]
             tracemalloc.reset_peak()
             result = method(*args)
-            calls[name] = tracemalloc.get_traced_memory()[1] - start
+            calls[name + phase[0]] = tracemalloc.get_traced_memory()[1] - start
             return result
         return call
 
@@ -192,7 +195,12 @@ def layer_call_bytes(t: nn.Trainer, batch_size: int) -> dict[str, int]:
     try:
         for b in range(4):
             calls.clear()
-            t.train_batch(*t._gather(positions[b * batch_size:(b + 1) * batch_size]), rng)
+            xb, yb = t._gather(positions[b * batch_size:(b + 1) * batch_size])
+            t.train_batch(xb, yb, rng)
+        phase[0] = " (inference)"
+        for _ in range(2):
+            _, tape = t.model.forward(xb, prepared=True, reuse=True)
+            t.model.loss_terms(tape)
     finally:
         tracemalloc.stop()
         np.setbufsize(bufsize)
@@ -220,8 +228,9 @@ def test_a_steady_state_step_allocates_nothing_that_grows_with_the_batch(name):
 
 @pytest.mark.parametrize("name", GRAPHS)
 def test_no_layer_call_allocates_more_for_a_larger_batch(name):
-    """Each layer's forward and backward on its own: doubling the batch must not raise what
-    a call allocates (a per-step array of 64 values per sample adds 32 KiB here)."""
+    """Each layer's forward and backward on its own, in training and at inference: doubling
+    the batch must not raise what a call allocates (a per-step array of 64 values per sample
+    adds 32 KiB here)."""
     small = layer_call_bytes(trainer(GRAPHS[name](), 128), 128)
     large = layer_call_bytes(trainer(GRAPHS[name](), 256), 256)
     grown = {call: large[call] - small[call] for call in large
