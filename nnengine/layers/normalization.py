@@ -13,6 +13,7 @@ from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
 from ..initializers import constant
 from .base import FRESH, Layer
+from .means import mean_into
 from .select import mask_of, select
 
 
@@ -51,14 +52,12 @@ class BatchNorm(Layer):
         bshape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # (C,) broadcast against x
         xhat = ws.like("xhat", x)  # x − mean first
         if training:
-            mean = np.mean(x, axis=axes, keepdims=True, out=ws.empty("mean", bshape, x.dtype))
+            mean = mean_into(x, axes, ws.empty("mean", bshape, x.dtype), keepdims=True)
             np.subtract(x, mean, out=xhat)
             # np.var's own steps (biased, as the spec, Keras and PyTorch normalise with),
             # with the squares in a buffer instead of a new array.
             squares = np.multiply(xhat, xhat, out=ws.like("squares", x))
-            var = np.sum(squares, axis=axes, keepdims=True, out=ws.empty("var", bshape,
-                                                                          x.dtype))
-            np.true_divide(var, np.intp(x.size // x.shape[1]), out=var, casting="unsafe")
+            var = mean_into(squares, axes, ws.empty("var", bshape, x.dtype), keepdims=True)
             m = self.config["momentum"]
             w["running_mean"] *= m
             w["running_mean"] += (1 - m) * mean.reshape(-1)
@@ -86,11 +85,11 @@ class BatchNorm(Layer):
             dxhat *= inv_std
             return [dxhat], grads
         # The batch mean and variance depend on x too: subtract their contributions.
-        mean_dxhat = np.mean(dxhat, axis=axes, keepdims=True,
-                             out=ws.empty("mean_dxhat", inv_std.shape, dy.dtype))
+        mean_dxhat = mean_into(dxhat, axes, ws.empty("mean_dxhat", inv_std.shape, dy.dtype),
+                               keepdims=True)
         np.multiply(dxhat, xhat, out=product)
-        mean_dxhat_xhat = np.mean(product, axis=axes, keepdims=True,
-                                  out=ws.empty("mean_dxhat_xhat", inv_std.shape, dy.dtype))
+        mean_dxhat_xhat = mean_into(product, axes, ws.empty("mean_dxhat_xhat", inv_std.shape,
+                                                            dy.dtype), keepdims=True)
         dx = np.subtract(dxhat, mean_dxhat, out=dxhat)
         dx -= np.multiply(xhat, mean_dxhat_xhat, out=product)
         dx *= inv_std

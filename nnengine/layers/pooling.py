@@ -30,6 +30,7 @@ from .conv import (
     pair,
     window_geometry,
 )
+from .means import mean_into
 
 
 class Plan(NamedTuple):
@@ -280,7 +281,10 @@ class GlobalAvgPool2D(Layer):
 
     def forward(self, w, xs, training, rng, ws=FRESH):
         x = xs[0]
-        return np.mean(x, axis=(2, 3), out=ws.empty("y", x.shape[:2], x.dtype)), x
+        # The output in x's memory layout, as NumPy's own x.mean(axis=(2, 3)) allocates it:
+        # the layout decides the order of the sums, so this keeps their bits.
+        y = mean_into(x, (2, 3), ws.like("y", x, (*x.shape[:2], 1, 1)), keepdims=True)
+        return y[:, :, 0, 0], x
 
     def backward(self, w, x, dy, ws=FRESH, need_dx=True):
         if not need_dx:
