@@ -46,6 +46,7 @@ class GraphDocument(QObject):
     path_changed = Signal()
     clean_changed = Signal(bool)
     locked_changed = Signal(bool)
+    repaired = Signal(list)                    # the ids a repair just added or moved
 
     def __init__(self, graph: Graph | None = None, parent: QObject | None = None):
         super().__init__(parent)

@@ -30,6 +30,7 @@ from . import style
 from .layout import layered_positions
 from .lesson_panel import LessonText
 from .lessons import TEMPLATES_DIR, Card, Chapter, load_chapters
+from .screen_fit import resize_to_fit
 
 EXAMPLE = "digits_cnn.json"  # what a new user sees at first start
 CARD = QSize(276, 230)
@@ -193,7 +194,8 @@ class TemplateGallery(QDialog):
         layout.addWidget(buttons)
         create.setDefault(True)  # only once inside the dialog, which tracks its default
         self.chapter_list.setCurrentRow(0)
-        self.resize(270 + 300 + 3 * (CARD.width() + 6) + 64, 2 * (CARD.height() + 6) + 150)
+        resize_to_fit(self, QSize(270 + 300 + 3 * (CARD.width() + 6) + 64,
+                                  2 * (CARD.height() + 6) + 150))
 
     def _show_chapter(self, row: int) -> None:
         self.list.clear()

@@ -29,7 +29,7 @@ from nnengine.graph import is_valid_id
 from . import layer_notes, style
 from .files import short
 from .param_fields import ERROR_STYLE, ParamField, check, make_field
-from .repairs import Repair, repairs_for, repairs_for_node
+from .repairs import Repair, refused_repairs, repairs_for, repairs_for_node
 
 if TYPE_CHECKING:
     from .document import GraphDocument
@@ -56,6 +56,7 @@ class Inspector(QScrollArea):
         self.explain: QLabel | None = None
         self.summary: QLabel | None = None
         self.repair_buttons: list[QLabel] = []
+        self.repair_notes: list[QLabel] = []   # why an obvious fix is not offered
         self._repair_box: QVBoxLayout | None = None
         self._form: QFormLayout | None = None
         self.setWidgetResizable(True)
@@ -76,7 +77,7 @@ class Inspector(QScrollArea):
         self.selection = ids
         self.node_id = ids[0] if len(ids) == 1 else None
         self.fields, self.id_edit, self.explain, self.summary = {}, None, None, None
-        self.repair_buttons = []
+        self.repair_buttons, self.repair_notes = [], []
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(12, 10, 12, 12)
@@ -273,7 +274,9 @@ class Inspector(QScrollArea):
         if self.explain is None or self.node_id is None:
             return
         self.explain.setText(explain_html(self.document, self.node_id))
-        self._show_repairs(repairs_for_node(self.document, self.node_id))
+        repairs = repairs_for_node(self.document, self.node_id)
+        self._show_repairs(repairs, [] if repairs else
+                           refused_repairs(self.document, self.node_id))
 
     def _update_summary(self) -> None:
         if self.summary is None:
@@ -282,14 +285,21 @@ class Inspector(QScrollArea):
         graph_wide = [p for p in self.document.analysis.problems if p.node_id is None]
         self._show_repairs([r for p in graph_wide for r in repairs_for(self.document, p)])
 
-    def _show_repairs(self, repairs: list[Repair]) -> None:
-        """One button per one-click fix ("Insert a Flatten ..."), each one undo step."""
+    def _show_repairs(self, repairs: list[Repair], refused: list[str] = ()) -> None:
+        """One button per one-click fix ("Insert a Flatten ..."), each one undo step; below,
+        why an obvious fix is not offered (it would leave other problems)."""
         if self._repair_box is None:
             return
-        for button in self.repair_buttons:
+        for button in self.repair_buttons + self.repair_notes:
             self._repair_box.removeWidget(button)
             button.deleteLater()
-        self.repair_buttons = []
+        self.repair_buttons, self.repair_notes = [], []
+        for text in refused:
+            note = QLabel(html.escape(text))
+            note.setWordWrap(True)
+            note.setStyleSheet(f"color: {style.TEXT_MUTED.name()};")
+            self._repair_box.addWidget(note)
+            self.repair_notes.append(note)
         for repair in repairs:
             # A wrapping label with a link, not a QPushButton: a button never wraps, and a
             # long description would widen the whole panel.

@@ -21,7 +21,7 @@ class LessonText(QTextBrowser):
         super().__init__(parent)
         self.card: Card | None = None
         self.setOpenLinks(False)
-        self.setStyleSheet("QTextBrowser { border: none; background: transparent; }")
+        style.on_window_background(self)
         self.show_card(None)
 
     def show_card(self, card: Card | None) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QMimeData, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -48,6 +48,7 @@ from .plot_export import export_page
 from .reset_weights import install_reset_weights
 from .run_report import save_report
 from .runs.actions import install_runs
+from .screen_fit import resize_to_fit
 from .status_progress import install_status_progress
 from .training.actions import install_training
 
@@ -55,6 +56,7 @@ APP_NAME = "NN Designer"
 FRAGMENT_MIME = "application/x-nnengine-fragment"
 STATUS_TIMEOUT_MS = 6000
 PLOTS_SHARE = 1 / 3   # of the window's height, kept as the window is resized
+FIRST_SIZE = QSize(1440, 900)
 COMPACT_WIDTH = 1280  # a first start narrower than this tabs the side docks together
 COMPACT_PLOTS_SHARE = 0.45
 
@@ -518,7 +520,9 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         state = self.settings.value("window/state")
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1440, 900)
+            # 1440x900, or less on a smaller screen: a bigger window on a 1024x700 screen
+            # hides the inspector and the plots
+            resize_to_fit(self, FIRST_SIZE)
         self._fresh_layout = state is None   # first start: laid out for the window's width
         if state is not None:
             self.restoreState(state)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -54,6 +55,7 @@ class Repair:
             return doc._refuse("the graph changed since this repair was offered; try again")
         built = [_command(doc, step) for step in self.steps]
         doc.undo_stack.push(commands.ApplyRepair(doc, self.description, built))
+        doc.repaired.emit([n for n in repair_node_ids(self) if n in doc.graph])
         return True
 
 
@@ -174,6 +176,25 @@ def repairs_for(document: GraphDocument, problem: Problem) -> list[Repair]:
             if _improves(document, problem, plan)]
 
 
+def refused_repairs(document: GraphDocument, node_id: str) -> list[str]:
+    """Why the obvious fixes for the node's problems are not offered: one sentence per
+    candidate that would trade the problem for others ('Not offered: "Insert a Reshape ...",
+    as pool2 would then fail: pool window 2x2 does not fit the 1x1 input')."""
+    out = []
+    for problem in document.problems_of(node_id):
+        builder = _SHOWN_WHEN_REFUSED.get(problem.code, _BUILDERS.get(problem.code))
+        for description, plan in builder(document, problem) if builder else []:
+            if _improves(document, problem, plan):
+                continue
+            old = {(p.node_id, p.message) for p in document.analysis.problems}
+            new = [p for p in analyze(plan.graph).problems if (p.node_id, p.message) not in old]
+            if new:
+                who = new[0].node_id or "the graph"
+                out.append(f"Not offered: “{description}”, as {who} would then fail: "
+                           f"{new[0].message}")
+    return out
+
+
 def _improves(document: GraphDocument, problem: Problem, plan: _Plan) -> bool:
     """Whether the planned graph is rid of `problem` and has fewer problems in all."""
     after = analyze(plan.graph)
@@ -258,9 +279,11 @@ def _flatten(doc: GraphDocument, problem: Problem) -> Candidates:
              f"[{math.prod(shape)}]"), plan)]
 
 
-def _reshape(doc: GraphDocument, problem: Problem) -> Candidates:
+def _reshape(doc: GraphDocument, problem: Problem, working: bool = True) -> Candidates:
     """A single-input layer that wants another rank: reshape to the first same-size shape
-    the layer accepts (for images [C, H, W] with square H = W, for sequences [T, 1])."""
+    the layer accepts (for images [C, H, W] with square H = W, for sequences [T, 1]) and the
+    layers after it accept too; with `working` False, the first the layer accepts (what
+    `refused_repairs` explains when none works all the way down)."""
     node = problem.node_id
     layer = doc.analysis.layers.get(node) if node else None
     inputs = doc.graph.inputs_of(node) if node in doc.graph else []
@@ -274,7 +297,7 @@ def _reshape(doc: GraphDocument, problem: Problem) -> Candidates:
         if candidate != tuple(shape) and _accepts(layer, [candidate]):
             plan = _Plan(doc.graph)
             plan.insert_between(source, node, port, "Reshape", {"shape": list(candidate)})
-            if _improves(doc, problem, plan):   # the first shape that works all the way down
+            if not working or _improves(doc, problem, plan):   # works all the way down
                 return [((f"Insert a Reshape between {source} and {node}: "
                           f"{format_shape(shape)} becomes {format_shape(candidate)}"), plan)]
     return []
@@ -372,6 +395,9 @@ _BUILDERS: dict[str, Callable[[GraphDocument, Problem], Candidates]] = {
     "dangling": _remove_dangling,
 }
 
+# the Reshape a user would try first, even when no shape works all the way down
+_SHOWN_WHEN_REFUSED = {code: partial(_reshape, working=False)
+                       for code in ("needs_reshape", "needs_sequence")}
 
 # --- helpers ---------------------------------------------------------------------------------
 def _accepts(layer: Layer, shapes: list[Shape]) -> bool:

@@ -11,7 +11,17 @@ import math
 from functools import lru_cache
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QIcon,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QPen,
+    QPixmap,
+)
+from PySide6.QtWidgets import QAbstractScrollArea, QFrame
 
 import nnengine
 from nnengine.catalogue import CATEGORIES
@@ -284,3 +294,13 @@ def category_icon(category: str, size: int = 16) -> QIcon:
 
 def type_icon(type_name: str, size: int = 16) -> QIcon:
     return category_icon(type_category(type_name) or "", size)
+
+
+def on_window_background(area: QAbstractScrollArea) -> None:
+    """A list or text area drawn on its panel's own background, without a frame. Through the
+    palette, not a style sheet: "background: transparent" on a scroll area paints its scroll
+    bar's groove black in a real X11 window."""
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    palette = area.palette()
+    palette.setColor(QPalette.ColorRole.Base, palette.color(QPalette.ColorRole.Window))
+    area.setPalette(palette)

@@ -1,15 +1,15 @@
-"""How many BLAS threads a training run uses, chosen on purpose (threadpoolctl).
+"""How many threads a training run's matrix products use, chosen on purpose.
 
 OpenBLAS splits every matrix product over all cores by default. For the small products of a
 typical teaching model that costs more than it gains (measured on the 2-core development
 machine: the digits CNN trained 2.4x slower with two threads than with one), and on a busy
-machine the extra threads wait for cores that other programs hold (10 to 100x slower
-products). So a run uses one thread unless its largest product is large.
+machine its threads spin waiting for each other (one product 44x slower). So inside a run
+BLAS itself always runs on one thread (threadpoolctl), and when the run's largest product is
+large, `gemm.matmul` splits the big products over every core with threads of its own.
 
 The count depends only on the model, the batch size and the cores this process may use,
-never on the machine's load: OpenBLAS's results can differ in the last bit between one and
-two threads (a 128x784 by 784x256 product does), and a seed must give the same weights on
-every run. A large model on a busy machine therefore still uses every core.
+never on the machine's load; and since a split product is bit-identical to the whole one
+(see gemm.py), a seed gives the same weights however many cores there are.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from collections.abc import Iterator
 
 from threadpoolctl import threadpool_limits
 
+from . import gemm
 from .model import Model
 
 LARGE_GEMM = 24_000_000
@@ -63,12 +64,14 @@ def cores() -> int:
 
 
 def training_threads(model: Model, batch_size: int) -> int:
-    """1, or every core this process may use when the products are large."""
+    """1, or every core this process may use when the products are large (the threads
+    `gemm.matmul` splits them over)."""
     return cores() if largest_gemm(model, batch_size) >= LARGE_GEMM else 1
 
 
 @contextlib.contextmanager
 def blas_threads(count: int) -> Iterator[None]:
-    """Limit the BLAS libraries NumPy uses to `count` threads inside the block."""
-    with threadpool_limits(limits=count, user_api="blas"):
+    """Inside the block: BLAS on one thread, and large products split over `count` threads
+    by `gemm.matmul`."""
+    with threadpool_limits(limits=1, user_api="blas"), gemm.workers(count):
         yield

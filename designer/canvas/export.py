@@ -96,9 +96,9 @@ def picture_png(scene: CanvasScene) -> bytes:
 
 def _image(scene: CanvasScene, rect: QRectF) -> QImage:
     size = QSize(int(rect.width() * PNG_SCALE), int(rect.height() * PNG_SCALE))
+    # The image keeps the screen's 96 dpi: at twice that, fonts sized in points would grow
+    # twice over (the painter already scales by PNG_SCALE) and spill out of their cards.
     image = QImage(size, QImage.Format.Format_ARGB32)
-    image.setDotsPerMeterX(int(96 / 0.0254 * PNG_SCALE))
-    image.setDotsPerMeterY(int(96 / 0.0254 * PNG_SCALE))
     painter = QPainter(image)
     try:
         _paint(scene, rect, painter, QRectF(0, 0, size.width(), size.height()))

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QGraphicsView, QLabel, QMenu, QWidget, QWidgetActi
 from .. import style
 from ..document import GraphDocument
 from ..palette import dropped_layer
-from ..repairs import Repair, insert_layer, repair_node_ids, repairs_for_node
+from ..repairs import Repair, insert_layer, repairs_for_node
 from ..style import GRID, HEADER_HEIGHT, NODE_WIDTH
 from .interactions import ConnectInteraction, Interaction, MoveInteraction, PanInteraction, snap
 from .items import BadgeItem, EdgeItem, NodeItem, PortItem
@@ -72,6 +72,7 @@ class CanvasView(QGraphicsView):
         self.node_menu_hooks: list = []
         self._scene.selectionChanged.connect(self._on_selection_changed)
         document.graph_reset.connect(self.fit_all)
+        document.repaired.connect(self._keep_in_view)
         self._hinted = self.empty_hint() is not None
         document.analysis_changed.connect(self._hint_changed)
 
@@ -219,14 +220,19 @@ class CanvasView(QGraphicsView):
     def _apply_repair(self, repair: Repair) -> None:
         if repair.apply():
             self.status_message.emit(f"Repaired: {repair.description}")
-            moved = [n for n in repair_node_ids(repair) if n in self.document.graph]
-            rect = QRectF()
-            for n in moved:
-                rect = rect.united(self.node_item(n).sceneBoundingRect())
-            if not self.visible_scene_rect().contains(rect):
-                self.fit_all()  # the repair moved cards out of sight: show the whole graph
         else:
             self.status_message.emit(self.document.last_error)
+
+    def _keep_in_view(self, node_ids: list[str]) -> None:
+        """After a repair (from a badge or the inspector): cards it added or moved out of
+        sight bring the whole graph back into view."""
+        rect = QRectF()
+        for n in node_ids:
+            item = self.node_item(n)
+            if item is not None:
+                rect = rect.united(item.sceneBoundingRect())
+        if not rect.isNull() and not self.visible_scene_rect().contains(rect):
+            self.fit_all()
 
     def update_cursor(self) -> None:
         shape = Qt.CursorShape.OpenHandCursor if self._space else Qt.CursorShape.ArrowCursor

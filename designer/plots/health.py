@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QStyle, QVBo
 
 from nnengine.diagnostics import ERROR, INFO, WARNING
 
-from ..style import PLOT_MUTED, PLOT_TEXT
+from ..style import PLOT_MUTED, PLOT_TEXT, on_window_background
 
 ICONS = {ERROR: QStyle.StandardPixmap.SP_MessageBoxCritical,
          WARNING: QStyle.StandardPixmap.SP_MessageBoxWarning,
@@ -39,8 +39,7 @@ class HealthPanel(QWidget):
         self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.list.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
         # On the panel's own background: a short list leaves no empty white box below it.
-        self.list.setFrameShape(QListWidget.Shape.NoFrame)
-        self.list.setStyleSheet("QListWidget { background: transparent; }")
+        on_window_background(self.list)
         self.list.itemClicked.connect(self._clicked)
         col.addWidget(title)
         col.addWidget(self.status)

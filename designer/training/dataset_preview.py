@@ -28,6 +28,7 @@ from ..plots.pyqtgraph_setup import class_rgb, image_view, make_plot
 
 POINTS_SHOWN = 600
 IMAGES_SHOWN = 32
+IMAGE_COLUMNS = 8   # 4 full rows of 8: the grid fills the preview's 2:1 box
 ROWS_SHOWN = 6
 COLUMNS_SHOWN = 6
 
@@ -129,7 +130,7 @@ class DatasetPreview(QWidget):
 
     def _images(self, x: np.ndarray, shape: tuple[int, ...]) -> None:
         imgs = x[:IMAGES_SHOWN].reshape(-1, *shape).astype(np.float32)
-        mosaic = tile(imgs, aspect=3.0)
+        mosaic = tile(imgs, columns=IMAGE_COLUMNS)
         self.images.setImage(mosaic, autoLevels=False,
                              levels=(float(imgs.min()), float(imgs.max()) + 1e-9))
         self.images_box.autoRange(padding=0.02)

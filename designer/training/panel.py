@@ -127,6 +127,9 @@ class TrainingPanel(QWidget):
         form = QFormLayout()
         form.setVerticalSpacing(4)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        # a narrow dock (1024-pixel window, vertical scroll bar showing) puts a field that
+        # does not fit beside its label under it, rather than scrolling sideways
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.addRow("Data set", self.dataset)
         form.addRow("Target", self.target)
         form.addRow("Loss", self.loss)

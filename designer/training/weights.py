@@ -32,7 +32,7 @@ from .metrics import MetricsStore, Progress
 from .probe import Probe
 from .run_description import RunDescription
 from .run_setup import keep_scaling, load_run_data, prepare_run
-from .states import TRAINED
+from .states import TRAINED, TrainingState
 
 
 def structure(graph: Graph) -> str:
@@ -171,6 +171,8 @@ class WeightsMixin:
             raise WeightsError("stop training before resetting the weights")
         self._reset_run()
         self._run_graph = self._probe_made_for = None
+        self._set_state(TrainingState.IDLE)   # no longer "Trained · epoch 60/60"
+        self.progress_changed.emit(self.progress)
         self.metrics_changed.emit(self.metrics)
         self._say(f"weights reset: freshly initialised from seed {self._seed()}")
         try:

@@ -19,6 +19,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
+from ..gemm import matmul
 from ..initializers import INIT_NAMES, constant, scheme_from
 from .base import FRESH, Layer, Workspace, axis_order
 
@@ -166,8 +167,8 @@ class Conv2D(Layer):
             cols.reshape(view.shape)[...] = view
         weight = w["W"]
         filters = weight.shape[0]
-        out = np.matmul(weight.reshape(filters, -1), cols,
-                        out=ws.empty("y", (filters, out_h * out_w * n), weight.dtype))
+        out = matmul(weight.reshape(filters, -1), cols,
+                     ws.empty("y", (filters, out_h * out_w * n), weight.dtype))
         if "b" in w:
             out += w["b"][:, None]
         y = out.reshape(-1, out_h, out_w, n).transpose(3, 0, 1, 2)
@@ -180,14 +181,14 @@ class Conv2D(Layer):
         sh, sw = pair(self.config["stride"])
         out_h, out_w = dy.shape[2], dy.shape[3]
         dy2 = flat_channels(dy, ws, "dy")  # (F, Ho·Wo·N)
-        grads = {"W": np.matmul(dy2, cols.T, out=ws.empty("dW", (filters, cols.shape[0]),
-                                                              weight.dtype)).reshape(weight.shape)}
+        grads = {"W": matmul(dy2, cols.T, ws.empty("dW", (filters, cols.shape[0]),
+                                                   weight.dtype)).reshape(weight.shape)}
         if "b" in w:
             grads["b"] = np.sum(dy2, axis=1, out=ws.empty("db", (filters,), weight.dtype))
         if not need_dx:
             return [None], grads
-        dcols = np.matmul(weight.reshape(filters, -1).T, dy2,
-                          out=ws.empty("dcols", cols.shape, weight.dtype))  # (C·kh·kw, Ho·Wo·N)
+        dcols = matmul(weight.reshape(filters, -1).T, dy2,
+                       ws.empty("dcols", cols.shape, weight.dtype))  # (C·kh·kw, Ho·Wo·N)
         if kh == kw == sh == sw == 1 and not (top or bottom or left or right):
             dx = dcols.reshape(channels, height, width, n)
             return [dx.transpose(3, 0, 1, 2)], grads

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
+from ..gemm import matmul
 from ..initializers import INIT_NAMES, scheme_from, uniform_fan_in
 from .base import FRESH, Layer
 
@@ -49,19 +50,19 @@ class Dense(Layer):
 
     def forward(self, w, xs, training, rng, ws=FRESH):
         x, W = xs[0], w["W"]
-        y = np.matmul(x, W, out=ws.empty("y", (x.shape[0], W.shape[1]), W.dtype))
+        y = matmul(x, W, ws.empty("y", (x.shape[0], W.shape[1]), W.dtype))
         if "b" in w:
             y += w["b"]
         return y, x
 
     def backward(self, w, x, dy, ws=FRESH, need_dx=True):
         W = w["W"]
-        grads = {"W": np.matmul(x.T, dy, out=ws.empty("dW", W.shape, W.dtype))}
+        grads = {"W": matmul(x.T, dy, ws.empty("dW", W.shape, W.dtype))}
         if "b" in w:
             grads["b"] = np.sum(dy, axis=0, out=ws.empty("db", w["b"].shape, W.dtype))
         if not need_dx:
             return [None], grads
-        return [np.matmul(dy, W.T, out=ws.empty("dx", x.shape, W.dtype))], grads
+        return [matmul(dy, W.T, ws.empty("dx", x.shape, W.dtype))], grads
 
 
 class Flatten(Layer):

@@ -110,6 +110,7 @@ def window(qtbot, settings, tmp_path, dialogs):
     w = MainWindow(settings=settings, recovery_dir=Path(tmp_path) / "data")
     qtbot.addWidget(w)
     w.document.new(mlp_graph())
+    w.resize(1440, 900)   # a first start fits the screen, and the offscreen one is 800x800
     w.show()
     qtbot.waitExposed(w)
     yield w

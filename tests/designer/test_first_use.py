@@ -100,6 +100,35 @@ def test_export_the_graph_or_the_selection_as_png_and_svg(window, tmp_path):
     assert ".png or .svg" in window.statusBar().currentMessage()
 
 
+def gray(image: QImage):
+    import numpy as np
+
+    image = image.convertToFormat(QImage.Format.Format_Grayscale8)
+    return np.frombuffer(image.constBits(), np.uint8).reshape(
+        image.height(), image.bytesPerLine())[:, :image.width()].astype(float)
+
+
+def test_the_graph_picture_looks_like_the_canvas_at_twice_the_size(window):
+    """Shrunk to half, the PNG is the canvas drawn at its own size (a picture whose fonts
+    grew twice over, spilling out of the cards, is far from it)."""
+    from PySide6.QtGui import QPainter
+
+    from designer.canvas.export import picture_png, picture_rect
+
+    scene = window.view.scene()
+    picture = QImage.fromData(picture_png(scene))
+    rect = picture_rect(scene, None)
+    screen = QImage(rect.size().toSize(), QImage.Format.Format_ARGB32)
+    painter = QPainter(screen)
+    painter.fillRect(screen.rect(), picture.pixelColor(0, 0))
+    scene.render(painter, screen.rect().toRectF(), rect)
+    painter.end()
+    assert picture.width() == 2 * screen.width()
+    half = picture.scaled(screen.size(), Qt.AspectRatioMode.IgnoreAspectRatio,
+                          Qt.TransformationMode.SmoothTransformation)
+    assert abs(gray(half) - gray(screen)).mean() < 4
+
+
 def settle(qtbot) -> None:
     qtbot.wait(30)
 
@@ -146,6 +175,10 @@ def test_at_1024x700_train_and_stop_are_in_view(window, qtbot):
         top_left = button.mapTo(scroll.viewport(), button.rect().topLeft())
         bottom = top_left.y() + button.height()
         assert button.isVisible() and 0 <= top_left.y() and bottom <= scroll.viewport().height()
+    # A first start at 1024x700 leaves the panel 295 pixels beside its vertical scroll bar:
+    # it fits there (rows wrap) instead of scrolling sideways too.
+    assert panel.minimumSizeHint().width() <= 295
+    assert scroll.horizontalScrollBar().maximum() == 0
 
 
 def test_training_progress_shows_in_the_status_bar(window, qtbot):
@@ -175,8 +208,11 @@ def test_reset_weights_same_seed_or_a_new_one(window, qtbot):
     trained = c.current_weights()
     fresh = nn.compile_model(window.document.graph, seed=0).get_weights()
     assert any(not np.array_equal(trained[k], fresh[k]) for k in fresh)
+    assert window.status_progress.label.text().startswith("Trained")
     window.actions["reset_weights"].trigger()
     assert not c.has_weights and len(c.metrics) == 0 and not c.metrics.epochs
+    assert c.state == "idle" and not window.status_progress.isVisible()   # nothing trained
+    assert window.training_panel.progress.value() == 0
     model, current = c.export_model()
     assert not current
     assert all(np.array_equal(model.get_weights()[k], fresh[k]) for k in fresh)
@@ -260,6 +296,8 @@ def test_the_training_panel_previews_the_chosen_data_set(window, qtbot):
     assert "to validate" in preview.summary.text()
     panel.set_dataset("digits")
     assert preview.shown == "images" and preview.images.image is not None
+    rows, columns = preview.images.image.shape   # 32 digits of 8x8 in 4 full rows of 8
+    assert (rows, columns) == (4 * 9 - 1, 8 * 9 - 1)
     assert "10 classes" in preview.summary.text()
     panel.set_dataset("iris")
     assert preview.shown == "table" and preview.table.rowCount() > 0
@@ -306,3 +344,44 @@ def test_a_wrapped_templates_edges_stay_on_the_canvas_at_1024x700(window, qtbot)
     assert wrapped[0].sceneBoundingRect().left() < wrapped[0].target.sceneBoundingRect().left()
     for edge in view.scene().edges.values():
         assert visible.contains(edge.sceneBoundingRect()), edge.key
+
+
+def test_a_repair_from_the_inspector_keeps_the_cards_it_moves_in_view(window, qtbot):
+    """Inserting a Reshape pushes a full row of the digits CNN to the right: whether the fix
+    is clicked in the inspector or in the badge's menu, the canvas shows them after it."""
+    import nnengine as nn
+    from designer.gallery import TEMPLATES_DIR
+
+    graph = nn.load_graph(TEMPLATES_DIR / "digits_cnn.json")
+    graph.set_params("input", {"shape": [64]})
+    window.resize(1440, 900)
+    window.files.new(graph)
+    settle(qtbot)
+    view, doc = window.view, window.document
+    view.select_nodes(["conv1"])
+    (fix,) = window.inspector.repair_buttons
+    assert "[64] becomes [1, 8, 8]" in fix.text()
+    fix.linkActivated.emit("fix")
+    settle(qtbot)
+    assert doc.analysis.ok
+    visible = view.visible_scene_rect()
+    for node in doc.graph.node_ids():
+        assert visible.contains(view.node_item(node).sceneBoundingRect()), node
+
+
+def test_a_first_start_and_the_gallery_fit_a_small_screen():
+    from PySide6.QtCore import QSize
+
+    from designer.screen_fit import fitted
+
+    assert fitted(QSize(1440, 900), QSize(1024, 668)) == QSize(1024, 668)   # less a panel
+    assert fitted(QSize(1440, 900), QSize(2560, 1400)) == QSize(1440, 900)
+
+
+def test_the_template_gallery_opens_within_the_screen(window):
+    from designer.gallery import TemplateGallery
+
+    gallery = TemplateGallery(window)
+    screen = gallery.screen().availableGeometry()   # 800x800 offscreen
+    assert gallery.width() <= screen.width() and gallery.height() <= screen.height()
+    gallery.close()

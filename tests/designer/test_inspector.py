@@ -146,6 +146,29 @@ def test_repairs_are_offered_as_buttons(qtbot, shell_document):
     assert any("Input" in b.text() for b in inspector.repair_buttons)
 
 
+def test_a_fix_that_would_trade_one_problem_for_another_is_explained_not_offered(qtbot):
+    """[8] reshaped to [2, 2, 2] would satisfy the conv, but the second pooling would then
+    fail: no button, and a line saying so (the problem's message still suggests a Reshape)."""
+    from designer.document import GraphDocument
+
+    from .conftest import chain
+
+    doc = GraphDocument(chain("reshape downstream", [
+        ("input", "Input", {"shape": [8]}), ("conv", "Conv2D", {"filters": 2, "kernel_size": 1}),
+        ("pool1", "MaxPool2D", {}), ("pool2", "MaxPool2D", {}), ("flat", "Flatten", {}),
+        ("dense", "Dense", {"units": 2})]))
+    inspector = make_inspector(qtbot, doc)
+    inspector.show_nodes(["conv"])
+    assert inspector.repair_buttons == []
+    (note,) = inspector.repair_notes
+    assert html.unescape(note.text()).startswith(
+        "Not offered: “Insert a Reshape between input and conv: [8] becomes [2, 2, 2]”, as "
+        "pool2 would then fail: pool window")
+    doc.set_param("input", "shape", [64])   # now the Reshape to [1, 8, 8] is offered
+    inspector.show_nodes(["conv"])
+    assert inspector.repair_buttons and inspector.repair_notes == []
+
+
 def test_explain_gives_receptive_field_output_size_and_activation_math(qtbot):
     from designer.document import GraphDocument
 

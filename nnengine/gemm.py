@@ -1,0 +1,74 @@
+"""Matrix products of a training step, split over worker threads by the engine itself.
+
+OpenBLAS's own threads wait for each other by spinning: on a busy machine, where one of
+them is descheduled, the other spins through its time slice. Measured on the 2-core
+development machine at load 7: the weight-gradient product of the MNIST-size CNN's second
+convolution (64x25088 by 25088x288) took 660 ms on two OpenBLAS threads and 15 ms on one.
+So training runs BLAS on one thread (see threads.py) and a large product is cut here into
+row or column blocks of its output, each a one-thread BLAS call on a worker thread (NumPy
+releases the interpreter lock inside BLAS); a descheduled worker only delays the join.
+
+Each output element is the same dot product, summed in the same order, whichever block it
+falls in, so the result is bit-identical to the whole product on one thread: the weights a
+seed gives do not depend on the number of cores or on the machine's load.
+"""
+from __future__ import annotations
+
+import contextlib
+import itertools
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+SPLIT_FROM = 4_000_000   # multiply-adds from which a product is worth splitting
+MIN_BLOCK = 32           # rows or columns per block at least (a thin block changes kernels)
+
+_state = threading.local()
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _workers() -> int:
+    return getattr(_state, "workers", 1)
+
+
+@contextlib.contextmanager
+def workers(count: int) -> Iterator[None]:
+    """Split large products over `count` threads inside the block (this thread's calls)."""
+    before = _workers()
+    _state.workers = max(1, int(count))
+    try:
+        yield
+    finally:
+        _state.workers = before
+
+
+def _pool(count: int) -> ThreadPoolExecutor:
+    with _pools_lock:
+        pool = _pools.get(count)
+        if pool is None:
+            pool = _pools[count] = ThreadPoolExecutor(count, thread_name_prefix="nnengine-gemm")
+        return pool
+
+
+def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """`np.matmul(a, b, out=out)` for 2-D operands, split when large (see the module)."""
+    count = _workers()
+    m, k = a.shape
+    n = b.shape[1]
+    if count < 2 or m * n * k < SPLIT_FROM or max(m, n) < 2 * MIN_BLOCK:
+        return np.matmul(a, b, out=out)
+    parts = min(count, max(m, n) // MIN_BLOCK)
+    if n >= m:
+        edges = np.linspace(0, n, parts + 1).astype(int)
+        jobs = [(a, b[:, s:e], out[:, s:e]) for s, e in itertools.pairwise(edges.tolist())]
+    else:
+        edges = np.linspace(0, m, parts + 1).astype(int)
+        jobs = [(a[s:e], b, out[s:e]) for s, e in itertools.pairwise(edges.tolist())]
+    done = [_pool(count).submit(np.matmul, x, y, out=o) for x, y, o in jobs[1:]]
+    np.matmul(*jobs[0][:2], out=jobs[0][2])   # the first block on this thread
+    for d in done:
+        d.result()
+    return out
