@@ -7,6 +7,7 @@ import numpy as np
 
 from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
+from ..gemm import matmul
 from ..initializers import constant, uniform_between
 from .base import FRESH, Layer
 
@@ -45,7 +46,7 @@ class RBF(Layer):
         # can make it slightly negative, hence the clip.
         x_sq = np.sum(np.multiply(x, x, out=ws.like("x_x", x)), axis=1, keepdims=True,
                       out=ws.empty("x_sq", (n, 1), x.dtype))
-        d2 = np.matmul(x, c.T, out=ws.empty("d2", (n, units), x.dtype))
+        d2 = matmul(x, c.T, ws.empty("d2", (n, units), x.dtype))
         d2 *= 2
         np.subtract(x_sq, d2, out=d2)
         d2 += np.sum(c * c, axis=1)
@@ -61,7 +62,7 @@ class RBF(Layer):
         g = np.multiply(-w["beta"], dyy, out=ws.like("g", y))  # dL/d(d2): (batch, units)
         # d(d2)/dx = 2(x − c), d(d2)/dc = −2(x − c)
         dc = np.multiply(g.sum(axis=0)[:, None], c, out=ws.empty("dc", c.shape, c.dtype))
-        dc -= np.matmul(g.T, x, out=ws.empty("gx", c.shape, c.dtype))
+        dc -= matmul(g.T, x, ws.empty("gx", c.shape, c.dtype))
         dc *= 2
         dyy *= d2
         dbeta = np.sum(dyy, axis=0, out=ws.empty("dbeta", w["beta"].shape, dyy.dtype))
@@ -71,7 +72,7 @@ class RBF(Layer):
             return [None], grads
         g_sum = np.sum(g, axis=1, keepdims=True, out=ws.empty("g_sum", (len(g), 1), g.dtype))
         dx = np.multiply(g_sum, x, out=ws.like("dx", x))
-        dx -= np.matmul(g, c, out=ws.empty("gc", x.shape, x.dtype))
+        dx -= matmul(g, c, ws.empty("gc", x.shape, x.dtype))
         dx *= 2
         return [dx], grads
 
