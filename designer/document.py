@@ -43,6 +43,7 @@ class GraphDocument(QObject):
     training_changed = Signal()
     graph_reset = Signal()                     # the whole graph was replaced (new, open)
     analysis_changed = Signal()
+    only_moved = Signal()     # an undo step moved nodes only: structure and analysis stay
     path_changed = Signal()
     clean_changed = Signal(bool)
     locked_changed = Signal(bool)
@@ -51,6 +52,7 @@ class GraphDocument(QObject):
     def __init__(self, graph: Graph | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self._resetting = False
+        self._index = 0   # the undo stack's index the analysis was made at
         self.undo_stack = QUndoStack(self)
         self.undo_stack.indexChanged.connect(self._reanalyze)
         self.undo_stack.cleanChanged.connect(self.clean_changed)
@@ -58,8 +60,7 @@ class GraphDocument(QObject):
         self.last_error = ""
         self._locked = False
         self.graph = graph if graph is not None else Graph()
-        self._lay_out_missing()
-        self.analysis: nnengine.Analysis = analyze(self.graph)
+        self.analysis: nnengine.Analysis = prepare(self.graph)
 
     # --- state -------------------------------------------------------------------------------
     @property
@@ -91,17 +92,20 @@ class GraphDocument(QObject):
         return self.analysis.problems_of(node_id)
 
     # --- whole document ----------------------------------------------------------------------
-    def new(self, graph: Graph | None = None) -> None:
-        """Replace the graph (an empty one by default); forgets the path and the undo history."""
-        self._replace(graph if graph is not None else Graph(), None)
+    def new(self, graph: Graph | None = None, analysis: nnengine.Analysis | None = None
+            ) -> None:
+        """Replace the graph (an empty one by default); forgets the path and the undo history.
+        `analysis`: what `prepare(graph)` returned (off the GUI thread), else made here."""
+        self._replace(graph if graph is not None else Graph(), None, analysis)
 
-    def load(self, path: str | os.PathLike, graph: Graph | None = None) -> None:
-        """Open a graph file, or take `graph` already read from it (off the GUI thread).
-        Raises NNEngineError with a one-sentence message; on failure the current graph is
-        untouched."""
+    def load(self, path: str | os.PathLike, graph: Graph | None = None,
+             analysis: nnengine.Analysis | None = None) -> None:
+        """Open a graph file, or take `graph` already read from it and `prepare`d (off the
+        GUI thread). Raises NNEngineError with a one-sentence message; on failure the
+        current graph is untouched."""
         if graph is None:
             graph = nnengine.load_graph(Path(path))
-        self._replace(graph, Path(path))
+        self._replace(graph, Path(path), analysis)
 
     def save(self, path: str | os.PathLike | None = None) -> None:
         """Save (atomically) to `path` or the current path; marks the document clean.
@@ -124,25 +128,24 @@ class GraphDocument(QObject):
         """Mark unsaved without an edit (e.g. a graph recovered from an autosave)."""
         self.undo_stack.resetClean()
 
-    def _replace(self, graph: Graph, path: Path | None) -> None:
+    def _replace(self, graph: Graph, path: Path | None,
+                 analysis: nnengine.Analysis | None) -> None:
         self._resetting = True
         try:
             self.graph = graph
-            self._lay_out_missing()
+            if analysis is None:
+                analysis = prepare(graph)
             self.undo_stack.clear()
             self.undo_stack.setClean()
+            self._index = 0
             self.path = path
         finally:
             self._resetting = False
-        self.analysis = analyze(self.graph)
+        self.analysis = analysis
         self.graph_reset.emit()
         self.analysis_changed.emit()
         self.training_changed.emit()
         self.path_changed.emit()
-
-    def _lay_out_missing(self) -> None:
-        for node_id, pos in place_missing(self.graph).items():
-            self.graph.set_position(node_id, pos)
 
     # --- intents: each pushes one undo command, or refuses with last_error -------------------
     def _refuse(self, message: str) -> bool:
@@ -441,11 +444,26 @@ class GraphDocument(QObject):
         for s, t in edge_order:
             g.add_edge(s, t, **edge_data[(s, t)])
 
-    def _reanalyze(self) -> None:
+    def _reanalyze(self, index: int) -> None:
+        previous, self._index = self._index, index
         if self._resetting:
+            return
+        low, high = sorted((previous, index))
+        done = range(low, high) or range(index - 1, index)   # the same index: a merge
+        if done and all(isinstance(self.undo_stack.command(i), commands.MoveNodes)
+                        for i in done):
+            self.only_moved.emit()   # the analysis does not depend on positions
             return
         self.analysis = analyze(self.graph)
         self.analysis_changed.emit()
+
+
+def prepare(graph: Graph) -> nnengine.Analysis:
+    """Give every node without a position one, and analyse the graph: the heavy part of
+    opening a graph, which needs no Qt and so runs off the GUI thread for a large one."""
+    for node_id, pos in place_missing(graph).items():
+        graph.set_position(node_id, pos)
+    return analyze(graph)
 
 
 def _fresh_id(base: str, taken: set[str]) -> str:

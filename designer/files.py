@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -18,7 +19,9 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from PySide6.QtCore import QEventLoop, QObject, QSettings, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
 
-from nnengine import Graph, NNEngineError, load_graph, save_graph
+from nnengine import Analysis, Graph, NNEngineError, load_graph, save_graph
+
+from .document import prepare
 
 if TYPE_CHECKING:
     from .document import GraphDocument
@@ -34,9 +37,9 @@ READ_ERRORS = (NNEngineError, OSError, ValueError)
 
 
 SHOW_PROGRESS_AFTER_MS = 300  # a read that ends sooner shows no dialog at all
+SLICE_S = 0.03  # drawing on the GUI thread yields to events this often
 NAME_LIMIT = 60
 T = TypeVar("T")
-_READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="file-reader")
 
 
 def short(text: str, limit: int = NAME_LIMIT) -> str:
@@ -45,14 +48,19 @@ def short(text: str, limit: int = NAME_LIMIT) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def read_off_thread(parent: QWidget, label: str, work: Callable[[], T]) -> tuple[bool, T | None]:
+def read_off_thread(parent: QWidget, label: str, work: Callable[[], T],
+                    draw: Callable[[T], Iterator[tuple[str, int, int]]] | None = None
+                    ) -> tuple[bool, T | None]:
     """Run `work` (reading and parsing a file) on a worker thread while the window stays
-    responsive, with a busy progress dialog and a Cancel button if it takes a while.
+    responsive, with a busy progress dialog and a Cancel button if it takes a while; then,
+    with `draw`, run the steps `draw(result)` yields on the GUI thread (drawing what was
+    read: each yields (text, done, total)), a time slice between events at a time, with the
+    same dialog counting them.
 
     Returns (True, result), or (False, None) when the user cancelled (the read then ends
-    unseen in the background; the budgets of `nnengine.limits` keep it bounded). An error
-    of `work` is raised here, on the GUI thread."""
-    future = _READER.submit(work)
+    unseen in the background; the budgets of `nnengine.limits` keep it bounded; the drawing
+    steps are closed). An error of `work` or `draw` is raised here, on the GUI thread."""
+    future = start_reading(work)
     dialog = QProgressDialog(label, "Cancel", 0, 0, parent)
     dialog.setWindowTitle("Reading")
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
@@ -63,19 +71,80 @@ def read_off_thread(parent: QWidget, label: str, work: Callable[[], T]) -> tuple
     poll.setInterval(15)
     poll.timeout.connect(lambda: loop.quit() if future.done() else None)
     dialog.canceled.connect(loop.quit)
+    steps = None
     try:
         if not future.done():
             poll.start()
             loop.exec()
+        poll.stop()
         cancelled = dialog.wasCanceled() and not future.done()
+        if not cancelled and draw is not None:
+            steps = draw(future.result())
+            cancelled = not _run_in_slices(steps, dialog, loop)
     finally:
         poll.stop()
+        if steps is not None:
+            steps.close()   # a cancelled drawing drops what it drew
         dialog.close()
         dialog.deleteLater()
     if cancelled:
         future.cancel()
         return False, None
     return True, future.result()
+
+
+def start_reading(work: Callable[[], T]) -> Future[T]:
+    """`work` on a thread of its own that never holds the app: a read the user cancelled
+    may block for ever (a named pipe with no writer) without delaying the next read or the
+    app's exit, as a shared or non-daemon worker would."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(work())
+            except BaseException as e:  # noqa: BLE001 - handed to the GUI thread
+                future.set_exception(e)
+
+    threading.Thread(target=run, name="file-reader", daemon=True).start()
+    return future
+
+
+def _run_in_slices(steps: Iterator[tuple[str, int, int]], dialog: QProgressDialog,
+                   loop: QEventLoop) -> bool:
+    """Run `steps` in slices of SLICE_S seconds between events until they end (True) or
+    the user cancels (False); the dialog shows the last step's text and count."""
+    outcome: list[BaseException | None] = []
+
+    def run_slice() -> None:
+        end = time.perf_counter() + SLICE_S
+        try:
+            step = next(steps)
+            while time.perf_counter() < end:
+                step = next(steps)
+            text, done, total = step
+            dialog.setLabelText(text)
+            dialog.setMaximum(total)
+            dialog.setValue(done)   # a modal dialog processes events here
+        except StopIteration:
+            outcome.append(None)
+        except Exception as e:  # noqa: BLE001 - raised again on the GUI thread's caller
+            outcome.append(e)
+        if outcome:
+            loop.quit()
+        elif not dialog.wasCanceled():
+            tick.start()
+
+    tick = QTimer(dialog)
+    tick.setSingleShot(True)
+    tick.setInterval(0)
+    tick.timeout.connect(run_slice)
+    tick.start()
+    loop.exec()
+    tick.stop()
+    if outcome and outcome[0] is not None:
+        raise outcome[0]
+    return bool(outcome)
 
 
 def data_dir() -> Path:
@@ -221,8 +290,12 @@ class Projects(Protocol):
     def read(self, path: Path) -> Any:
         """Read it (off the GUI thread); raises what reading can raise."""
 
-    def apply(self, path: Path, found: Any) -> None:
-        """Make what `read` found the document, with its runs (on the GUI thread)."""
+    def graph_of(self, found: Any) -> Graph:
+        """The graph in what `read` found."""
+
+    def apply(self, path: Path, found: Any, analysis: Analysis) -> None:
+        """Make what `read` found the document, with its runs (on the GUI thread);
+        `analysis` is its graph's, `prepare`d off the GUI thread."""
 
     def save(self, path: Path, keep_runs: bool | None) -> Path | None:
         """Save the document with its runs when it has any and the user wants them kept
@@ -244,6 +317,8 @@ class FileController(QObject):
         self.recent = RecentFiles(settings)
         self.autosaver = Autosaver(document, recovery_dir, parent=self)
         self.projects: Projects | None = None
+        # What draws a graph about to be opened, ahead, in steps (the canvas's `stage`).
+        self.stage: Callable[[Graph, Analysis], Iterator[tuple[int, int]]] | None = None
 
     # --- asking before losing work -------------------------------------------------------
     def confirm_discard(self) -> bool:
@@ -286,20 +361,28 @@ class FileController(QObject):
         return self.open_path(Path(path))
 
     def open_path(self, path: Path) -> bool:
-        """Load without asking, reading the file off the GUI thread; on failure show why
-        and keep the current graph; False also when the user cancelled the reading."""
+        """Load without asking: the file is read, laid out and analysed off the GUI thread,
+        then drawn in slices between events; on failure show why and keep the current
+        graph; False also when the user cancelled (the current graph is kept)."""
         path = Path(path)
+        projects = self.projects if self.projects is not None and \
+            self.projects.reads(path) else None
+
+        def read() -> tuple[Any, Graph, Analysis]:
+            found = projects.read(path) if projects else load_graph(path)
+            graph = projects.graph_of(found) if projects else found
+            return found, graph, prepare(graph)
+
         try:
-            projects = self.projects if self.projects is not None and \
-                self.projects.reads(path) else None
-            read = (lambda: projects.read(path)) if projects else (lambda: load_graph(path))
-            done, found = read_off_thread(self.window, f"Reading “{short(path.name)}”…", read)
+            done, result = read_off_thread(self.window, f"Reading “{short(path.name)}”…", read,
+                                           lambda r: self.draw_ahead(path, r[1], r[2]))
             if not done:
                 return False
+            found, _graph, analysis = result
             if projects:
-                projects.apply(path, found)
+                projects.apply(path, found, analysis)
             else:
-                self.document.load(path, found)
+                self.document.load(path, found, analysis)
         except READ_ERRORS as e:
             self._error("Cannot open file", f"“{short(path.name)}” could not be opened.", e)
             return False
@@ -307,6 +390,15 @@ class FileController(QObject):
         self.autosaver.discard()
         self.opened.emit()
         return True
+
+    def draw_ahead(self, path: Path, graph: Graph, analysis: Analysis
+                   ) -> Iterator[tuple[str, int, int]]:
+        """The canvas's drawing of `graph`, read from `path`, ahead of making it the
+        document's, as `read_off_thread`'s steps."""
+        if self.stage is None:
+            return
+        for done, total in self.stage(graph, analysis):
+            yield f"Drawing “{short(path.name)}”: {done * 100 // total} %…", done, total
 
     def save(self, keep_runs: bool | None = None) -> bool:
         """Save; with runs, ask whether to keep them (`keep_runs` None) in a project file."""

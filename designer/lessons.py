@@ -165,6 +165,8 @@ def card_for_path(path: str | Path | None, directory: Path = TEMPLATES_DIR) -> C
     if path is None:
         return None
     path = Path(path)
+    if len(path.parts) > 1 and path.resolve().parent != Path(directory).resolve():
+        return None   # not in the gallery's folder: no need to read every template
     for card in load_cards(directory):
         if path == Path(card.name) or path.resolve() == card.path.resolve():
             return card

@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
                                          Qt.DockWidgetArea.LeftDockWidgetArea)
         self.splitDockWidget(self.palette_dock, self.lesson_dock, Qt.Orientation.Vertical)
         self.files = FileController(self.document, self.settings, self, recovery_dir)
+        self.files.stage = self.view.scene().stage
         self.actions: dict[str, QAction] = {}
         self._paste_in_place = False
         self._create_actions()

@@ -26,6 +26,8 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 import nnengine
 from nnengine import NNEngineError
 
+from .document import prepare
+from .files import read_off_thread, short
 from .training.states import TrainingState
 
 if TYPE_CHECKING:
@@ -222,28 +224,35 @@ class ModelIO(QObject):
         return self.import_path(Path(name))
 
     def import_path(self, path: Path) -> bool:
-        """Import without asking; on failure say why and keep the current graph."""
+        """Import without asking: the file is read, checked and laid out off the GUI thread
+        (progress and Cancel if it takes a while), then drawn in slices; on failure say why,
+        and on failure or Cancel keep the current graph and weights."""
         from nnengine.export import import_onnx
 
-        found: dict = {}
-
-        def read() -> None:
+        def read() -> tuple[nnengine.Graph, dict, nnengine.Analysis]:
             graph, weights = import_onnx(path)
             # Check the weights against the graph before the document changes.
-            model = nnengine.compile_model(graph)
+            model = nnengine.compile_model(graph.copy())
             model.set_weights(weights, source=path.name)
-            found.update(graph=graph, weights=weights)
+            return graph, weights, prepare(graph)
 
-        if not self._attempt("Import ONNX", f"“{path.name}” could not be imported.", read,
-                             path):
-            return False
         w = self.window
-        w.document.new(found["graph"])
+        found: list = []
+        if not self._attempt("Import ONNX", f"“{short(path.name)}” could not be imported.",
+                             lambda: found.extend(read_off_thread(
+                                 w, f"Reading “{short(path.name)}”…", read,
+                                 lambda r: w.files.draw_ahead(path, r[0], r[2]))), path):
+            return False
+        done, result = found
+        if not done:
+            return False
+        graph, weights, analysis = result
+        w.document.new(graph, analysis)
         w.document.mark_modified()   # it exists only as an .onnx file: closing asks to save
-        w.training.set_weights(found["weights"], source=path.name)
+        w.training.set_weights(weights, source=path.name)
         w.files.opened.emit()
-        n = len(found["graph"])
-        w.show_message(f"Imported {path.name}: {n} layer{'s' * (n != 1)} with their "
+        n = len(graph)
+        w.show_message(f"Imported {short(path.name)}: {n} layer{'s' * (n != 1)} with their "
                        "weights; Train continues from them")
         return True
 

@@ -29,7 +29,7 @@ from .model import Model, compile_model
 from .serialization import graph_from_json, graph_to_json, load_graph, save_graph
 from .tools import gradient_check, init_report, lr_find, probe_batch
 from .trainer import Callback, History, Trainer, TrainingControl, evaluate, fit
-from .training_config import TrainingConfig
+from .training_config import TrainingConfig, label_classes
 from .validation import Analysis, analyze
 from .weights_io import apply_weights, load_weights, save_weights
 
@@ -62,6 +62,7 @@ __all__ = [
                      "graph_from_json",
                      "graph_to_json",
                      "init_report",
+                     "label_classes",
                      "layer_spec",
                      "layer_specs",
                      "load_bundle",

@@ -28,7 +28,7 @@ from .fileio import read_file_bytes, size_text
 from .graph import Graph
 from .model import Model, compile_model
 from .serialization import load_graph
-from .training_config import TrainingConfig
+from .training_config import TrainingConfig, label_classes
 from .validation import Analysis, analyze
 from .weights_io import check_standardization, load_weights
 
@@ -171,12 +171,14 @@ def get_dataset(loaded: Loaded, option: str | None, status_if_missing: int = 2
     if name is None:
         raise CLIError(f"{loaded.path}: no data set to use; give --dataset, or set \"dataset\" "
                        "in the file's training block", status_if_missing)
-    shapes = {i: loaded.analysis.shapes[i] for i in loaded.analysis.input_ids}
+    a = loaded.analysis
+    shapes = {i: a.shapes[i] for i in a.input_ids}
+    classes = label_classes(loaded.config, a.output_id, a.shapes.get(a.output_id or ""))
     with reading(name):
         if base is not None and name not in BUILTIN and not Path(name).is_absolute() \
                 and (base / name).exists():
             name, base = str(base / name), None
-        return name, load_dataset(name, shapes, base)
+        return name, load_dataset(name, shapes, base, classes)
 
 
 def read_inputs(path: str, model: Model) -> np.ndarray | dict[str, np.ndarray]:

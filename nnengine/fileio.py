@@ -38,7 +38,7 @@ def read_file_bytes(path: str | os.PathLike, what: str, limit: int | None = None
             raise error(over_budget(path, f"is {size_text(info.st_size, binary=True)}",
                                     limit, budget, what))
         with open(path, "rb") as f:
-            data = f.read(limit + 1)
+            data = _read_at_most(f, limit + 1, info.st_size)
         if len(data) > limit:
             raise error(over_budget(path, f"holds more than {size_text(limit, binary=True)}",
                                     limit, budget, what))
@@ -51,6 +51,22 @@ def read_file_bytes(path: str | os.PathLike, what: str, limit: int | None = None
         raise error(f"{path}: permission denied") from None
     except OSError as e:
         raise error(f"{path}: cannot be read ({e.strerror or e})") from None
+
+
+def _read_at_most(f: IO[bytes], most: int, size: int) -> bytes:
+    """Up to `most` bytes of `f`, whose size reads as `size` (0 for a device or a pipe).
+    Never asks for `most` at once: `read(n)` allocates n bytes before reading, so a 2 GiB
+    budget would reserve 2 GiB for every small file."""
+    data = f.read(min(most, size + 1))
+    if len(data) <= size or len(data) >= most:
+        return data   # the whole file (at its end), or already past the budget
+    grown = bytearray(data)   # a device, a pipe, or a file that grew since it was sized
+    while len(grown) < most:
+        chunk = f.read(min(most - len(grown), 1 << 20))
+        if not chunk:
+            break
+        grown += chunk
+    return bytes(grown)
 
 
 def over_budget(source: object, what_is: str, limit: int, budget: str, kind: str = "file",

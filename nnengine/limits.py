@@ -11,6 +11,11 @@ array's header, an IDX header, an image's dimensions), never after the memory is
 | `classes` | 100,000 | classes of a data set (the largest label + 1) |
 | `image_pixels` | 2**26 | pixels of one image (from its header, before decoding) |
 
+With a graph whose output learns classes, a data set's labels must also fit that output's
+units (`load_dataset(..., classes=label_classes(...))`): the classes a file asks for are
+bounded by the graph, not by a value written in the file. Names are never made up for
+unnamed classes, so no allocation follows a label's value.
+
 Each budget can be changed for a process by an environment variable,
 `NNENGINE_MAX_<NAME>` (e.g. `NNENGINE_MAX_CLASSES=1000`), or within a block of Python code
 by `limits.override(classes=1000)` (tests use small values, never gigabytes).

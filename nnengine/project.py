@@ -131,7 +131,11 @@ def _npz(arrays: dict[str, np.ndarray]) -> bytes:
 
 # --- reading --------------------------------------------------------------------------------
 def is_project(path: str | os.PathLike) -> bool:
-    """Whether `path` is a zip holding project.json (a project, not only a bundle)."""
+    """Whether `path` is a zip holding project.json (a project, not only a bundle). Only a
+    regular file can be one: a named pipe or a device is never opened here (opening a pipe
+    waits for a writer, and the window asks this before it reads off the GUI thread)."""
+    if not os.path.isfile(path):
+        return False
     try:
         with zipfile.ZipFile(path) as z:
             return "project.json" in z.namelist()

@@ -30,7 +30,7 @@ from .model import Model
 from .optimizers import make_optimizer
 from .packed import KEY as PACKED
 from .threads import blas_threads, training_threads
-from .training_config import TrainingConfig
+from .training_config import LABEL_LOSSES, TrainingConfig
 
 
 class TrainingControl:
@@ -204,7 +204,7 @@ class Trainer:
         m, loss = self.model, self.config.loss
         y = np.asarray(y)
         out_shape = m.output_shape
-        if loss in ("cross_entropy", "hinge"):
+        if loss in LABEL_LOSSES:
             if y.ndim != 1:
                 raise DatasetError(f"{loss} needs integer class labels, one per sample; the "
                                    f"{where} targets have shape {list(y.shape[1:])}")

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import copy
+import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -120,3 +122,20 @@ class TrainingConfig:
                                 "for mse on classes) or \"inputs\" (for autoencoders)")
         if self.clip_norm is not None and (not is_num(self.clip_norm) or self.clip_norm <= 0):
             raise bad("clip_norm", "must be a number > 0, or null for no clipping")
+
+
+LABEL_LOSSES = ("cross_entropy", "hinge")   # losses of class labels: one output unit a class
+
+
+def label_classes(config: TrainingConfig, output_id: str | None,
+                  output_shape: Sequence[int] | None) -> tuple[str, int] | None:
+    """(output id, classes) when `config` trains that output on class labels (a label
+    loss, or one-hot targets): a data set's labels must then lie below its unit count;
+    None when the targets are not classes or the output's shape is unknown."""
+    if output_id is None or output_shape is None:
+        return None
+    if config.target == "one_hot":
+        return output_id, math.prod(output_shape)
+    if config.loss in LABEL_LOSSES and len(output_shape) == 1:
+        return output_id, int(output_shape[0])
+    return None

@@ -4,13 +4,20 @@ The document changes (through undo commands); its past-tense signals arrive here
 scene adds, removes, moves and redraws items. Display data for each node (`NodeView`) is
 computed from the graph and the latest analysis, so after `analysis_changed` every card
 shows the current shapes, parameter counts and problems.
+
+A large graph being opened is drawn ahead of time (`stage`), a slice at a time between
+events, so the window never freezes; the reset to that graph then adopts the items.
 """
 from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtWidgets import QGraphicsScene
 
 import nnengine
+from nnengine import Analysis, Graph
 
 from ..document import GraphDocument
 from ..style import format_params, format_shape, format_value
@@ -19,12 +26,24 @@ from .items import EdgeItem, NodeItem, NodeView
 MARGIN = 2000  # room to pan around the graph
 
 
+@dataclass
+class Staged:
+    """Items drawn ahead for `graph` as `analysis` describes it, not yet in the scene."""
+
+    graph: Graph
+    analysis: Analysis
+    nodes: dict[str, NodeItem]
+    edges: dict[tuple[str, str], EdgeItem]
+
+
 class CanvasScene(QGraphicsScene):
     def __init__(self, document: GraphDocument, parent=None):
         super().__init__(parent)
         self.document = document
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[tuple[str, str], EdgeItem] = {}
+        self._staged: Staged | None = None
+        self._shown: Analysis | None = None   # the analysis the items show
         d = document
         d.graph_reset.connect(self.rebuild)
         d.node_added.connect(self._on_node_added)
@@ -64,66 +83,44 @@ class CanvasScene(QGraphicsScene):
         self.clearSelection()
         for item in list(self.edges.values()) + list(self.nodes.values()):
             self.removeItem(item)
-        self.nodes.clear()
-        self.edges.clear()
-        g = self.document.graph
-        for node_id in g.node_ids():
-            self._on_node_added(node_id, refresh=False)
-        for s, t, p in g.edges():
-            self._add_edge_item(s, t, p)
-        self.refresh_all()
+        doc = self.document
+        staged, self._staged = self._staged, None
+        if staged is None or staged.graph is not doc.graph or staged.analysis is not \
+                doc.analysis:
+            staged = self._drawn(doc.graph, doc.analysis)
+        self.nodes, self.edges = staged.nodes, staged.edges
+        for item in self.nodes.values():
+            self.addItem(item)
+        for edge in self.edges.values():
+            self.addItem(edge)
+        self._shown = doc.analysis
         rect = self.graph_rect()
         self.setSceneRect(rect.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN))
 
+    def stage(self, graph: Graph, analysis: Analysis) -> Iterator[tuple[int, int]]:
+        """Draw the items of `graph` (about to be opened) without touching the scene, one
+        node or edge per step: yields (items drawn, items). Once done, the document's reset to
+        that graph adopts them; closing the generator early (Cancel) leaves nothing."""
+        self._staged = None
+        self._staged = yield from _draw(graph, analysis)
+
+    @staticmethod
+    def _drawn(graph: Graph, analysis: Analysis) -> Staged:
+        steps = _draw(graph, analysis)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                return done.value
+
     def node_view(self, node_id: str) -> NodeView:
         """The card's content for `node_id`, from the graph and the current analysis."""
-        doc = self.document
-        g, a = doc.graph, doc.analysis
-        type_name = g.type_of(node_id)
-        try:
-            spec = nnengine.layer_spec(type_name)
-        except KeyError:
-            spec = None
-        params = g.params_of(node_id)
-        inputs = g.inputs_of(node_id)
-        ports = [p for p, _ in inputs]
-        if spec is None:
-            n_inputs = max(ports) + 1 if ports else 1
-            key: tuple[tuple[str, str], ...] = ()
-        else:
-            if spec.is_input:
-                n_inputs = 0
-            elif spec.max_inputs is None:  # any number: the connected ones plus a free one
-                n_inputs = max(spec.min_inputs, max(ports) + 2 if ports else 0)
-            else:
-                n_inputs = max(spec.max_inputs, max(ports) + 1 if ports else 0)
-            config = spec.defaults() | params
-            key = tuple((name, format_value(config[name]) if name in config else "—")
-                        for name in spec.key_params
-                        if spec.param(name) is None or spec.param(name).applies(config))
-        shape = a.shapes.get(node_id)
-        known = node_id in a.weight_shapes
-        sources = dict(inputs)
-        tips = tuple(
-            f"input {i}: {format_shape(a.shapes.get(sources[i]))} from {sources[i]}"
-            if i in sources else f"input {i}: drag an output here to connect"
-            for i in range(n_inputs))
-        return NodeView(
-            node_id=node_id, type_name=type_name,
-            category=spec.category if spec else "",
-            description=spec.description if spec else "unknown layer type",
-            key_params=key,
-            shape_text=format_shape(shape),
-            params_text=format_params(a.param_count(node_id)) if known else "",
-            problems=tuple(p.message for p in a.problems_of(node_id)),
-            input_ports=n_inputs,
-            connected_inputs=frozenset(ports),
-            input_tips=tips,
-            has_output=True,
-            output_connected=g.nx.out_degree(node_id) > 0,
-        )
+        return node_view(self.document.graph, self.document.analysis, node_id)
 
     def refresh_all(self) -> None:
+        if self._shown is self.document.analysis:
+            return   # just rebuilt from it
+        self._shown = self.document.analysis
         for node_id in self.nodes:
             self._refresh_node(node_id)
         shapes = self.document.analysis.shapes
@@ -136,14 +133,13 @@ class CanvasScene(QGraphicsScene):
         if item is not None and node_id in self.document.graph:
             item.set_view(self.node_view(node_id))
 
-    def _on_node_added(self, node_id: str, refresh: bool = True) -> None:
+    def _on_node_added(self, node_id: str) -> None:
         item = NodeItem(self.node_view(node_id))
         x, y = self.document.position(node_id)
         item.setPos(x, y)
         self.addItem(item)
         self.nodes[node_id] = item
-        if refresh:
-            self._grow(item.sceneBoundingRect())
+        self._grow(item.sceneBoundingRect())
 
     def _on_node_removed(self, node_id: str) -> None:
         item = self.nodes.pop(node_id, None)
@@ -173,9 +169,7 @@ class CanvasScene(QGraphicsScene):
         s, t = self.nodes.get(source), self.nodes.get(target)
         if s is None or t is None:
             return
-        edge = EdgeItem(s, t, port)
-        s.edges.append(edge)
-        t.edges.append(edge)
+        edge = _edge(s, t, port)
         self.addItem(edge)
         self.edges[(source, target)] = edge
 
@@ -199,3 +193,79 @@ class CanvasScene(QGraphicsScene):
         wanted = rect.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
         if not self.sceneRect().contains(wanted):
             self.setSceneRect(self.sceneRect().united(wanted))
+
+
+def node_view(g: Graph, a: Analysis, node_id: str) -> NodeView:
+    """The card's content for `node_id`, from graph `g` and its analysis `a`."""
+    type_name = g.type_of(node_id)
+    try:
+        spec = nnengine.layer_spec(type_name)
+    except KeyError:
+        spec = None
+    params = g.params_of(node_id)
+    inputs = g.inputs_of(node_id)
+    ports = [p for p, _ in inputs]
+    if spec is None:
+        n_inputs = max(ports) + 1 if ports else 1
+        key: tuple[tuple[str, str], ...] = ()
+    else:
+        if spec.is_input:
+            n_inputs = 0
+        elif spec.max_inputs is None:  # any number: the connected ones plus a free one
+            n_inputs = max(spec.min_inputs, max(ports) + 2 if ports else 0)
+        else:
+            n_inputs = max(spec.max_inputs, max(ports) + 1 if ports else 0)
+        config = spec.defaults() | params
+        key = tuple((name, format_value(config[name]) if name in config else "—")
+                    for name in spec.key_params
+                    if spec.param(name) is None or spec.param(name).applies(config))
+    shape = a.shapes.get(node_id)
+    known = node_id in a.weight_shapes
+    sources = dict(inputs)
+    tips = tuple(
+        f"input {i}: {format_shape(a.shapes.get(sources[i]))} from {sources[i]}"
+        if i in sources else f"input {i}: drag an output here to connect"
+        for i in range(n_inputs))
+    return NodeView(
+        node_id=node_id, type_name=type_name,
+        category=spec.category if spec else "",
+        description=spec.description if spec else "unknown layer type",
+        key_params=key,
+        shape_text=format_shape(shape),
+        params_text=format_params(a.param_count(node_id)) if known else "",
+        problems=tuple(p.message for p in a.problems_of(node_id)),
+        input_ports=n_inputs,
+        connected_inputs=frozenset(ports),
+        input_tips=tips,
+        has_output=True,
+        output_connected=g.nx.out_degree(node_id) > 0,
+    )
+
+
+def _edge(source: NodeItem, target: NodeItem, port: int) -> EdgeItem:
+    edge = EdgeItem(source, target, port)
+    source.edges.append(edge)
+    target.edges.append(edge)
+    return edge
+
+
+def _draw(graph: Graph, analysis: Analysis) -> Generator[tuple[int, int], None, Staged]:
+    """The items of `graph`, one node or edge per step: yields (items drawn, items)."""
+    ids, links = graph.node_ids(), list(graph.edges())
+    total = len(ids) + len(links)
+    nodes: dict[str, NodeItem] = {}
+    for i, node_id in enumerate(ids):
+        item = NodeItem(node_view(graph, analysis, node_id))
+        pos = graph.node(node_id).get("position")
+        item.setPos(*(pos if pos is not None else (0.0, 0.0)))
+        nodes[node_id] = item
+        yield i + 1, total
+    edges: dict[tuple[str, str], EdgeItem] = {}
+    shapes = analysis.shapes
+    for i, (s, t, p) in enumerate(links):
+        if s in nodes and t in nodes:
+            edge = _edge(nodes[s], nodes[t], p)
+            edge.set_label(format_shape(shapes[s]) if s in shapes else "")
+            edges[(s, t)] = edge
+        yield len(ids) + i + 1, total
+    return Staged(graph, analysis, nodes, edges)

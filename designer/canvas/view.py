@@ -70,6 +70,7 @@ class CanvasView(QGraphicsView):
         self.repair_menu: QMenu | None = None   # the last badge/context menu (for tests)
         # Tools add their own entries to a node's context menu: hook(menu, node_id).
         self.node_menu_hooks: list = []
+        self._selecting = False
         self._scene.selectionChanged.connect(self._on_selection_changed)
         document.graph_reset.connect(self.fit_all)
         document.repaired.connect(self._keep_in_view)
@@ -77,6 +78,8 @@ class CanvasView(QGraphicsView):
         document.analysis_changed.connect(self._hint_changed)
 
     def _on_selection_changed(self) -> None:
+        if self._selecting:
+            return   # select_nodes announces its whole selection once
         if shiboken6.isValid(self._scene):  # the scene clears its selection as it is deleted
             self.selection_changed.emit(self.selected_node_ids())
 
@@ -94,11 +97,18 @@ class CanvasView(QGraphicsView):
         return self._scene.selected_node_ids()
 
     def select_nodes(self, node_ids: list[str]) -> None:
-        self._scene.clearSelection()
-        for n in node_ids:
-            item = self._scene.node_item(n)
-            if item is not None:
-                item.setSelected(True)
+        """Select these nodes only; announced once (the scene signals every item: selecting
+        thousands one announcement at a time took quadratic time)."""
+        self._selecting = True
+        try:
+            self._scene.clearSelection()
+            for n in node_ids:
+                item = self._scene.node_item(n)
+                if item is not None:
+                    item.setSelected(True)
+        finally:
+            self._selecting = False
+        self._on_selection_changed()
 
     def port_near(self, pos: QPoint, kind: str | None = None) -> PortItem | None:
         """The port (of `kind`, "in" or "out", if given) whose centre is nearest `pos` (view

@@ -67,6 +67,7 @@ class RunsActions(QObject):
         # (the document's signal, not the undo stack's indexChanged: the stack is destroyed
         # before this object when the window closes, and still signals while it goes)
         doc.analysis_changed.connect(self._graph_edited)
+        doc.only_moved.connect(self._remember_hash)   # a move keeps the structure
         self.store.changed.connect(self._refresh)
         self.store.shown_changed.connect(self._shown_changed)
         c.state_changed.connect(self._state_changed)
@@ -119,23 +120,26 @@ class RunsActions(QObject):
         if c.is_active:
             self.recorder.forget()
             c.shutdown()
-        self._hash_at = {self.document.undo_stack.index(): graph_sha256(self.document.graph)}
-        self._sha = self._hash_at[self.document.undo_stack.index()]
+        # The analysis of the new graph follows at once: `_graph_edited` hashes it then.
+        self._hash_at = {}
         self.store.reset([])
         c.clear_run()
 
     def _graph_edited(self) -> None:
-        index = self.document.undo_stack.index()
         self._sha = graph_sha256(self.document.graph)
-        self._hash_at = {i: h for i, h in self._hash_at.items()
-                         if i <= self.document.undo_stack.count()}
-        self._hash_at[index] = self._sha
+        self._remember_hash()
         shown = self.store.shown
         c = self.controller
         if shown is not None and shown.sha == self._sha and not c.is_active \
                 and not c.has_weights:
             c.show_run(shown)   # back to its structure: its weights are current again
         self._refresh()
+
+    def _remember_hash(self) -> None:
+        """The graph at this undo index has the structure hashed last."""
+        stack = self.document.undo_stack
+        self._hash_at = {i: h for i, h in self._hash_at.items() if i <= stack.count()}
+        self._hash_at[stack.index()] = self._sha
 
     def _weights_changed(self) -> None:
         """Weights loaded from a file or imported are no run's: the plots show them, and

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from nnengine import Analysis, Graph
 from nnengine.project import Project, is_project, load_project, save_project
 
 from ..files import SaveCancelled
@@ -43,9 +44,12 @@ class ProjectFiles:
         project = load_project(path)
         return project, [Run.from_project(r) for r in project.runs]
 
-    def apply(self, path: Path, found: tuple[Project, list[Run]]) -> None:
+    def graph_of(self, found: tuple[Project, list[Run]]) -> Graph:
+        return found[0].graph
+
+    def apply(self, path: Path, found: tuple[Project, list[Run]], analysis: Analysis) -> None:
         project, runs = found
-        self.document.new(project.graph)
+        self.document.new(project.graph, analysis)
         self.document.set_path(path)
         if project.is_bundle:
             for run in runs:

@@ -10,17 +10,23 @@ selects that layer.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QScrollArea, QStyle
 
+from nnengine import NNEngineError
+
+from ..files import read_off_thread, short
+from ..model_io import sentence
 from ..plots.dashboard import TrainingDashboard
 from ..prediction_view import PredictionView
 from .controller import TrainingController
 from .panel import TrainingPanel
 from .states import ACTIVE, TrainingState
+from .weights import read_weights
 
 if TYPE_CHECKING:
     from ..main_window import MainWindow
@@ -151,9 +157,25 @@ class TrainingActions(QObject):
             self.controller.export_bundle(path if path.endswith(".zip") else path + ".zip")
 
     def load_weights(self) -> None:
-        path = self.ask(False, "Load weights", "Weights or model bundle (*.npz *.zip)")
-        if path:
-            self.controller.load_weights(path)
+        name = self.ask(False, "Load weights", "Weights or model bundle (*.npz *.zip)")
+        if name:
+            self.load_weights_from(Path(name))
+
+    def load_weights_from(self, path: Path) -> bool:
+        """Read the file off the GUI thread (progress and Cancel if it takes a while), then
+        make its weights current; on failure or Cancel the graph and weights stay as they
+        were, and a failure is said in one sentence."""
+        try:
+            done, weights = read_off_thread(self.window, f"Reading “{short(path.name)}”…",
+                                            lambda: read_weights(path))
+            if done:
+                self.controller.set_weights(weights, source=path.name)
+        except (NNEngineError, OSError, ValueError) as e:
+            QMessageBox.warning(self.window, "Load Weights",
+                                f"“{short(path.name)}” could not be loaded.\n\n"
+                                f"{sentence(e, path)}")
+            return False
+        return done
 
     def evaluate(self) -> None:
         result = self.controller.evaluate() or {}

@@ -1,16 +1,18 @@
 """The chosen data set before training: its size, classes and split, and a look at it: a
 scatter of the points for 2-D data, a grid of images, or a table of the first rows.
 
-Loaded here on the GUI thread, once per data set (built-in sets load in milliseconds; a file
-that cannot be read gets one sentence in place of the preview)."""
+Loaded once per data set: a built-in set here (it loads in milliseconds), a file or folder
+off the GUI thread (it may be large or hostile; the preview says it is reading meanwhile). A
+file that cannot be read gets one sentence in place of the preview."""
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QLabel,
     QStackedWidget,
@@ -22,7 +24,9 @@ from PySide6.QtWidgets import (
 
 import nnengine
 from nnengine import NNEngineError
+from nnengine.datasets import is_builtin
 
+from ..files import short, start_reading
 from ..plots.images import image_shape_for, tile
 from ..plots.pyqtgraph_setup import class_rgb, image_view, make_plot
 
@@ -53,13 +57,21 @@ def describe(ds: nnengine.Dataset, validation_split: float) -> str:
     if ds.is_classification:
         counts = Counter(np.asarray(ds.y_train).ravel().astype(int).tolist())
         k = ds.num_classes or (max(counts) + 1 if counts else 0)
-        names = ds.class_names or [str(i) for i in range(k)]
+        names = ds.class_names or []   # none: the labels name the classes
         shown = ", ".join(f"{names[i] if i < len(names) else i} {counts.get(i, 0)}"
                           for i in range(min(k, 10)))
         parts.append(f"{k} classes ({shown}{', …' if k > 10 else ''})")
     else:
         parts.append("regression targets")
     return " · ".join(parts)
+
+
+def _loaded(name: str, base_dir: Path | None) -> nnengine.Dataset | str:
+    """The data set, or why it cannot be read (one sentence)."""
+    try:
+        return nnengine.load_dataset(name, base_dir=base_dir)
+    except (NNEngineError, OSError, ValueError) as e:
+        return str(e)
 
 
 class DatasetPreview(QWidget):
@@ -87,6 +99,8 @@ class DatasetPreview(QWidget):
         col.addWidget(self.stack)
         self.shown: str | None = None   # "scatter", "images" or "table"
         self._loaded: dict[tuple[str, str], nnengine.Dataset | str] = {}
+        self._reading: dict[tuple[str, str], Future] = {}
+        self._wanted: tuple[str, Path | None, float] | None = None   # the last asked for
 
     def show_dataset(self, name: str | None, base_dir: Path | None,
                      validation_split: float) -> None:
@@ -94,11 +108,12 @@ class DatasetPreview(QWidget):
             self._say("Choose a data set to see it here.")
             return
         key = (name, str(base_dir))
+        self._wanted = (name, base_dir, validation_split)
         if key not in self._loaded:
-            try:
-                self._loaded[key] = nnengine.load_dataset(name, base_dir=base_dir)
-            except (NNEngineError, OSError, ValueError) as e:
-                self._loaded[key] = str(e)
+            if not is_builtin(name):
+                self._read_later(key, name, base_dir)
+                return
+            self._loaded[key] = _loaded(name, base_dir)
         ds = self._loaded[key]
         if isinstance(ds, str):
             self._say(f"The data set cannot be shown: {ds}")
@@ -113,6 +128,30 @@ class DatasetPreview(QWidget):
         else:
             self._table(x, np.asarray(ds.y_train), ds)
         self.stack.show()
+
+    def _read_later(self, key: tuple[str, str], name: str, base_dir: Path | None) -> None:
+        """Read a data file off the GUI thread; shown when read, if still the one chosen."""
+        self._say(f"Reading “{short(name)}”…")
+        if key in self._reading:
+            return
+        future = start_reading(lambda: _loaded(name, base_dir))
+        self._reading[key] = future
+        poll = QTimer(self)
+        poll.setInterval(50)
+
+        def check() -> None:
+            if not future.done():
+                return
+            poll.stop()
+            poll.deleteLater()
+            del self._reading[key]
+            self._loaded[key] = future.result()
+            wanted = self._wanted
+            if wanted is not None and (wanted[0], str(wanted[1])) == key:
+                self.show_dataset(*wanted)
+
+        poll.timeout.connect(check)
+        poll.start()
 
     def _say(self, text: str) -> None:
         self.summary.setText(text)

@@ -23,9 +23,9 @@ from .probe import Probe
 from .run_description import RunDescription
 
 TEST_INTERVAL = 1.0   # seconds between two predictions on the watched test samples
-# Activations over training get at least this many points in a run (a snapshot every
+# Activations over training get this many points in a run (a snapshot every
 # ceil(epochs / EPOCH_SNAPSHOTS) epochs: every epoch of a short run, #17), more whenever the
-# budget allows; these cost their share like any other snapshot.
+# budget allows; on longer runs these too wait while snapshots are over their share.
 EPOCH_SNAPSHOTS = 20
 
 
@@ -140,9 +140,14 @@ class TrainingReporter(Callback):
         logs = dict(logs, epoch=self.epoch)
         self.epochs_logs.append(logs)
         last = epoch == trainer.config.epochs or self.control.stopped
-        every = 1 if self.pacer.pace is not None else -(-trainer.config.epochs // EPOCH_SNAPSHOTS)
+        epochs = trainer.config.epochs
+        every = 1 if self.pacer.pace is not None else -(-epochs // EPOCH_SNAPSHOTS)
+        # A run of up to EPOCH_SNAPSHOTS epochs gets every epoch whatever it costs (it is over
+        # in moments); a longer one its every-so-many epochs while within the share.
+        spread = epoch % every == 0 and (epochs <= EPOCH_SNAPSHOTS or self.pacer.pace is not None
+                                         or self.budget.within_share())
         snap = None
-        if last or epoch % every == 0 or self.budget.due():
+        if last or spread or self.budget.due():
             # The watched test samples cost as much as several snapshots: predicted at most
             # once a second, and only while snapshots are within their share of the time.
             snap = self.snap(with_test=not last and self.budget.within_share()

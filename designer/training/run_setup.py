@@ -34,7 +34,8 @@ def load_run_data(model: nn.Model, config: TrainingConfig,
     if not config.dataset:
         raise DatasetError("no data set chosen: pick one in the training panel")
     shapes = {i: model.shapes[i] for i in model.input_ids}
-    return nn.load_dataset(config.dataset, shapes, base_dir)
+    classes = nn.label_classes(config, model.output_id, model.output_shape)
+    return nn.load_dataset(config.dataset, shapes, base_dir, classes)
 
 
 def keep_scaling(model: nn.Model, config: TrainingConfig) -> TrainingConfig:

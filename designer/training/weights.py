@@ -35,6 +35,13 @@ from .run_setup import keep_scaling, load_run_data, prepare_run
 from .states import TRAINED, TrainingState
 
 
+def read_weights(path: Path) -> dict[str, np.ndarray]:
+    """The weights of a `.npz` file or of a model bundle (keyed "node/weight"), within the
+    reading budgets; needs no Qt, so the window runs it off the GUI thread."""
+    return nnengine.load_bundle(path).weights if is_bundle(path) else \
+        nnengine.load_weights(path)
+
+
 def structure(graph: Graph) -> str:
     """What the weights depend on: the structure hash of the run card (positions, the name
     and the training settings left out), so the window and the Runs panel agree on when
@@ -138,11 +145,7 @@ class WeightsMixin:
         if self.is_active:
             raise WeightsError("stop training before loading weights")
         path = Path(path)
-        if is_bundle(path):
-            weights = nnengine.load_bundle(path).weights
-        else:
-            weights = nnengine.load_weights(path)
-        self.set_weights(weights, source=path.name)
+        self.set_weights(read_weights(path), source=path.name)
 
     def set_weights(self, weights: dict[str, np.ndarray], source: str = "weights") -> None:
         """Make `weights` (keyed "node/weight") the current weights of the graph, e.g. those

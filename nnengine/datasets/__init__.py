@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import DatasetError
-from .base import Dataset
+from .base import Dataset, check_classes_fit
 from .files import load_csv, load_file, load_npz
 from .images import load_idx, load_image_folder
 from .settings import call_with_settings, parse_settings
@@ -39,13 +39,24 @@ def is_builtin(name: str) -> bool:
 
 
 def load_dataset(name_or_path: str | Path, input_shapes: dict[str, Sequence[int]] | None = None,
-                 base_dir: str | Path | None = None) -> Dataset:
+                 base_dir: str | Path | None = None,
+                 classes: tuple[str, int] | None = None) -> Dataset:
     """A built-in data set by name, or a data file or folder by path.
 
     `input_shapes` maps Input node ids to their shapes (image folders are resized to it,
     `.npz` files give `x_<input id>` per input); `base_dir` is where relative paths start
     (the graph file's folder for a path written in its `training` block). A built-in name
-    may carry settings, `cbow(window=3)`; a `text=` file there also starts at `base_dir`."""
+    may carry settings, `cbow(window=3)`; a `text=` file there also starts at `base_dir`.
+    `classes`: (output id, units) of the graph that learns the labels as classes
+    (`label_classes`): a file whose largest label does not fit those units is refused."""
+    dataset = _load(name_or_path, input_shapes, base_dir)
+    if classes is not None:
+        check_classes_fit(dataset, classes[1], classes[0])
+    return dataset
+
+
+def _load(name_or_path: str | Path, input_shapes: dict[str, Sequence[int]] | None,
+          base_dir: str | Path | None) -> Dataset:
     name = str(name_or_path)
     if name in BUILTIN and not isinstance(name_or_path, Path):
         return BUILTIN[name]()

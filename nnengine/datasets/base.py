@@ -31,7 +31,7 @@ class Dataset:
     y_test: np.ndarray
     task: str = "classification"  # or "regression"
     num_classes: int | None = None
-    class_names: list[str] | None = None
+    class_names: list[str] | None = None   # None: the labels 0 .. num_classes-1 name them
     vocabulary: list[str] | None = None
     source: str = "built in"
 
@@ -132,6 +132,18 @@ def check_classes(source: object, largest_label: float) -> int:
                                        f"{label + 1:,} classes", budget, "classes",
                                        "data set", "classes"))
     return int(largest_label) + 1
+
+
+def check_classes_fit(dataset: Dataset, classes: int, output: str) -> None:
+    """Refuse a classification set whose largest label needs more classes than `classes`,
+    the units of the graph's `output`: the classes a file may ask for are bounded by the
+    graph it trains, not by the values written in it."""
+    if not dataset.is_classification or not dataset.num_classes or \
+            dataset.num_classes <= classes:
+        return
+    raise DatasetError(f"{dataset.source}: the largest label is {dataset.num_classes - 1:,}, "
+                       f"but the graph's output '{output}' has {classes:,} unit"
+                       f"{'s' * (classes != 1)}, one per class (labels 0 to {classes - 1:,})")
 
 
 def check_elements(source: object, what: str, shape: Sequence[int]) -> None:

@@ -129,7 +129,7 @@ def load_csv(path: str | Path) -> Dataset:
             raise DatasetError(f"{path}: line {lines[bad[0]][0]}, column {x.shape[1] + 1}: "
                                f"the label {y[bad[0]]} is not a finite number")
         y, task, k = _labels(path, y)
-        names = [str(i) for i in range(k)] if k else None
+        names = None   # the labels name the classes: no list as long as the largest label
     else:
         task, k, names = "classification", len(class_names), class_names
     xtr, ytr, xte, yte = split_features(x, y, TEST_FRACTION, SEED)
@@ -249,11 +249,9 @@ def load_npz(path: str | Path, input_ids: list[str] | None = None) -> Dataset:
         xtr, ytr = x, y
     else:
         xtr, ytr, xte, yte = split_features(x, y, TEST_FRACTION, SEED)
-    names = None
+    names = None   # without class_names in the file, the labels name the classes
     if "class_names" in arrays:
         names = [str(s) for s in np.asarray(arrays["class_names"]).ravel()]
-    elif k:
-        names = [str(i) for i in range(k)]
     return Dataset(path.stem, xtr, ytr, xte, yte, task, k, names, source=str(path))
 
 

@@ -90,8 +90,7 @@ def load_idx(path: str | Path) -> Dataset:
         xtr, ytr, xte, yte = split_features(x, y, TEST_FRACTION, SEED)
     k = check_classes(path, max(ytr.max(initial=0), yte.max(initial=0)))
     name = re.sub(r"[-_.]?(train|t10k)[-_.]?|[-_.]?images.*$", "", path.name) or "idx"
-    return Dataset(name, xtr, ytr, xte, yte, "classification", k, [str(i) for i in range(k)],
-                   source=str(path))
+    return Dataset(name, xtr, ytr, xte, yte, "classification", k, source=str(path))
 
 
 def _idx_pair(images_path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -198,8 +197,14 @@ def _read_classes(root: Path, classes: list[str], channels: int, height: int, wi
                         "image", "pixels"))
                 im = im.convert(mode).resize((width, height), Image.Resampling.BILINEAR)
                 a = np.asarray(im, dtype=np.float32) / 255.0
-        except (OSError, UnidentifiedImageError, ValueError, SyntaxError,
-                Image.DecompressionBombError) as e:
+        except Image.DecompressionBombError as e:
+            # Pillow refuses far larger images (twice its own limit) before we see their
+            # size: the same sentence as our budget's, with the count Pillow read.
+            count = re.search(r"\((\d+) pixels\)", str(e))
+            what = f"declares {int(count[1]):,} pixels" if count else "declares too many pixels"
+            raise DatasetError(over_budget(file, what, pixels, "image_pixels", "image",
+                                           "pixels")) from None
+        except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as e:
             raise DatasetError(f"{file}: cannot be read as an image ({e})") from None
         x[i] = a[None] if channels == 1 else a.transpose(2, 0, 1)
     return x, np.array([label for _, label in found], dtype=np.int64)

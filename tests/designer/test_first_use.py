@@ -302,8 +302,9 @@ def test_the_training_panel_previews_the_chosen_data_set(window, qtbot):
     panel.set_dataset("iris")
     assert preview.shown == "table" and preview.table.rowCount() > 0
     assert preview.table.item(0, preview.table.columnCount() - 1).text()   # the class name
-    panel.set_dataset("/no/such/file.csv")
-    assert preview.shown is None and "cannot be shown" in preview.summary.text()
+    panel.set_dataset("/no/such/file.csv")                 # files are read off the GUI thread
+    qtbot.waitUntil(lambda: "cannot be shown" in preview.summary.text())
+    assert preview.shown is None
 
 
 def test_a_run_report_is_one_self_contained_html_file(window, qtbot, tmp_path):

@@ -101,6 +101,88 @@ def test_class_count_is_checked_before_any_per_class_work(tmp_path):
         assert nn.load_dataset(path).num_classes == 13
 
 
+def _classifier(tmp_path, units: int, **training) -> Path:
+    """A graph file: 2 inputs -> `units` softmax outputs, trained with cross_entropy."""
+    graph = mlp(2, [], units)
+    graph.training = {"loss": "cross_entropy", "epochs": 2, "batch_size": 2, **training}
+    path = tmp_path / f"g{units}.json"
+    nn.save_graph(graph, path)
+    return path
+
+
+def _labelled(tmp_path, name: str, labels: list[int]) -> Path:
+    """Rows of two features and these labels, as a .csv or a .npz."""
+    x = np.arange(2 * len(labels), dtype=np.float32).reshape(-1, 2)
+    path = tmp_path / name
+    if name.endswith(".npz"):
+        np.savez(path, x=x, y=np.array(labels))
+    else:
+        path.write_text("".join(f"{a:g},{b:g},{y}\n" for (a, b), y in zip(x, labels)))
+    return path
+
+
+@pytest.mark.parametrize("kind", ["csv", "npz"])
+def test_labels_that_skip_classes_train_when_the_output_has_room(tmp_path, capsys, kind):
+    data = _labelled(tmp_path, f"d.{kind}", [1, 7, 1, 7, 7, 1, 1, 7, 1, 7])
+    loaded = nn.load_dataset(data, classes=("out", 8))
+    assert loaded.num_classes == 8 and loaded.class_names is None
+    status, _out, err = main(capsys, "train", str(_classifier(tmp_path, 8)), "--dataset",
+                            str(data), "--out", str(tmp_path / "run"))
+    assert status == 0, err
+    assert (tmp_path / "run" / "weights.npz").is_file()
+
+
+@pytest.mark.parametrize("kind", ["csv", "npz"])
+def test_a_label_beyond_the_graphs_output_is_refused_naming_file_label_and_limit(
+        tmp_path, capsys, kind):
+    data = _labelled(tmp_path, f"d.{kind}", [0, 50_000, 1])
+    with pytest.raises(nn.DatasetError) as e:
+        nn.load_dataset(data, classes=("out", 10))
+    assert str(e.value) == (f"{data}: the largest label is 50,000, but the graph's output "
+                            "'out' has 10 units, one per class (labels 0 to 9)")
+    for command in ("train", "evaluate"):
+        extra = ["--out", str(tmp_path / "run")] if command == "train" else \
+            ["--weights", str(tmp_path / "none.npz")]
+        nn.save_weights(nn.compile_model(nn.load_graph(_classifier(tmp_path, 10))),
+                        tmp_path / "none.npz")
+        status, out, err = main(capsys, command, str(_classifier(tmp_path, 10)), "--dataset",
+                                str(data), *extra)
+        assert status != 0 and out == ""
+        assert err.strip().count("\n") == 0 and "50,000" in err and "10 units" in err, err
+        assert data.name in err and "Traceback" not in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_limit_is_the_output_that_learns_the_classes(tmp_path):
+    data = _labelled(tmp_path, "d.csv", [0, 11, 3])
+    model = nn.compile_model(mlp(2, [], 4))               # 4 units
+    config = nn.TrainingConfig.from_dict({"loss": "cross_entropy"})
+    assert nn.label_classes(config, model.output_id, model.output_shape) == \
+        (model.output_id, 4)
+    one_hot = config.replace(loss="mse", target="one_hot")
+    assert nn.label_classes(one_hot, "out", (3, 4)) == ("out", 12)
+    regression = config.replace(loss="mse")               # numbers, not classes
+    assert nn.label_classes(regression, "out", (4,)) is None
+    assert nn.load_dataset(data, classes=nn.label_classes(one_hot, "out", (3, 4))) \
+        .num_classes == 12
+    with pytest.raises(nn.DatasetError, match="largest label is 11"):
+        nn.load_dataset(data, classes=nn.label_classes(config, "out", (4,)))
+
+
+def test_no_memory_follows_a_labels_value(tmp_path):
+    import tracemalloc
+
+    data = _labelled(tmp_path, "d.csv", [0, 99_999, 1])   # just under the ceiling
+    tracemalloc.start()
+    try:
+        loaded = nn.load_dataset(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert loaded.num_classes == 100_000 and loaded.class_names is None
+    assert peak < 1_000_000     # 100,000 made-up class names alone took about 6 MB
+
+
 def test_image_pixels_are_checked_from_the_header(tmp_path):
     from PIL import Image
 
@@ -112,6 +194,74 @@ def test_image_pixels_are_checked_from_the_header(tmp_path):
     assert "big.png: is 300 x 200 pixels, too big for an image" in str(e.value)
     with limits.override(image_pixels=60_000):
         assert nn.load_dataset(tmp_path, {"input": (3, 8, 8)}).x_train.shape[1:] == (3, 8, 8)
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG file of 60-odd bytes whose header declares width x height RGB pixels."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + \
+            struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2,
+                                                                0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("side, says", [(8_200, "is 8200 x 8200 pixels, too big"),
+                                        (100_000, "declares 10,000,000,000 pixels, too big")])
+def test_a_tiny_png_declaring_huge_dimensions_is_refused_from_its_header(tmp_path, side,
+                                                                         says):
+    from PIL import Image
+
+    for name in ("cats/a.png", "dogs/b.png"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (4, 4)).save(tmp_path / name)
+    (tmp_path / "cats" / "huge.png").write_bytes(_png_header(side, side))
+    with pytest.raises(nn.DatasetError) as e:
+        nn.load_dataset(tmp_path, {"input": (3, 8, 8)})
+    text = str(e.value)
+    assert text.startswith(f"{tmp_path / 'cats' / 'huge.png'}: ") and says in text
+    assert "(the limit is 67,108,864 pixels; NNENGINE_MAX_IMAGE_PIXELS" in text
+    assert "\n" not in text
+
+
+def test_symlink_loops_in_an_image_folder_are_skipped(tmp_path):
+    from PIL import Image
+
+    for name in ("cats/a.png", "cats/b.png", "dogs/c.png", "dogs/d.png"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (4, 4)).save(tmp_path / name)
+    (tmp_path / "cats" / "loop.png").symlink_to("loop.png")        # points at itself
+    (tmp_path / "dogs" / "up").symlink_to("..")                      # back to the root
+    (tmp_path / "birds").symlink_to("birds")                         # a class folder loop
+    d = nn.load_dataset(tmp_path, {"input": (3, 8, 8)})
+    assert d.class_names == ["cats", "dogs"] and d.train_size + d.test_size == 4
+
+
+def test_an_image_given_as_the_data_set_is_refused_in_one_sentence(tmp_path):
+    path = tmp_path / "photo.png"
+    path.write_bytes(_png_header(20_000, 20_000))
+    with pytest.raises(nn.DatasetError, match=r"photo.png: unknown kind of data file"):
+        nn.load_dataset(path)
+
+
+def test_reading_a_small_file_never_reserves_the_whole_budget(tmp_path):
+    import tracemalloc
+
+    from nnengine.fileio import read_file_bytes
+
+    path = tmp_path / "small.json"
+    path.write_text("{}")
+    tracemalloc.start()
+    try:
+        assert read_file_bytes(path, "graph file") == b"{}"
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 100_000     # read(2 GiB + 1) reserved 2 GiB for these 2 bytes
 
 
 # --- weights against the graph ---------------------------------------------------------------
