@@ -18,7 +18,7 @@ from .catalogue import LOSSES
 from .errors import ConfigError, DatasetError, GraphError, WeightsError
 from .graph import Graph
 from .layers.base import FRESH, Layer, Shape, Workspace
-from .losses import fused_sigmoid_binary_cross_entropy, fused_softmax_cross_entropy, mse
+from .losses import fused_sigmoid_binary_cross_entropy, fused_softmax_cross_entropy
 from .packed import PackedWeights
 from .validation import Analysis, analyze
 
@@ -231,15 +231,13 @@ class Model:
         `reuse`: the gradient goes into a buffer of the model's (training steps)."""
         if loss_name not in LOSSES:
             raise ConfigError(f"unknown loss '{loss_name}' (known: {', '.join(LOSSES.names())})")
-        out = self._loss_ws.like("grad", y) if reuse else None
+        ws = self._loss_ws if reuse else FRESH
         if self.fused_loss(loss_name):
             fused = (fused_softmax_cross_entropy if loss_name == "cross_entropy"
                      else fused_sigmoid_binary_cross_entropy)
-            loss, g = fused(y, t, out)
+            loss, g = fused(y, t, ws.like("fused_grad", y) if reuse else None, ws)
             return loss, g, True
-        if loss_name == "mse":
-            return (*mse(y, t, out), False)
-        loss, g = LOSSES.get(loss_name).fn(y, t)
+        loss, g = LOSSES.get(loss_name).fn(y, t, ws)
         return loss, g, False
 
     def train_step_grads(self, x: Inputs, t: np.ndarray, loss_name: str, l2: float = 0.0,

@@ -1,8 +1,8 @@
 """Activation layers: the elementwise `Activation` (one table entry per function) and PReLU.
 
-Every function keeps the input's shape and dtype. Adding a function is one entry in
-FUNCTIONS: a forward `(x, config, ws) -> (y, saved)` and a backward
-`(dy, saved, config, ws) -> dx`.
+Every function keeps the input's shape and dtype, and works in its layer's workspace buffers.
+Adding a function is one entry in FUNCTIONS: a forward `(x, config, ws) -> (y, saved)` and a
+backward `(dy, saved, config, ws) -> dx`.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
 from ..initializers import constant_from
 from .base import FRESH, Layer, Workspace
+from .select import positive_mask, select
 
 ALPHA_DEFAULTS = {"leaky_relu": 0.01, "elu": 1.0}
 """alpha used when the config leaves it as None ("the function's default")."""
@@ -29,10 +30,17 @@ def effective_alpha(config: dict[str, Any]) -> float | None:
     return ALPHA_DEFAULTS[function] if alpha is None else float(alpha)
 
 
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + e^-x) without overflow: only e^-|x| is ever computed."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+def sigmoid(x: np.ndarray, ws: Workspace = FRESH, prefix: str = "") -> np.ndarray:
+    """1 / (1 + e^-x) without overflow: only e = e^-|x| is ever computed; the result is
+    n / (1 + e), with n = 1 where x >= 0 and e below (n = max(e, x >= 0), as e <= 1). In
+    `ws`'s buffers named `prefix` + "e", "n", "y"; the result is the "y" one."""
+    e = np.abs(x, out=ws.like(prefix + "e", x))
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    n = np.greater_equal(x, 0, out=ws.like(prefix + "n", x))  # 1.0 or 0.0
+    np.maximum(n, e, out=n)
+    y = np.add(e, 1.0, out=ws.like(prefix + "y", x))
+    return np.divide(n, y, out=y)
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
@@ -43,8 +51,9 @@ def softmax(x: np.ndarray) -> np.ndarray:
 
 class Fn(NamedTuple):
     """One activation: forward (x, config, ws) -> (y, saved); backward
-    (dy, saved, config, ws) -> dx. `ws` is the layer's workspace (see base.py): the hot
-    functions write into its buffers, the others may allocate."""
+    (dy, saved, config, ws) -> dx. Both take what they return and their temporaries from
+    `ws`, the layer's workspace (see base.py); backward never takes a name whose buffer
+    forward returned or saved."""
 
     forward: Callable[[np.ndarray, dict, Workspace], tuple[np.ndarray, Any]]
     backward: Callable[[np.ndarray, Any, dict, Workspace], np.ndarray]
@@ -53,7 +62,9 @@ class Fn(NamedTuple):
 
 def _zero_grad(dy, saved, cfg, ws):
     # Piecewise-constant functions: the derivative is 0 wherever it exists.
-    return np.zeros_like(dy)
+    dx = ws.like("dx", dy)
+    dx.fill(0)
+    return dx
 
 
 def _pass_grad(dy, saved, cfg, ws):
@@ -65,20 +76,26 @@ def _identity(x, cfg, ws):
 
 
 def _linear(x, cfg, ws):
-    return cfg["slope"] * x + cfg["intercept"], None
+    y = np.multiply(x, cfg["slope"], out=ws.like("y", x))
+    y += cfg["intercept"]
+    return y, None
 
 
 def _linear_grad(dy, saved, cfg, ws):
-    return cfg["slope"] * dy
+    return np.multiply(dy, cfg["slope"], out=ws.like("dx", dy))
 
 
 def _step(x, cfg, ws):
-    return (x >= cfg["threshold"]).astype(x.dtype), None
+    # A bool result written straight into the float buffer: 1.0 or 0.0.
+    return np.greater_equal(x, cfg["threshold"], out=ws.like("y", x)), None
 
 
 def _stair(x, cfg, ws):
     levels = cfg["levels"]
-    return np.clip(np.floor(x * levels) / levels, 0, 1).astype(x.dtype, copy=False), None
+    y = np.multiply(x, levels, out=ws.like("y", x))
+    np.floor(y, out=y)
+    y /= levels
+    return np.clip(y, 0, 1, out=y), None
 
 
 def _relu(x, cfg, ws):
@@ -95,43 +112,45 @@ def _relu_grad(dy, mask, cfg, ws):
 
 
 def _leaky_relu(x, cfg, ws):
-    mask = x > 0
-    return np.where(mask, x, effective_alpha(cfg) * x), mask
+    mask = positive_mask(x, ws)
+    scaled = np.multiply(x, effective_alpha(cfg), out=ws.like("scaled", x))
+    return select(mask, x, scaled, ws.like("y", x)), mask
 
 
 def _leaky_relu_grad(dy, mask, cfg, ws):
-    return np.where(mask, dy, effective_alpha(cfg) * dy)
+    dx = ws.like("dx", mask, dtype=dy.dtype)
+    scaled = np.multiply(dy, effective_alpha(cfg), out=ws.like("scaled_dy", dx))
+    return select(mask, dy, scaled, dx)
 
 
 def _elu(x, cfg, ws):
-    mask = x > 0
     # expm1 of min(x, 0): never evaluates exp of a large positive number.
-    neg = effective_alpha(cfg) * np.expm1(np.minimum(x, 0))
-    return np.where(mask, x, neg), (mask, neg)
+    neg = np.minimum(x, 0, out=ws.like("neg", x))
+    np.expm1(neg, out=neg)
+    neg *= effective_alpha(cfg)
+    mask = positive_mask(x, ws)
+    return select(mask, x, neg, ws.like("y", x)), (mask, neg)
 
 
 def _elu_grad(dy, saved, cfg, ws):
     mask, neg = saved  # d/dx alpha·(eˣ − 1) = neg + alpha
-    return np.where(mask, dy, dy * (neg + effective_alpha(cfg)))
+    slope = np.add(neg, effective_alpha(cfg), out=ws.like("slope", neg))
+    slope *= dy
+    return select(mask, dy, slope, ws.like("dx", neg))
 
 
 def _softplus(x, cfg, ws):
-    return np.logaddexp(0, x), x
+    return np.logaddexp(0, x, out=ws.like("y", x)), x
 
 
 def _softplus_grad(dy, x, cfg, ws):
-    return dy * sigmoid(x)
+    dx = sigmoid(x, ws, "d_")
+    dx *= dy
+    return dx
 
 
 def _sigmoid(x, cfg, ws):
-    # sigmoid() in buffers: 1/(1 + e) where x >= 0, e/(1 + e) below, e = exp(-|x|).
-    e = np.abs(x, out=ws.like("e", x))
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    y = np.add(e, 1.0, out=ws.like("y", x))
-    np.divide(e, y, out=e)  # e/(1 + e)
-    np.divide(1.0, y, out=y)
-    np.copyto(y, e, where=np.less(x, 0, out=ws.like("negative", x, dtype=bool)))
+    y = sigmoid(x, ws)
     return y, y
 
 
@@ -202,12 +221,14 @@ class Activation(Layer):
         return FUNCTIONS[self.config["function"]].forward(xs[0], self.config, ws)
 
     def backward(self, w, saved, dy, ws=FRESH, need_dx=True):
+        if not need_dx:
+            return [None], {}
         return [FUNCTIONS[self.config["function"]].backward(dy, saved, self.config, ws)], {}
 
 
 class PReLUContext(NamedTuple):
     x: np.ndarray
-    positive: np.ndarray  # x > 0
+    positive: np.ndarray  # the mask of x > 0 (see select.py)
 
 
 class PReLU(Layer):
@@ -233,21 +254,25 @@ class PReLU(Layer):
 
     def forward(self, w, xs, training, rng, ws=FRESH):
         x = xs[0]
-        mask = x > 0
-        alpha = self._broadcast(w["alpha"], x.ndim)
-        return np.where(mask, x, alpha * x), PReLUContext(x, mask)
+        mask = positive_mask(x, ws)
+        scaled = np.multiply(x, self._broadcast(w["alpha"], x.ndim), out=ws.like("scaled", x))
+        return select(mask, x, scaled, ws.like("y", x)), PReLUContext(x, mask)
 
     def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         x, mask = ctx
-        alpha = self._broadcast(w["alpha"], x.ndim)
-        dx = np.where(mask, dy, alpha * dy)
-        contrib = np.where(mask, 0, dy * x)
+        alpha = w["alpha"]
+        dx = ws.like("dx", x, dtype=dy.dtype)  # x's memory layout, as the mask's
+        product = np.multiply(dy, x, out=dx)  # dx's buffer, free until the end
+        contrib = select(mask, None, product, ws.like("contrib", x))  # dy·x where x <= 0
+        dalpha = ws.empty("dalpha", alpha.shape, alpha.dtype)
         if self.config["shared"]:
-            dalpha = np.atleast_1d(contrib.sum()).astype(w["alpha"].dtype)
+            dalpha[0] = contrib.sum()
         else:
-            axes = tuple(a for a in range(x.ndim) if a != 1)
-            dalpha = contrib.sum(axis=axes)
-        return [dx], {"alpha": dalpha}
+            np.sum(contrib, axis=tuple(a for a in range(x.ndim) if a != 1), out=dalpha)
+        if not need_dx:
+            return [None], {"alpha": dalpha}
+        scaled = np.multiply(dy, self._broadcast(alpha, x.ndim), out=ws.like("scaled_dy", dx))
+        return [select(mask, dy, scaled, dx)], {"alpha": dalpha}
 
 
 _ALPHA_FNS = tuple(ALPHA_DEFAULTS)

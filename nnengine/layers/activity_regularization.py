@@ -12,6 +12,7 @@ from .base import FRESH, Layer
 
 class _Activity(NamedTuple):
     x: np.ndarray  # the input (N, ...), which the penalty is on
+    scratch: np.ndarray | None  # a buffer like x for |x| (added_loss has no workspace)
 
 
 class ActivityRegularization(Layer):
@@ -24,13 +25,14 @@ class ActivityRegularization(Layer):
         return tuple(input_shapes[0])
 
     def forward(self, w, xs, training, rng, ws=FRESH):
-        return xs[0], _Activity(xs[0])
+        x = xs[0]
+        return x, _Activity(x, ws.like("abs", x) if self.config["l1"] else None)
 
     def added_loss(self, ctx):
         x, l1, l2 = ctx.x, self.config["l1"], self.config["l2"]
         total = 0.0
         if l1:
-            total += l1 * float(np.abs(x).sum())
+            total += l1 * float(np.abs(x, out=ctx.scratch).sum())
         if l2:
             total += l2 * float(np.vdot(x, x))
         return total / len(x)
@@ -44,12 +46,13 @@ class ActivityRegularization(Layer):
         scale = 1.0 / len(x)
         dx = ws.empty("dx", dy.shape, dy.dtype)
         if l1:
-            np.multiply(np.sign(x), l1 * scale, out=dx)
+            np.sign(x, out=dx)
+            dx *= l1 * scale
             dx += dy
         else:
             np.copyto(dx, dy)
         if l2:
-            dx += (2.0 * l2 * scale) * x
+            dx += np.multiply(x, 2.0 * l2 * scale, out=ws.like("l2_grad", x))
         return [dx], {}
 
 

@@ -1,12 +1,15 @@
 """Embedding: integer token ids -> learned dense vectors."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import DatasetError
 from ..initializers import uniform_between
-from .base import FRESH, Layer
+from .base import FRESH, Layer, Workspace
+from .core import _reshaped
 
 
 class Embedding(Layer):
@@ -19,13 +22,15 @@ class Embedding(Layer):
 
     def forward(self, w, xs, training, rng, ws=FRESH):
         ids = self._check_ids(xs[0])
-        return w["E"][ids], ids
+        E = w["E"]
+        y = ws.empty("y", (*ids.shape, E.shape[1]), E.dtype)
+        # mode="clip" (the ids are checked) writes straight into y; "raise" would buffer.
+        return np.take(E, ids, axis=0, out=y, mode="clip"), ids
 
     def backward(self, w, ids, dy, ws=FRESH, need_dx=True):
         E = w["E"]
-        dim = E.shape[1]
-        return [None], {"E": _scatter_add_rows(E.shape[0], ids.reshape(-1),
-                                               dy.reshape(-1, dim).astype(E.dtype, copy=False))}
+        rows = _reshaped(dy.astype(E.dtype, copy=False), (-1, E.shape[1]), ws, "dy")
+        return [None], {"E": _scatter_add_rows(E.shape[0], ids.reshape(-1), rows, ws)}
 
     def _check_ids(self, ids: np.ndarray) -> np.ndarray:
         """Return the ids as an integer array; out-of-range or fractional ids are data errors."""
@@ -48,19 +53,42 @@ class Embedding(Layer):
         return ids
 
 
-def _scatter_add_rows(n_rows: int, idx: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def _scatter_add_rows(n_rows: int, idx: np.ndarray, rows: np.ndarray, ws: Workspace
+                      ) -> np.ndarray:
     """out[idx[k]] += rows[k] for every k, repeats accumulating. idx: (n,), rows: (n, dim).
 
-    Sorting and summing runs with reduceat is about twice as fast as np.add.at here.
-    """
-    out = np.zeros((n_rows, rows.shape[1]), dtype=rows.dtype)
-    if idx.size == 0:
+    Sorting and summing runs with reduceat is about twice as fast as np.add.at here. The
+    sort key idx·n + k is unique, so an in-place sort of it orders the rows as a stable
+    argsort of idx would, with no new array."""
+    out = ws.zeros("dE", (n_rows, rows.shape[1]), rows.dtype)
+    n = idx.size
+    if n == 0:
         return out
-    order = np.argsort(idx, kind="stable")
-    sorted_idx = idx[order]
-    starts = np.flatnonzero(np.r_[True, sorted_idx[1:] != sorted_idx[:-1]])
-    out[sorted_idx[starts]] = np.add.reduceat(rows[order], starts, axis=0)
+    keys = np.multiply(idx, n, out=ws.empty("keys", (n,), np.int64))
+    keys += _positions(n)
+    keys.sort()
+    order = np.remainder(keys, n, out=ws.empty("order", (n,), np.int64))
+    sorted_idx = np.floor_divide(keys, n, out=keys)
+    first = ws.empty("first", (n,), bool)  # where a run of one id starts
+    first[0] = True
+    np.not_equal(sorted_idx[1:], sorted_idx[:-1], out=first[1:])
+    runs = np.count_nonzero(first)
+    starts = np.compress(first, _positions(n), out=ws.empty("starts", (n,), np.int64)[:runs])
+    sorted_rows = np.take(rows, order, axis=0, out=ws.empty("sorted_rows", rows.shape,
+                                                             rows.dtype), mode="clip")
+    sums = ws.empty("sums", (min(n, n_rows), rows.shape[1]), rows.dtype)[:runs]
+    np.add.reduceat(sorted_rows, starts, axis=0, out=sums)
+    ids = np.take(sorted_idx, starts, out=ws.empty("ids", (n,), np.int64)[:runs])
+    out[ids] = sums
     return out
+
+
+@functools.lru_cache(maxsize=8)
+def _positions(n: int) -> np.ndarray:
+    """0, 1, ..., n − 1, made once per batch size."""
+    positions = np.arange(n, dtype=np.int64)
+    positions.flags.writeable = False
+    return positions
 
 
 register_layer(LayerSpec(

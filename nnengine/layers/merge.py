@@ -31,6 +31,8 @@ class Add(Layer):
         return y, len(xs)
 
     def backward(self, w, n_inputs, dy, ws=FRESH, need_dx=True):
+        if not need_dx:
+            return [None] * n_inputs, {}
         # Separate arrays per input, so a caller accumulating in place cannot alias them.
         copies = [ws.like(f"dx{k}", dy) for k in range(1, n_inputs)]
         for c in copies:
@@ -83,10 +85,14 @@ class Concatenate(Layer):
     def forward(self, w, xs, training, rng, ws=FRESH):
         axis = self._axis(xs[0].ndim)
         sizes = [x.shape[axis] for x in xs]
-        return np.concatenate(xs, axis=axis), ConcatContext(axis, sizes)
+        shape = (*xs[0].shape[:axis], sum(sizes), *xs[0].shape[axis + 1:])
+        y = ws.empty("y", shape, np.result_type(*xs))
+        return np.concatenate(xs, axis=axis, out=y), ConcatContext(axis, sizes)
 
     def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         axis, sizes = ctx
+        if not need_dx:
+            return [None] * len(sizes), {}
         return list(np.split(dy, np.cumsum(sizes)[:-1], axis=axis)), {}
 
 
@@ -110,11 +116,16 @@ class Dot(Layer):
 
     def forward(self, w, xs, training, rng, ws=FRESH):
         a, b = xs
-        return np.sum(a * b, axis=1, keepdims=True), DotContext(a, b)
+        products = np.multiply(a, b, out=ws.like("products", a))
+        y = np.sum(products, axis=1, keepdims=True, out=ws.empty("y", (len(a), 1), products.dtype))
+        return y, DotContext(a, b)
 
     def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         a, b = ctx
-        return [dy * b, dy * a], {}
+        if not need_dx:
+            return [None, None], {}
+        return [np.multiply(dy, b, out=ws.like("da", b)),
+                np.multiply(dy, a, out=ws.like("db", a))], {}
 
 
 register_layer(LayerSpec(

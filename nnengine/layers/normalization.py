@@ -13,6 +13,8 @@ from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
 from ..initializers import constant
 from .base import FRESH, Layer
+from .means import mean_into
+from .select import mask_of, select
 
 
 def _need_rng(layer: str, rng: np.random.Generator | None) -> np.random.Generator:
@@ -25,9 +27,8 @@ def _need_rng(layer: str, rng: np.random.Generator | None) -> np.random.Generato
 class BatchNormContext(NamedTuple):
     training: bool  # batch statistics (their gradient counts) or running ones
     xhat: np.ndarray  # the normalised input
-    inv_std: np.ndarray  # (C,)
+    inv_std: np.ndarray  # (1, C, 1, ...): 1/√(var + epsilon), broadcast against x
     axes: tuple[int, ...]  # every axis but 1
-    bshape: tuple[int, ...]  # (1, C, 1, ...): (C,) broadcast against x
 
 
 class BatchNorm(Layer):
@@ -48,32 +49,50 @@ class BatchNorm(Layer):
     def forward(self, w, xs, training, rng, ws=FRESH):
         x = xs[0]
         axes = tuple(a for a in range(x.ndim) if a != 1)
-        bshape = (1, -1) + (1,) * (x.ndim - 2)  # (C,) -> broadcastable against x
+        bshape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # (C,) broadcast against x
+        xhat = ws.like("xhat", x)  # x − mean first
         if training:
-            mean = x.mean(axis=axes)
-            var = x.var(axis=axes)  # biased, as the spec (and Keras, PyTorch) normalise with
+            mean = mean_into(x, axes, ws.empty("mean", bshape, x.dtype), keepdims=True)
+            np.subtract(x, mean, out=xhat)
+            # np.var's own steps (biased, as the spec, Keras and PyTorch normalise with),
+            # with the squares in a buffer instead of a new array.
+            squares = np.multiply(xhat, xhat, out=ws.like("squares", x))
+            var = mean_into(squares, axes, ws.empty("var", bshape, x.dtype), keepdims=True)
             m = self.config["momentum"]
             w["running_mean"] *= m
-            w["running_mean"] += (1 - m) * mean
+            w["running_mean"] += (1 - m) * mean.reshape(-1)
             w["running_var"] *= m
-            w["running_var"] += (1 - m) * var
+            w["running_var"] += (1 - m) * var.reshape(-1)
         else:
-            mean, var = w["running_mean"], w["running_var"]
+            var = w["running_var"].reshape(bshape)
+            np.subtract(x, w["running_mean"].reshape(bshape), out=xhat)
         inv_std = (1 / np.sqrt(var + self.config["epsilon"])).astype(x.dtype)
-        xhat = (x - mean.reshape(bshape)) * inv_std.reshape(bshape)
-        y = xhat * w["gamma"].reshape(bshape) + w["beta"].reshape(bshape)
-        return y, BatchNormContext(training, xhat, inv_std, axes, bshape)
+        xhat *= inv_std
+        y = np.multiply(xhat, w["gamma"].reshape(bshape), out=ws.like("y", x))
+        y += w["beta"].reshape(bshape)
+        return y, BatchNormContext(training, xhat, inv_std, axes)
 
     def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
-        training, xhat, inv_std, axes, bshape = ctx
-        grads = {"gamma": np.sum(dy * xhat, axis=axes), "beta": np.sum(dy, axis=axes)}
-        dxhat = dy * w["gamma"].reshape(bshape)
+        training, xhat, inv_std, axes = ctx
+        c = inv_std.shape[1]
+        product = np.multiply(dy, xhat, out=ws.like("product", xhat))
+        grads = {"gamma": np.sum(product, axis=axes, out=ws.empty("dgamma", (c,), dy.dtype)),
+                 "beta": np.sum(dy, axis=axes, out=ws.empty("dbeta", (c,), dy.dtype))}
+        if not need_dx:
+            return [None], grads
+        dxhat = np.multiply(dy, w["gamma"].reshape(inv_std.shape), out=ws.like("dxhat", xhat))
         if not training:
-            return [dxhat * inv_std.reshape(bshape)], grads
+            dxhat *= inv_std
+            return [dxhat], grads
         # The batch mean and variance depend on x too: subtract their contributions.
-        mean_dxhat = dxhat.mean(axis=axes, keepdims=True)
-        mean_dxhat_xhat = (dxhat * xhat).mean(axis=axes, keepdims=True)
-        dx = (dxhat - mean_dxhat - xhat * mean_dxhat_xhat) * inv_std.reshape(bshape)
+        mean_dxhat = mean_into(dxhat, axes, ws.empty("mean_dxhat", inv_std.shape, dy.dtype),
+                               keepdims=True)
+        np.multiply(dxhat, xhat, out=product)
+        mean_dxhat_xhat = mean_into(product, axes, ws.empty("mean_dxhat_xhat", inv_std.shape,
+                                                            dy.dtype), keepdims=True)
+        dx = np.subtract(dxhat, mean_dxhat, out=dxhat)
+        dx -= np.multiply(xhat, mean_dxhat_xhat, out=product)
+        dx *= inv_std
         return [dx], grads
 
 
@@ -94,15 +113,14 @@ class Dropout(Layer):
         if not training or rate == 0:
             return x, None
         draws = _need_rng("Dropout", rng).random(out=ws.empty("draws", x.shape, np.float64))
-        keep = np.greater_equal(draws, rate, out=ws.empty("keep", x.shape, bool))
-        mask = ws.like("mask", x)  # keep / (1 − rate), without a float·bool product
-        mask.fill(0)
-        np.copyto(mask, 1 / (1 - rate), where=keep)
+        keep = mask_of(np.greater_equal, draws, rate, x, ws, "keep")
+        # keep / (1 − rate), without a float·bool product
+        mask = select(keep, np.array(1 / (1 - rate), x.dtype), None, ws.like("mask", x))
         return np.multiply(x, mask, out=ws.like("y", x)), mask
 
     def backward(self, w, mask, dy, ws=FRESH, need_dx=True):
-        if mask is None:
-            return [dy], {}
+        if mask is None or not need_dx:
+            return [dy if need_dx else None], {}
         return [np.multiply(dy, mask, out=ws.like("dx", dy))], {}
 
 
@@ -117,8 +135,14 @@ class GaussianNoise(Layer):
         x, stddev = xs[0], self.config["stddev"]
         if not training or stddev == 0:
             return x, None
-        noise = _need_rng("GaussianNoise", rng).normal(0.0, stddev, size=x.shape)
-        return x + noise.astype(x.dtype), None
+        # Drawn in float64 and rounded, so float32 and float64 models see the same noise.
+        noise = _need_rng("GaussianNoise", rng).standard_normal(
+            out=ws.empty("draws", x.shape, np.float64))
+        noise *= stddev
+        y = ws.like("y", x)
+        np.copyto(y, noise)
+        y += x
+        return y, None
 
     def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         return [dy], {}

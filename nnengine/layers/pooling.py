@@ -30,6 +30,7 @@ from .conv import (
     pair,
     window_geometry,
 )
+from .means import mean_into
 
 
 class Plan(NamedTuple):
@@ -164,6 +165,8 @@ class MaxPool2D(_Pool2D):
         return y, WindowMaxContext(x, argmax)
 
     def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
+        if not need_dx:
+            return [None], {}
         x = ctx.x
         plan = self._plan(x)
         if isinstance(ctx, BlockMaxContext):
@@ -240,6 +243,8 @@ class AvgPool2D(_Pool2D):
         return y, AvgContext(x, divisor, y)
 
     def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
+        if not need_dx:
+            return [None], {}
         x, divisor, y = ctx
         dy = in_layout_of(dy, y, ws, "dy")
         n, c, height, width = x.shape
@@ -276,11 +281,17 @@ class GlobalAvgPool2D(Layer):
 
     def forward(self, w, xs, training, rng, ws=FRESH):
         x = xs[0]
-        return x.mean(axis=(2, 3)), x
+        # The output in x's memory layout, as NumPy's own x.mean(axis=(2, 3)) allocates it:
+        # the layout decides the order of the sums, so this keeps their bits.
+        y = mean_into(x, (2, 3), ws.like("y", x, (*x.shape[:2], 1, 1)), keepdims=True)
+        return y[:, :, 0, 0], x
 
     def backward(self, w, x, dy, ws=FRESH, need_dx=True):
-        dx = np.empty_like(x)
-        dx[...] = (dy * (1.0 / (x.shape[2] * x.shape[3])))[:, :, None, None]
+        if not need_dx:
+            return [None], {}
+        share = np.multiply(dy, 1.0 / (x.shape[2] * x.shape[3]), out=ws.like("share", dy))
+        dx = ws.like("dx", x, dtype=dy.dtype)
+        np.copyto(dx, share[:, :, None, None])
         return [dx], {}
 
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
+from ..gemm import matmul
 from ..initializers import constant, uniform_between
 from .base import FRESH, Layer
 
@@ -40,23 +41,40 @@ class RBF(Layer):
 
     def forward(self, w, xs, training, rng, ws=FRESH):
         x, c = xs[0], w["centers"]
+        n, units = x.shape[0], c.shape[0]
         # ‖x − c‖² = ‖x‖² − 2x·c + ‖c‖², without a (batch, units, in) temporary; rounding
         # can make it slightly negative, hence the clip.
-        d2 = np.sum(x * x, axis=1, keepdims=True) - 2 * (x @ c.T) + np.sum(c * c, axis=1)
-        d2 = np.maximum(d2, 0)
-        y = np.exp(-w["beta"] * d2)
+        x_sq = np.sum(np.multiply(x, x, out=ws.like("x_x", x)), axis=1, keepdims=True,
+                      out=ws.empty("x_sq", (n, 1), x.dtype))
+        d2 = matmul(x, c.T, ws.empty("d2", (n, units), x.dtype))
+        d2 *= 2
+        np.subtract(x_sq, d2, out=d2)
+        d2 += np.sum(c * c, axis=1)
+        np.maximum(d2, 0, out=d2)
+        y = np.multiply(-w["beta"], d2, out=ws.empty("y", (n, units), x.dtype))
+        np.exp(y, out=y)
         return y, RBFContext(x, d2, y)
 
     def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         x, d2, y = ctx
         c = w["centers"]
-        dyy = dy * y
-        g = -w["beta"] * dyy  # dL/d(d2): (batch, units)
+        dyy = np.multiply(dy, y, out=ws.like("dyy", y))
+        g = np.multiply(-w["beta"], dyy, out=ws.like("g", y))  # dL/d(d2): (batch, units)
         # d(d2)/dx = 2(x − c), d(d2)/dc = −2(x − c)
-        dx = 2 * (g.sum(axis=1, keepdims=True) * x - g @ c)
-        dc = 2 * (g.sum(axis=0)[:, None] * c - g.T @ x)
-        dbeta = -np.sum(dyy * d2, axis=0)
-        return [dx], {"centers": dc, "beta": dbeta}
+        dc = np.multiply(g.sum(axis=0)[:, None], c, out=ws.empty("dc", c.shape, c.dtype))
+        dc -= matmul(g.T, x, ws.empty("gx", c.shape, c.dtype))
+        dc *= 2
+        dyy *= d2
+        dbeta = np.sum(dyy, axis=0, out=ws.empty("dbeta", w["beta"].shape, dyy.dtype))
+        np.negative(dbeta, out=dbeta)
+        grads = {"centers": dc, "beta": dbeta}
+        if not need_dx:
+            return [None], grads
+        g_sum = np.sum(g, axis=1, keepdims=True, out=ws.empty("g_sum", (len(g), 1), g.dtype))
+        dx = np.multiply(g_sum, x, out=ws.like("dx", x))
+        dx -= matmul(g, c, ws.empty("gc", x.shape, x.dtype))
+        dx *= 2
+        return [dx], grads
 
 
 register_layer(LayerSpec(

@@ -16,6 +16,7 @@ class _Draw(NamedTuple):
     mean: np.ndarray      # (N, D)
     logvar: np.ndarray    # (N, D)
     spread: np.ndarray | None  # exp(logvar/2)·ε in training, None at inference (z = mean)
+    scratch: tuple[np.ndarray, np.ndarray]  # two (N, D) buffers for the KL term's sum
 
 
 class Sampling(Layer):
@@ -35,19 +36,26 @@ class Sampling(Layer):
 
     def forward(self, w, xs, training, rng, ws=FRESH):
         mean, logvar = xs
+        # added_loss has no workspace of its own: its buffers travel in the context.
+        scratch = (ws.like("terms", logvar), ws.like("term", logvar))
         if not training:
-            return mean, _Draw(mean, logvar, None)
+            return mean, _Draw(mean, logvar, None, scratch)
         if rng is None:  # a silent unseeded draw would break reproducible runs
             raise ValueError("Sampling needs a random generator in training mode")
         spread = ws.empty("spread", mean.shape, mean.dtype)
-        spread[...] = rng.standard_normal(mean.shape)
-        spread *= np.exp(0.5 * logvar)
+        # Drawn in float64 and rounded, so float32 and float64 models see the same ε.
+        np.copyto(spread, rng.standard_normal(out=ws.empty("draws", mean.shape, np.float64)))
+        scale = np.multiply(logvar, 0.5, out=ws.like("scale", logvar))
+        spread *= np.exp(scale, out=scale)
         z = ws.empty("z", mean.shape, mean.dtype)
-        return np.add(mean, spread, out=z), _Draw(mean, logvar, spread)
+        return np.add(mean, spread, out=z), _Draw(mean, logvar, spread, scratch)
 
     def added_loss(self, ctx):
-        mean, logvar = ctx.mean, ctx.logvar
-        kl = -0.5 * float(np.sum(1.0 + logvar - mean * mean - np.exp(logvar)))
+        mean, logvar, (terms, term) = ctx.mean, ctx.logvar, ctx.scratch
+        np.add(logvar, 1.0, out=terms)
+        terms -= np.multiply(mean, mean, out=term)
+        terms -= np.exp(logvar, out=term)
+        kl = -0.5 * float(np.sum(terms))
         return self.config["beta"] * kl / len(mean)
 
     def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
@@ -63,7 +71,9 @@ class Sampling(Layer):
         d_logvar -= 1.0
         d_logvar *= 0.5 * k
         if ctx.spread is not None:
-            d_logvar += 0.5 * dy * ctx.spread
+            through_z = np.multiply(dy, 0.5, out=ws.like("through_z", dy))
+            through_z *= ctx.spread
+            d_logvar += through_z
         return [d_mean, d_logvar], {}
 
 

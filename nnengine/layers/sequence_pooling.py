@@ -9,6 +9,7 @@ import numpy as np
 from ..catalogue import LayerSpec, register_layer
 from ..errors import ShapeError
 from .base import FRESH, Layer
+from .means import mean_into
 
 
 class _Steps(NamedTuple):
@@ -28,8 +29,8 @@ class GlobalAvgPool1D(Layer):
 
     def forward(self, w, xs, training, rng, ws=FRESH):
         x = xs[0]
-        y = ws.empty("y", (x.shape[0], x.shape[2]), x.dtype)
-        return np.mean(x, axis=1, out=y), _Steps(x.shape)
+        y = mean_into(x, 1, ws.empty("y", (x.shape[0], x.shape[2]), x.dtype))
+        return y, _Steps(x.shape)
 
     def backward(self, w, ctx, dy, ws=FRESH, need_dx=True):
         if not need_dx:
