@@ -139,7 +139,8 @@ class Probe:
             if s.grad_norm is not None:
                 self.norm_history.setdefault(node_id, deque(maxlen=8)).append(s.grad_norm)
         alarms = diagnose(inspected, self.kinds, epochs or (),
-                          {k: list(v) for k, v in self.norm_history.items()}, self.sources)
+                          {k: list(v) for k, v in self.norm_history.items()}, self.sources,
+                          self.trainer.config.clip_norm)
         out = inspected[m.output_id]["activation"]
         snap = Snapshot(step, epoch, batch, x, (sample[0], int(sample[1])), layers,
                         output=np.array(out[0], dtype=np.float32),
