@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 import nnengine as nn
+
 from .lesson_metrics import METRICS as LESSON_METRICS
 from .lesson_metrics import lesson_metrics
 from .training.probe import Probe
