@@ -450,13 +450,20 @@ class FileController(QObject):
         if answer != QMessageBox.StandardButton.Yes:
             self.autosaver.remove()
             return False
-        try:
+        def read() -> tuple[Graph, Analysis]:
             graph = load_graph(found.graph_path)
+            return graph, prepare(graph)
+
+        try:   # off the GUI thread, as any file the window opens
+            done, result = read_off_thread(self.window, "Reading the recovery file…", read,
+                                           lambda r: self.draw_ahead(found.graph_path, *r))
         except READ_ERRORS as e:
             self._error("Cannot recover", "The recovery file could not be read.", e)
             self.autosaver.remove()
             return False
-        self.document.new(graph)
+        if not done:
+            return False   # cancelled: the recovery file stays, offered again next time
+        self.document.new(*result)
         original = found.original
         if original is not None and self.projects is not None and self.projects.reads(original):
             original = None   # the recovery holds the graph alone: saving over the project

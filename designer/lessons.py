@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 import nnengine as nn
+
 from .lesson_metrics import METRICS as LESSON_METRICS
 from .lesson_metrics import lesson_metrics
 from .training.probe import Probe
@@ -109,8 +110,8 @@ class Contrast:
         """[] when it holds, else what missed, with both values."""
         if self.holds(mine, theirs):
             return []
-        return [f"{self} (got {_shown(mine.get(self.metric))} vs "
-                f"{_shown(theirs.get(self.metric))})"]
+        return [(f"{self} (got {_shown(mine.get(self.metric))} vs "
+                 f"{_shown(theirs.get(self.metric))})")]
 
     def __str__(self) -> str:
         how = (f"higher by >= {self.higher_by:g}" if self.higher_by is not None

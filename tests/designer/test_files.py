@@ -153,6 +153,46 @@ def test_declined_recovery_is_deleted(qtbot, shell_document, settings, tmp_path,
     assert doc.graph.params_of("dense1")["units"] == 12
 
 
+def test_recovery_is_read_off_the_gui_thread(qtbot, shell_document, settings, tmp_path,
+                                            dialogs, monkeypatch):
+    import threading
+
+    import designer.files as files_module
+
+    doc = shell_document
+    files = controller(qtbot, doc, settings, tmp_path)
+    doc.set_param("dense1", "units", 12)
+    files.autosaver.save_now()
+    doc.set_param("dense1", "units", 5)
+    read_on = []
+    real = files_module.load_graph
+
+    def spying(path):
+        read_on.append(threading.current_thread() is threading.main_thread())
+        return real(path)
+
+    monkeypatch.setattr(files_module, "load_graph", spying)
+    dialogs.answers.append(B.Yes)
+    assert files.offer_recovery()
+    assert read_on == [False]
+    assert doc.graph.params_of("dense1")["units"] == 12
+
+
+def test_a_broken_recovery_file_is_one_sentence(qtbot, shell_document, settings, tmp_path,
+                                                dialogs):
+    doc = shell_document
+    files = controller(qtbot, doc, settings, tmp_path)
+    doc.set_param("dense1", "units", 12)
+    files.autosaver.save_now()
+    files.autosaver.graph_path.write_text("{ not json")
+    dialogs.answers.append(B.Yes)
+    assert not files.offer_recovery()
+    shown = dialogs.texts()
+    assert "Cannot recover: The recovery file could not be read." in shown
+    assert "Traceback" not in shown
+    assert doc.graph.params_of("dense1")["units"] == 12          # the open graph is kept
+
+
 def test_data_dir_can_be_overridden(monkeypatch, tmp_path):
     from designer.files import DATA_DIR_ENV, data_dir
 
