@@ -203,8 +203,8 @@ def growing(past: Sequence[float], value: float) -> bool:
     sustained growth, not one spike."""
     if not past or min(past) <= 0 or value <= 1.0 or value <= GROWTH_FACTOR * min(past):
         return False
-    run = [*past[-GROWTH_STEPS:], value]
-    return len(run) > GROWTH_STEPS and all(b >= GROWTH_STEP * a for a, b in zip(run, run[1:]))
+    run = np.array([*past[-GROWTH_STEPS:], value])
+    return len(run) > GROWTH_STEPS and bool(np.all(run[1:] >= GROWTH_STEP * run[:-1]))
 
 
 def exploding_remedy(clip_norm: float | None) -> str:
