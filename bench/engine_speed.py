@@ -7,7 +7,7 @@
 Each side runs in a fresh process of its own: nnengine's never imports torch (importing
 torch changes glibc's allocator thresholds and would hide nnengine's page faults). Both use
 float32, Adam (lr 0.001), the same batch size and samples, and at most 2 threads (nnengine
-picks 1 or 2 itself, see nnengine/threads.py; the figure says which). Each time is the
+picks 1 or 2 itself, see nnengine/threads.py and gemm.py; the figure says which). Each time is the
 median of `--epochs` epochs after one warm-up epoch; faults are minor page faults per
 steady-state epoch (getrusage). PyTorch needs `pip install torch==2.13.0` (a CPU wheel; not
 a dependency of the engine). Goals, nnengine / PyTorch: MLP 0.35, digits CNN 1.0, LSTM 1.3,
@@ -89,6 +89,7 @@ def nnengine_worker(key: str, epochs: int, data_file: str) -> dict:
     from threadpoolctl import threadpool_info
 
     import nnengine as nn
+    from nnengine import gemm
 
     _, shape, layers, batch, _, _ = MODELS[key]
     with np.load(data_file) as z:
@@ -108,9 +109,13 @@ def nnengine_worker(key: str, epochs: int, data_file: str) -> dict:
     threads: set[int] = set()
 
     class SeeThreads(nn.Callback):
+        """The threads the products run on: BLAS's own (one during training) times the
+        engine's split of the large ones (nnengine/gemm.py)."""
+
         def on_epoch_end(self, trainer, epoch, logs):
-            threads.update(lib["num_threads"] for lib in threadpool_info()
-                           if lib["user_api"] == "blas")
+            blas = max(lib["num_threads"] for lib in threadpool_info()
+                       if lib["user_api"] == "blas")
+            threads.add(blas * gemm.current_workers())
 
     trainer.callbacks.append(SeeThreads())
     times, start_faults = [], 0

@@ -30,14 +30,15 @@ _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
 
 
-def _workers() -> int:
+def current_workers() -> int:
+    """The threads large products are split over in this thread's current block."""
     return getattr(_state, "workers", 1)
 
 
 @contextlib.contextmanager
 def workers(count: int) -> Iterator[None]:
     """Split large products over `count` threads inside the block (this thread's calls)."""
-    before = _workers()
+    before = current_workers()
     _state.workers = max(1, int(count))
     try:
         yield
@@ -55,7 +56,7 @@ def _pool(count: int) -> ThreadPoolExecutor:
 
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     """`np.matmul(a, b, out=out)` for 2-D operands, split when large (see the module)."""
-    count = _workers()
+    count = current_workers()
     m, k = a.shape
     n = b.shape[1]
     if count < 2 or m * n * k < SPLIT_FROM or max(m, n) < 2 * MIN_BLOCK:
