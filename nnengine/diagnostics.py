@@ -37,6 +37,8 @@ GROWTH_STEPS, GROWTH_STEP = 4, 1.5
 TREND_EPOCHS = 25
 LEARNED_SHARE = 0.5     # a loss that has halved since the first epoch has learned: a plateau
                         # after that is convergence (noisy data, a regularizer), not a stall
+STUCK_EPOCHS = 8        # a run this long whose loss never came 2% below its first epoch's
+                        # is stuck from the start (a default XOR net at 50%), however short
 RISING_EPOCHS = 6       # a rising loss rises at every step of this many epochs
 OVERFIT_EPOCHS = 5      # the validation loss has not beaten its best for this many epochs
 OVERFIT_RISE = 1.3      # ...and the median of the last three is this far above the best
@@ -290,6 +292,15 @@ def flat(losses: Sequence[float], window: int = TREND_EPOCHS) -> bool:
     return drop <= max(error, 0.02 * abs(recent.mean()))
 
 
+def stuck(losses: Sequence[float]) -> bool:
+    """At least STUCK_EPOCHS epochs, and the loss never came 2% below the first epoch's: the
+    network has not learned anything yet (the trend test of `flat` needs a longer run)."""
+    if len(losses) < STUCK_EPOCHS:
+        return False
+    values = np.asarray(losses, dtype=np.float64)
+    return bool(np.all(np.isfinite(values)) and values.min() >= 0.98 * values[0])
+
+
 def rising(losses: Sequence[float], window: int = RISING_EPOCHS) -> bool:
     """The loss rose at every one of the last `window` epochs and ends 20% above where they
     began: a sustained climb. Noise, or one bounce the optimizer recovers from, is not."""
@@ -317,11 +328,12 @@ def history_alarms(epochs: Sequence[Mapping[str, Any]]) -> list[Alarm]:
                 f"The training loss is rising ({first:.3g} to {last:.3g} over the last "
                 f"{RISING_EPOCHS} epochs). Try a lower learning rate or gradient clipping.",
                 "rising_loss"))
-        elif not solved and flat(losses):
+        elif not solved and (flat(losses) or stuck(losses)):
             alarms.append(Alarm(
                 WARNING, None,
-                f"The training loss is flat (about {last:.3g} for the last {TREND_EPOCHS} "
-                "epochs): the network has stopped improving. Try a higher or lower "
+                f"The training loss is flat (about {last:.3g} for the last "
+                f"{min(len(losses), TREND_EPOCHS)} epochs): the network has stopped "
+                "improving. Try a higher or lower "
                 "learning rate, another optimizer (adam), a larger model, or check that "
                 "the labels fit the loss.", "flat_loss"))
     val = [(i, float(e["val_loss"])) for i, e in enumerate(epochs)

@@ -112,7 +112,7 @@ class TrainingDashboard(QWidget):
             page.node_id = node if node in self.context.kinds else None
             page.set_context(self.context)
         self.scrubber.reset()
-        self.health.set_alarms([], started=True)
+        self.health.set_alarms([], started=True, epochs=0)
         ctx = self.context
         visible = {"Feature maps": any(ctx.is_image_node(n) and ctx.kinds[n][0] != "Input"
                                        for n in ctx.order),
@@ -148,7 +148,7 @@ class TrainingDashboard(QWidget):
         self.scrubber.set_epochs(self.controller.epoch_history.epochs())
 
     def _alarms_changed(self, alarms: list) -> None:
-        self.health.set_alarms(alarms)
+        self.health.set_alarms(alarms, epochs=len(self.controller.metrics.epochs))
 
     def _diverged(self, message: str, node_id: str) -> None:
         self.health.add_alarm(Alarm(ERROR, node_id or None, message, "diverged"))

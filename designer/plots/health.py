@@ -49,8 +49,10 @@ class HealthPanel(QWidget):
         self._shown: list[str] | None = None
         self.set_alarms([], started=False)
 
-    def set_alarms(self, alarms: list, started: bool = True) -> None:
-        shown = [str(started)] + [str(a) for a in alarms]
+    def set_alarms(self, alarms: list, started: bool = True, epochs: int | None = None
+                   ) -> None:
+        """`epochs`: how many epochs have ended (0: the loss has no trend to judge yet)."""
+        shown = [str(started), str(epochs == 0)] + [str(a) for a in alarms]
         if shown == self._shown:
             return
         self._shown = shown
@@ -64,7 +66,10 @@ class HealthPanel(QWidget):
             return
         errors = sum(a.severity == ERROR for a in alarms)
         warnings = sum(a.severity == WARNING for a in alarms)
-        if not alarms:
+        if not alarms and epochs == 0:
+            self.status.setText("✓ No problems so far: units are alive and gradients are in "
+                                "a healthy range. The loss is judged once epochs have ended.")
+        elif not alarms:
             self.status.setText("✓ No problems found: units are alive, gradients are in a "
                                 "healthy range and the loss is improving.")
         else:

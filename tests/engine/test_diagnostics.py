@@ -157,7 +157,7 @@ def test_flat_and_rising_loss():
     for seed in (0, 1, 2):
         flat = noisy([0.693] * (n + 2), seed)
         assert [a.code for a in dg.history_alarms(flat)] == ["flat_loss"]
-        assert dg.history_alarms(flat[:n - 1]) == []     # too few epochs to judge
+        assert dg.history_alarms(flat[:dg.STUCK_EPOCHS - 1]) == []   # too few to judge
     rising = [{"loss": 0.5 * 1.2 ** i} for i in range(dg.RISING_EPOCHS)]
     assert [a.code for a in dg.history_alarms(rising)] == ["rising_loss"]
     solved = [{"loss": 1e-5, "accuracy": 1.0} for _ in range(n + 2)]
@@ -239,3 +239,18 @@ def test_templates_that_reach_their_target_raise_no_saturation_alarm():
         alarms = dg.diagnose(snap, dg.layer_kinds(model), history.epochs,
                              sources=dg.first_sources(model))
         assert not [a for a in alarms if a.code == "saturated"], name
+
+
+def test_a_short_run_that_never_learned_is_flat_and_one_that_learns_is_not():
+    def codes(losses):
+        return [a.code for a in dg.history_alarms([{"loss": v, "accuracy": 0.5}
+                                                   for v in losses])]
+
+    rng = np.random.default_rng(0)
+    stuck = list(0.693 + 0.002 * rng.standard_normal(10))          # a default net at 50%
+    assert "flat_loss" in codes(stuck)
+    assert "flat_loss" not in codes(stuck[:dg.STUCK_EPOCHS - 1])   # too short to judge
+    learning = [0.70, 0.69, 0.68, 0.66, 0.64, 0.62, 0.60, 0.57, 0.55, 0.52]
+    assert "flat_loss" not in codes(learning)
+    slow_start = [0.70, 0.70, 0.70, 0.69, 0.69, 0.69, 0.69, 0.68, 0.66, 0.60]
+    assert "flat_loss" not in codes(slow_start)                    # 2% below the first: moving
