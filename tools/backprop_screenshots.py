@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from PySide6.QtWidgets import QApplication
 
-from tools.screenshots import new_window, settle, shoot
+from tools.screenshots import close_window, new_window, settle, shoot
 
 SIZE = (1440, 900)
 
@@ -84,8 +84,7 @@ def main(argv: list[str]) -> int:
         settle(app)
         window.view.fit_all()
         shoot(app, window, out / "backprop_init_preview.png")
-        window.document.undo_stack.setClean()
-        window.close()
+        close_window(window)
     return 0
 
 

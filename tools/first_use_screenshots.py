@@ -27,7 +27,7 @@ from PIL import Image
 from PySide6.QtCore import QEventLoop, QPoint, QRect, Qt, QTimer
 from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QWidget
-from screenshots import ROOT, new_window  # sets the offscreen platform
+from screenshots import ROOT, close_window, new_window  # sets the offscreen platform
 
 SIZE = (1024, 700)
 EDITING_SIZE = (1440, 900)   # the canvas large enough to read the cards
@@ -306,11 +306,6 @@ def open_window(folder: Path, size: tuple[int, int]):
     return window
 
 
-def close(window) -> None:
-    window.document.undo_stack.setClean()
-    window.close()
-
-
 def main(argv: list[str]) -> int:
     before = None
     if argv[:1] == ["--before"]:
@@ -329,7 +324,7 @@ def main(argv: list[str]) -> int:
         if before is None:
             edge_drop_shots(window, out)
             repair_offered_shot(window, out)
-        close(window)
+        close_window(window)
         if before is None:   # a first start at 1024x700: the side docks tabbed together
             window = open_window(Path(tmp) / "small", SIZE)
             preview_shots(window, out)
@@ -337,7 +332,7 @@ def main(argv: list[str]) -> int:
             export_plot_shot(window, out)
             run_report_shot(window, out, Path(tmp))
             dialog_shots(window, out)
-            close(window)
+            close_window(window)
     return 0
 
 

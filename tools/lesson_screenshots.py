@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tempfile
 
 from PySide6.QtCore import Qt
-from screenshots import new_window, shoot
+from screenshots import close_window, new_window, shoot
 from training_screenshots import ROOT, QApplication, showcase, spin, train_until
 
 from designer.gallery import TemplateGallery
@@ -59,9 +59,7 @@ def lesson_dock_shot(app: QApplication, out: Path) -> Path:
         spin(app, 300)
         path = out / "lesson_dock.png"
         shoot(app, window, path)
-        window.training.shutdown()
-        window.document.undo_stack.setClean()
-        window.close()
+        close_window(window)
     return path
 
 

@@ -49,6 +49,16 @@ def new_window(folder: Path, size: tuple[int, int] = SIZE):
     return window
 
 
+def close_window(window) -> None:
+    """End the window's training process and close it without the question about unsaved
+    changes or runs (nothing a screenshot script made is worth keeping; the question would
+    wait offscreen for ever)."""
+    window.training.shutdown()
+    window.runs.store.mark_saved()
+    window.document.undo_stack.setClean()
+    window.close()
+
+
 def main(argv: list[str]) -> int:
     out = Path(argv[0]) if argv else ROOT / "docs"
     out.mkdir(parents=True, exist_ok=True)
@@ -93,8 +103,7 @@ def main(argv: list[str]) -> int:
         shoot(app, gallery, out / "template_gallery.png")
         gallery.close()
 
-        window.document.undo_stack.setClean()
-        window.close()
+        close_window(window)
     return 0
 
 

@@ -18,7 +18,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
+from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QWidget
 
 import nnengine as nn
@@ -105,14 +105,10 @@ def showcase(app: QApplication, out: Path, name: str, epochs: int, pause_at: int
 def main_window_shot(app: QApplication, out: Path) -> Path:
     import tempfile
 
-    from designer.main_window import MainWindow
+    from screenshots import close_window, new_window
 
-    folder = Path(tempfile.mkdtemp())
-    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, recovery_dir=folder / "recovery")
+    window = new_window(Path(tempfile.mkdtemp()), (1600, 1000))
     window.document.new(template("digits_cnn", epochs=12))
-    window.resize(1600, 1000)
-    window.show()
     window.resizeDocks([window.plots_dock], [390], Qt.Orientation.Vertical)
     window.training_dock.raise_()
     spin(app, 200)
@@ -122,9 +118,7 @@ def main_window_shot(app: QApplication, out: Path) -> Path:
     spin(app, 300)
     path = out / "training_window.png"
     window.grab().save(str(path))
-    window.training.shutdown()
-    window.document.undo_stack.setClean()
-    window.close()
+    close_window(window)
     return path
 
 

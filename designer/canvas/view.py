@@ -156,13 +156,18 @@ class CanvasView(QGraphicsView):
     def visible_scene_rect(self) -> QRectF:
         return self.mapToScene(self.viewport().rect()).boundingRect()
 
-    def reveal(self, node_ids: list[str]) -> None:
-        """Scroll so that these nodes are in view (the zoom stays)."""
+    def nodes_rect(self, node_ids: list[str]) -> QRectF:
+        """The scene rectangle around these nodes' cards (empty when none is drawn)."""
         rect = QRectF()
         for n in node_ids:
             item = self.node_item(n)
             if item is not None:
                 rect = rect.united(item.sceneBoundingRect())
+        return rect
+
+    def reveal(self, node_ids: list[str]) -> None:
+        """Scroll so that these nodes are in view (the zoom stays)."""
+        rect = self.nodes_rect(node_ids)
         if not rect.isEmpty() and not self.visible_scene_rect().contains(rect):
             self.ensureVisible(rect, 40, 40)
 
@@ -236,11 +241,7 @@ class CanvasView(QGraphicsView):
     def _keep_in_view(self, node_ids: list[str]) -> None:
         """After a repair (from a badge or the inspector): cards it added or moved out of
         sight bring the whole graph back into view."""
-        rect = QRectF()
-        for n in node_ids:
-            item = self.node_item(n)
-            if item is not None:
-                rect = rect.united(item.sceneBoundingRect())
+        rect = self.nodes_rect(node_ids)
         if not rect.isNull() and not self.visible_scene_rect().contains(rect):
             self.fit_all()
 
