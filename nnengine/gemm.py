@@ -1,4 +1,5 @@
-"""Matrix products of a training step, split over worker threads by the engine itself.
+"""Matrix products of a training step, split over worker threads by the engine itself, and
+the large memory-bound loops around them (`in_parts`).
 
 OpenBLAS's own threads wait for each other by spinning: on a busy machine, where one of
 them is descheduled, the other spins through its time slice. Measured on the 2-core
@@ -17,13 +18,14 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 SPLIT_FROM = 4_000_000   # multiply-adds from which a product is worth splitting
 MIN_BLOCK = 32           # rows or columns per block at least (a thin block changes kernels)
+PARTS_FROM = 1_000_000   # elements a memory-bound loop touches from which it is split
 
 _state = threading.local()
 _pools: dict[int, ThreadPoolExecutor] = {}
@@ -73,3 +75,23 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     for d in done:
         d.result()
     return out
+
+
+def in_parts(job: Callable[[slice], None], size: int, elements: int) -> None:
+    """job(part) for contiguous parts of range(size) (one axis of the caller's arrays), one
+    part per worker thread when the job touches at least PARTS_FROM `elements`, else
+    job(slice(0, size)) here.
+
+    For element-wise work (im2col, col2im, pooling, ReLU on large feature maps): one core
+    cannot keep up with the memory, and NumPy releases the interpreter lock in its loops.
+    Parts must write disjoint memory; each element is computed as it would be whole."""
+    count = min(current_workers(), size)
+    if count < 2 or elements < PARTS_FROM:
+        job(slice(0, size))
+        return
+    edges = np.linspace(0, size, count + 1).astype(int).tolist()
+    parts = [slice(s, e) for s, e in itertools.pairwise(edges)]
+    done = [_pool(current_workers()).submit(job, part) for part in parts[1:]]
+    job(parts[0])
+    for d in done:
+        d.result()

@@ -13,8 +13,9 @@ import numpy as np
 
 from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
+from ..gemm import in_parts
 from ..initializers import constant_from
-from .base import FRESH, Layer, Workspace
+from .base import FRESH, Layer, Workspace, axis_order
 from .select import positive_mask, select
 
 ALPHA_DEFAULTS = {"leaky_relu": 0.01, "elu": 1.0}
@@ -98,17 +99,40 @@ def _stair(x, cfg, ws):
     return np.clip(y, 0, 1, out=y), None
 
 
+def _in_parts(job: Callable[[tuple], None], x: np.ndarray) -> None:
+    """job(index) over parts of x's outermost axis in memory (its channels for a conv
+    output), on the engine's worker threads when x is large (gemm.in_parts)."""
+    axis = axis_order(x.strides)[0]
+    in_parts(lambda part: job((slice(None),) * axis + (part,)), x.shape[axis], x.size)
+
+
 def _relu(x, cfg, ws):
-    # The mask as 0/1 in x's own dtype (NumPy casts the comparison's result on output), so
-    # backward is one multiply of like operands: np.copyto(..., where=) on the channel-major
-    # layouts of conv outputs was 30x slower. Gradients of dead units are 0 (−0 for a
-    # negative one), NaN only where the incoming gradient is already NaN or infinite.
-    mask = np.greater(x, 0, out=ws.like("mask", x))
-    return np.maximum(x, 0, out=ws.like("y", x)), mask
+    # The mask as bools: a quarter of the memory of a 0/1 float mask, and comparing into
+    # bools is 4x quicker than NumPy casting the comparison's result on output.
+    positive = ws.like("mask", x, dtype=bool)
+    y = ws.like("y", x)
+
+    def job(part: tuple) -> None:
+        np.greater(x[part], 0, out=positive[part])
+        np.maximum(x[part], 0, out=y[part])
+
+    _in_parts(job, x)
+    return y, positive
 
 
-def _relu_grad(dy, mask, cfg, ws):
-    return np.multiply(dy, mask, out=ws.like("dx", mask, dtype=dy.dtype))
+def _relu_grad(dy, positive, cfg, ws):
+    # The mask copied to 0/1 floats in dx, then one multiply of like operands: NumPy's
+    # float-by-bool multiply casts through a buffer, np.copyto(..., where=) on the
+    # channel-major layouts of conv outputs was 30x slower. Gradients of dead units are 0
+    # (−0 for a negative one), NaN only where the incoming gradient is NaN or infinite.
+    dx = ws.like("dx", positive, dtype=dy.dtype)
+
+    def job(part: tuple) -> None:
+        np.copyto(dx[part], positive[part])
+        np.multiply(dx[part], dy[part], out=dx[part])
+
+    _in_parts(job, positive)
+    return dx
 
 
 def _leaky_relu(x, cfg, ws):

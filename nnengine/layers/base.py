@@ -92,14 +92,28 @@ class Workspace:
              dtype: Any = None) -> np.ndarray:
         """A buffer shaped like `ref` (or `shape`, same ndim) whose memory runs in ref's axis
         order: element-wise NumPy is many times slower on operands of mixed layouts, and
-        images are kept channel-major (see conv.py)."""
-        shape = ref.shape if shape is None else shape
+        images are kept channel-major (see conv.py). Kept by name, shape, dtype and ref's
+        strides: a step asks the same every batch, and one lookup is all it costs."""
+        shape = ref.shape if shape is None else tuple(shape)
         dtype = ref.dtype if dtype is None else dtype
-        if ref.flags.c_contiguous:   # the usual case, and the fast one
-            return self.empty(name, shape, dtype)
-        order = axis_order(ref.strides)
-        buf = self.empty(name, tuple(shape[i] for i in order), dtype)
-        return buf.transpose(inverse_order(order))
+        shapes = self._buffers.get(name)
+        if shapes is None:
+            shapes = self._buffers[name] = {}
+        key = (shape, dtype, ref.strides)
+        buf = shapes.get(key)
+        if buf is None:
+            if len(shapes) >= self.KEEP:
+                del shapes[next(iter(shapes))]
+            buf = shapes[key] = new_like(ref, shape, dtype)
+        return buf
+
+
+def new_like(ref: np.ndarray, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """A new array of `shape` and `dtype` whose memory runs in ref's axis order."""
+    if ref.flags.c_contiguous:
+        return np.empty(shape, dtype)
+    order = axis_order(ref.strides)
+    return np.empty(tuple(shape[i] for i in order), dtype).transpose(inverse_order(order))
 
 
 @functools.lru_cache(maxsize=256)
@@ -119,6 +133,10 @@ class _Fresh(Workspace):
 
     def empty(self, name, shape, dtype):
         return np.empty(shape, dtype)
+
+    def like(self, name, ref, shape=None, dtype=None):
+        return new_like(ref, ref.shape if shape is None else tuple(shape),
+                        ref.dtype if dtype is None else dtype)
 
 
 FRESH: Workspace = _Fresh()

@@ -2,7 +2,9 @@
 the pooling layers share. Window sizes, strides and integer paddings are an int or (h, w).
 
 Speed: im2col is one strided view of the padded input copied once, the forward is one GEMM
-and the backward two; col2im loops over the kh·kw kernel offsets only. Internally images are
+and the backward two; col2im loops over the kh·kw kernel offsets only. On large feature maps
+these copies and adds run on the engine's worker threads (`gemm.in_parts`, by output rows or
+by channels), as the large products do. Internally images are
 kept channel-major in memory, (C, H, W, N): the arrays handed out still have the NCHW shape
 `(batch, channels, height, width)`, but they are transposed views of that buffer. Element-wise
 NumPy ops keep this layout, so a following ReLU, pool or conv reads it without a copy; code
@@ -19,7 +21,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
-from ..gemm import matmul
+from ..gemm import in_parts, matmul
 from ..initializers import INIT_NAMES, constant, scheme_from
 from .base import FRESH, Layer, Workspace, axis_order
 
@@ -108,7 +110,11 @@ def channel_major_padded(x: np.ndarray, pads: tuple[int, int, int, int], ws: Wor
     xp[:, top + h:] = fill
     xp[:, top:top + h, :left] = fill
     xp[:, top:top + h, left + w:] = fill
-    xp[:, top:top + h, left:left + w] = xt
+
+    def copy(part: slice) -> None:
+        xp[part, top:top + h, left:left + w] = xt[part]
+
+    in_parts(copy, c, xt.size)
     return xp
 
 
@@ -164,13 +170,19 @@ class Conv2D(Layer):
                               (st[0], st[1], st[2], st[1] * sh, st[2] * sw, st[3]),
                               writeable=False)
             cols = ws.empty("cols", (channels * kh * kw, out_h * out_w * n), x.dtype)
-            cols.reshape(view.shape)[...] = view
+            cols6 = cols.reshape(view.shape)
+
+            def copy(rows: slice) -> None:
+                cols6[:, :, :, rows] = view[:, :, :, rows]
+
+            in_parts(copy, out_h, cols.size)
         weight = w["W"]
         filters = weight.shape[0]
         out = matmul(weight.reshape(filters, -1), cols,
                      ws.empty("y", (filters, out_h * out_w * n), weight.dtype))
         if "b" in w:
-            out += w["b"][:, None]
+            b = w["b"][:, None]
+            in_parts(lambda part: np.add(out[part], b[part], out=out[part]), filters, out.size)
         y = out.reshape(-1, out_h, out_w, n).transpose(3, 0, 1, 2)
         return y, ConvContext(cols, x.shape, pads)
 
@@ -181,10 +193,18 @@ class Conv2D(Layer):
         sh, sw = pair(self.config["stride"])
         out_h, out_w = dy.shape[2], dy.shape[3]
         dy2 = flat_channels(dy, ws, "dy")  # (F, Ho·Wo·N)
-        grads = {"W": matmul(dy2, cols.T, ws.empty("dW", (filters, cols.shape[0]),
-                                                   weight.dtype)).reshape(weight.shape)}
+        # dW into a column-major buffer: BLAS then multiplies cols by dy2ᵀ, both row-major,
+        # which the small products of a teaching model run ~1.5x faster; then one small copy
+        # makes it weight-shaped.
+        dw_t = ws.empty("dW_t", (cols.shape[0], filters), weight.dtype)
+        matmul(dy2, cols.T, dw_t.T)
+        dw = ws.empty("dW", weight.shape, weight.dtype)
+        np.copyto(dw.reshape(filters, -1), dw_t.T)
+        grads = {"W": dw}
         if "b" in w:
-            grads["b"] = np.sum(dy2, axis=1, out=ws.empty("db", (filters,), weight.dtype))
+            db = grads["b"] = ws.empty("db", (filters,), weight.dtype)
+            # each filter's sum on its own, as whole (NumPy sums every row pairwise)
+            in_parts(lambda part: np.sum(dy2[part], axis=1, out=db[part]), filters, dy2.size)
         if not need_dx:
             return [None], grads
         dcols = matmul(weight.reshape(filters, -1).T, dy2,
@@ -193,13 +213,18 @@ class Conv2D(Layer):
             dx = dcols.reshape(channels, height, width, n)
             return [dx.transpose(3, 0, 1, 2)], grads
         dcols = dcols.reshape(channels, kh, kw, out_h, out_w, n)
-        dxp = ws.zeros("dx", (channels, height + top + bottom, width + left + right, n),
+        dxp = ws.empty("dx", (channels, height + top + bottom, width + left + right, n),
                        weight.dtype)
         h_span, w_span = sh * (out_h - 1) + 1, sw * (out_w - 1) + 1
-        for i in range(kh):
-            for j in range(kw):
-                target = dxp[:, i:i + h_span:sh, j:j + w_span:sw]
-                np.add(target, dcols[:, i, j], out=target)
+
+        def col2im(part: slice) -> None:  # channels never share memory: split by them
+            dxp[part] = 0
+            for i in range(kh):
+                for j in range(kw):
+                    target = dxp[part, i:i + h_span:sh, j:j + w_span:sw]
+                    np.add(target, dcols[part, i, j], out=target)
+
+        in_parts(col2im, channels, dcols.size)
         dx = dxp[:, top:top + height, left:left + width]
         return [dx.transpose(3, 0, 1, 2)], grads
 

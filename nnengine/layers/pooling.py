@@ -11,7 +11,8 @@ padded input are dropped (floor).
 Speed: the common case (stride == pool_size, no padding) reshapes x to
 (N, C, Ho, ph, Wo, pw) without a copy; the general case loops over the ph·pw window offsets,
 each a vectorised strided slice. Outputs keep the memory layout of x (see conv.py), in
-workspace buffers (see base.py).
+workspace buffers (see base.py). The common case runs on the engine's worker threads by
+channels when x is large (`gemm.in_parts`).
 """
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ import numpy as np
 
 from ..catalogue import LayerSpec, ParamSpec, register_layer
 from ..errors import ShapeError
-from .base import FRESH, Layer, Workspace
+from ..gemm import in_parts
+from .base import FRESH, Layer
 from .conv import (
     Pair,
     channel_major_padded,
@@ -92,21 +94,20 @@ def _offsets(plan: Plan):
             for i in range(ph) for j in range(pw)]
 
 
-def _keep_first(mask: np.ndarray, ws: Workspace) -> None:
+def _keep_first(mask: np.ndarray, row_any: np.ndarray, before: np.ndarray) -> None:
     """Leave only the first True (row-major) of each (ph, pw) window of mask
     (N, C, Ho, ph, Wo, pw), in place, so tied maxima pass the gradient once (as PyTorch).
+    row_any (N, C, Ho, ph, Wo) and before (N, C, Ho, Wo) are bool scratch buffers.
 
     Explicit loops over the window: ufunc.accumulate along these strided axes is ~50x
     slower."""
     ph, pw = mask.shape[3], mask.shape[5]
-    # (N, C, Ho, ph, Wo): any True so far in each window row
-    row_any = ws.like("row_any", mask[..., 0])
+    # any True so far in each window row
     np.copyto(row_any, mask[..., 0])
     for j in range(1, pw):
         np.greater(mask[..., j], row_any, out=mask[..., j])  # a > b on bools: a and not b
         np.logical_or(row_any, mask[..., j], out=row_any)
-    # (N, C, Ho, Wo): any True in earlier rows
-    before = ws.like("before", row_any[:, :, :, 0], dtype=bool)
+    # any True in earlier rows
     np.copyto(before, row_any[:, :, :, 0])
     for i in range(1, ph):
         np.greater(mask[:, :, :, i], before[..., None], out=mask[:, :, :, i])
@@ -145,11 +146,16 @@ class MaxPool2D(_Pool2D):
         ph, pw = plan.window
         if plan.fast:
             xb = _blocks(x, plan)
-            np.copyto(y, xb[:, :, :, 0, :, 0])
-            for i in range(ph):
-                for j in range(pw):
-                    if i or j:
-                        np.maximum(y, xb[:, :, :, i, :, j], out=y)
+
+            def pool(part: slice) -> None:  # channels never share memory: split by them
+                xp, yp = xb[:, part], y[:, part]
+                np.copyto(yp, xp[:, :, :, 0, :, 0])
+                for i in range(ph):
+                    for j in range(pw):
+                        if i or j:
+                            np.maximum(yp, xp[:, :, :, i, :, j], out=yp)
+
+            in_parts(pool, c, x.size)
             return y, BlockMaxContext(x, y)
         xp = channel_major_padded(x, plan.pads, ws, "padded", -np.inf).transpose(3, 0, 1, 2)
         offsets = _offsets(plan)
@@ -174,15 +180,23 @@ class MaxPool2D(_Pool2D):
             dy = in_layout_of(dy, y, ws, "dy")
             xb = _blocks(x, plan)
             mask = _blocks(ws.like("mask", x, dtype=bool), plan)
-            np.equal(xb, y[:, :, :, None, :, None], out=mask)
-            if np.count_nonzero(mask) != y.size:
-                _keep_first(mask, ws)
+            row_any = ws.like("row_any", mask[..., 0])
+            before = ws.like("before", y, dtype=bool)
             (ph, pw), height, width = plan.window, x.shape[2], x.shape[3]
             covered = plan.out_h * ph == height and plan.out_w * pw == width
             dx = ws.like("dx", x, dtype=dy.dtype)
-            if not covered:
-                dx.fill(0)
-            np.multiply(mask, dy[:, :, :, None, :, None], out=_blocks(dx, plan))
+            dxb = _blocks(dx, plan)
+
+            def route(part: slice) -> None:  # channels never share memory: split by them
+                m, yp = mask[:, part], y[:, part, :, None, :, None]
+                np.equal(xb[:, part], yp, out=m)
+                if np.count_nonzero(m) != yp.size:
+                    _keep_first(m, row_any[:, part], before[:, part])
+                if not covered:
+                    dx[:, part] = 0
+                np.multiply(m, dy[:, part, :, None, :, None], out=dxb[:, part])
+
+            in_parts(route, x.shape[1], x.size)
             return [dx], {}
         top, bottom, left, right = plan.pads
         n, c, height, width = x.shape

@@ -13,15 +13,16 @@ from tests.engine.builders import sequential
 
 @pytest.mark.parametrize("m, k, n", [(64, 2000, 288), (288, 64, 3000), (300, 784, 128),
                                      (33, 1000, 2000), (128, 128, 10)])
-@pytest.mark.parametrize("order", ["CC", "FC", "CF"])
+@pytest.mark.parametrize("order", ["CCC", "FCC", "CFC", "CFF"])
 def test_a_split_product_is_bit_identical_to_one_thread(m, k, n, order):
+    """order: a's, b's and the output's (Conv2D's dW goes to a column-major buffer)."""
     rng = np.random.default_rng(0)
     a = np.asarray(rng.standard_normal((m, k)), np.float32, order=order[0])
     b = np.asarray(rng.standard_normal((k, n)), np.float32, order=order[1])
     with threadpool_limits(1):
         whole = np.matmul(a, b)
         for count in (2, 3, 4):
-            out = np.full((m, n), np.nan, np.float32)
+            out = np.full((m, n), np.nan, np.float32, order=order[2])
             with gemm.workers(count):
                 gemm.matmul(a, b, out)
             np.testing.assert_array_equal(out, whole)
