@@ -28,6 +28,23 @@ def test_a_split_product_is_bit_identical_to_one_thread(m, k, n, order):
             np.testing.assert_array_equal(out, whole)
 
 
+@pytest.mark.parametrize("m, k, n", [(32, 100352, 9), (9, 40000, 63)])
+def test_a_narrow_long_product_is_halved_the_same_on_any_number_of_threads(m, k, n):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    with threadpool_limits(1):
+        results = []
+        for count in (1, 2, 3):
+            out = np.full((m, n), np.nan, np.float32)
+            with gemm.workers(count):
+                results.append(gemm.matmul(a, b, out).copy())
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_array_equal(results[0], results[2])
+    exact = a.astype(np.float64) @ b.astype(np.float64)
+    np.testing.assert_allclose(results[0], exact, rtol=0, atol=1e-4 * np.abs(exact).max())
+
+
 def test_a_large_model_trains_to_the_same_weights_on_one_core_or_two(monkeypatch):
     graph = sequential([1, 12, 12], [
         ("Conv2D", {"filters": 32, "padding": "same"}), ("Activation", {"function": "relu"}),
