@@ -120,8 +120,8 @@ def test_every_plot_receives_data_on_the_digits_cnn(qtbot, run):
     assert len(x) == 2 * c.progress.batches and np.all(np.isfinite(y))
     assert len(dash.curves.loss_epoch.getData()[0]) == 2
     assert len(dash.curves.val_acc.getData()[0]) == 2
-    dash.show_node("relu3")                     # after dense1: a flat activation
-    assert dash.activations.node_id == "relu3"
+    dash.show_node("flatten")                   # 64 maps of 2x2 as 256 flat features
+    assert dash.activations.node_id == "flatten"
     assert dash.tabs.currentWidget() is dash.activations
     dash.activations.refresh()
     assert dash.activations.image.image is not None
