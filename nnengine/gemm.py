@@ -22,6 +22,7 @@ different rounding from one whole product.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import itertools
 import threading
 from collections.abc import Callable, Iterator
@@ -63,6 +64,12 @@ def _pool(count: int) -> ThreadPoolExecutor:
         return pool
 
 
+def _submit(count: int, fn: Callable, *args, **kwargs):
+    """fn(*args, **kwargs) on a worker thread, in a copy of this thread's context: NumPy's
+    floating-point error settings (the trainer's np.errstate) live there."""
+    return _pool(count).submit(contextvars.copy_context().run, fn, *args, **kwargs)
+
+
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     """`np.matmul(a, b, out=out)` for 2-D operands, split when large (see the module)."""
     count = current_workers()
@@ -79,7 +86,7 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     else:
         edges = np.linspace(0, m, parts + 1).astype(int)
         jobs = [(a[s:e], b, out[s:e]) for s, e in itertools.pairwise(edges.tolist())]
-    done = [_pool(count).submit(np.matmul, x, y, out=o) for x, y, o in jobs[1:]]
+    done = [_submit(count, np.matmul, x, y, out=o) for x, y, o in jobs[1:]]
     np.matmul(*jobs[0][:2], out=jobs[0][2])   # the first block on this thread
     for d in done:
         d.result()
@@ -94,7 +101,7 @@ def _halved(a: np.ndarray, b: np.ndarray, out: np.ndarray, count: int) -> np.nda
         second = np.matmul(a[:, h:], b[h:])
         np.matmul(a[:, :h], b[:h], out=out)
     else:
-        later = _pool(count).submit(np.matmul, a[:, h:], b[h:])
+        later = _submit(count, np.matmul, a[:, h:], b[h:])
         np.matmul(a[:, :h], b[:h], out=out)
         second = later.result()
     return np.add(out, second, out=out)
@@ -114,7 +121,7 @@ def in_parts(job: Callable[[slice], None], size: int, elements: int) -> None:
         return
     edges = np.linspace(0, size, count + 1).astype(int).tolist()
     parts = [slice(s, e) for s, e in itertools.pairwise(edges)]
-    done = [_pool(current_workers()).submit(job, part) for part in parts[1:]]
+    done = [_submit(current_workers(), job, part) for part in parts[1:]]
     job(parts[0])
     for d in done:
         d.result()

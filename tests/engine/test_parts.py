@@ -3,6 +3,8 @@ threads by `gemm.in_parts`: every part is computed as it would be whole, so the 
 gradients keep their bits, tied maxima included, whatever the number of threads."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -75,3 +77,17 @@ def test_a_split_layer_keeps_every_bit(monkeypatch, type_name, params, shape, se
     assert split[2].keys() == whole[2].keys()
     for name in whole[2]:
         np.testing.assert_array_equal(split[2][name], whole[2][name], err_msg=name)
+
+
+def test_the_workers_keep_the_callers_floating_point_settings(monkeypatch):
+    """The trainer silences NaN warnings for a step (np.errstate); the parts on worker
+    threads must too, or a diverging run would print (or raise) from them."""
+    monkeypatch.setattr(gemm, "PARTS_FROM", 0)
+    relu = layer("Activation", function="relu")
+    x = np.full((4, 2, 3, 3), -1.0, np.float32)      # every unit dead: inf times 0
+    dy = np.full_like(x, np.inf)
+    with gemm.workers(2), np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, mask = relu.forward({}, [x], True, None)
+        (dx,), _ = relu.backward({}, mask, dy)
+    assert np.isnan(dx).all()
