@@ -216,20 +216,31 @@ class Conv2D(Layer):
             dx = dcols.reshape(channels, height, width, n)
             return [dx.transpose(3, 0, 1, 2)], grads
         dcols = dcols.reshape(channels, kh, kw, out_h, out_w, n)
-        dxp = ws.empty("dx", (channels, height + top + bottom, width + left + right, n),
-                       weight.dtype)
-        h_span, w_span = sh * (out_h - 1) + 1, sw * (out_w - 1) + 1
+        dx = ws.empty("dx", (channels, height, width, n), weight.dtype)
+        # Only what lands inside the input: gradients on the padding would be thrown away.
+        rows = [_landing(i, top, height, sh, out_h) for i in range(kh)]
+        columns = [_landing(j, left, width, sw, out_w) for j in range(kw)]
 
         def col2im(part: slice) -> None:  # channels never share memory: split by them
-            dxp[part] = 0
-            for i in range(kh):
-                for j in range(kw):
-                    target = dxp[part, i:i + h_span:sh, j:j + w_span:sw]
-                    np.add(target, dcols[part, i, j], out=target)
+            dx[part] = 0
+            for i, (out_rows, in_rows) in enumerate(rows):
+                for j, (out_cols, in_cols) in enumerate(columns):
+                    target = dx[part, in_rows, in_cols]
+                    np.add(target, dcols[part, i, j, out_rows, out_cols], out=target)
 
         in_parts(col2im, channels, dcols.size)
-        dx = dxp[:, top:top + height, left:left + width]
         return [dx.transpose(3, 0, 1, 2)], grads
+
+
+def _landing(offset: int, before: int, size: int, stride: int, out: int) -> tuple[slice, slice]:
+    """Along one axis, for kernel offset `offset`: (the outputs o whose input o·stride +
+    offset − before lies inside [0, size), those inputs); both empty when none does."""
+    first = max(0, -((offset - before) // stride))  # ceil((before - offset) / stride)
+    last = min(out - 1, (before + size - 1 - offset) // stride)
+    if last < first:
+        return slice(0, 0), slice(0, 0)
+    start = first * stride + offset - before
+    return slice(first, last + 1), slice(start, start + (last - first) * stride + 1, stride)
 
 
 register_layer(LayerSpec(
