@@ -33,6 +33,7 @@ import numpy as np
 SPLIT_FROM = 4_000_000   # multiply-adds from which a product is worth splitting
 MIN_BLOCK = 32           # rows or columns per block at least (a thin block changes kernels)
 PARTS_FROM = 500_000     # elements a memory-bound loop touches from which it is split
+PARTS_PER_WORKER = 4     # parts of a split loop per thread (see in_parts)
 HALVE_FROM = 32_768      # inner dimension from which a narrow product is always halved
 
 _state = threading.local()
@@ -108,20 +109,36 @@ def _halved(a: np.ndarray, b: np.ndarray, out: np.ndarray, count: int) -> np.nda
 
 
 def in_parts(job: Callable[[slice], None], size: int, elements: int) -> None:
-    """job(part) for contiguous parts of range(size) (one axis of the caller's arrays), one
-    part per worker thread when the job touches at least PARTS_FROM `elements`, else
-    job(slice(0, size)) here.
+    """job(part) for contiguous parts of range(size) (one axis of the caller's arrays), shared
+    out among this thread and the workers when the job touches at least PARTS_FROM
+    `elements`, else job(slice(0, size)) here.
 
     For element-wise work (im2col, col2im, pooling, ReLU on large feature maps): one core
     cannot keep up with the memory, and NumPy releases the interpreter lock in its loops.
-    Parts must write disjoint memory; each element is computed as it would be whole."""
-    count = min(current_workers(), size)
-    if count < 2 or elements < PARTS_FROM:
+    Parts must write disjoint memory; each element is computed as it would be whole.
+
+    Each thread takes the next part when it is free (PARTS_PER_WORKER per worker), and a
+    worker that has not started when this thread runs out of parts is called off: on a busy
+    machine a descheduled worker costs one part's delay, never a wait for its time slice."""
+    workers = current_workers()
+    count = min(workers * PARTS_PER_WORKER, size)
+    if workers < 2 or count < 2 or elements < PARTS_FROM:
         job(slice(0, size))
         return
     edges = np.linspace(0, size, count + 1).astype(int).tolist()
-    parts = [slice(s, e) for s, e in itertools.pairwise(edges)]
-    done = [_submit(current_workers(), job, part) for part in parts[1:]]
-    job(parts[0])
-    for d in done:
-        d.result()
+    parts = iter([slice(s, e) for s, e in itertools.pairwise(edges)])
+    lock = threading.Lock()
+
+    def take_parts() -> None:
+        while True:
+            with lock:
+                part = next(parts, None)
+            if part is None:
+                return
+            job(part)
+
+    helpers = [_submit(workers, take_parts) for _ in range(workers - 1)]
+    take_parts()
+    for helper in helpers:
+        if not helper.cancel():
+            helper.result()
