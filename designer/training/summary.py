@@ -48,16 +48,18 @@ def histogram(values: np.ndarray | list[np.ndarray], bins: int = BINS) -> Hist |
     """Histogram of the finite values (a strided sample of at most MAX_HIST_VALUES).
 
     Snapshots make a few dozen of these between two training batches, so each pass counts:
-    values are read in memory order (a workspace's transposed activations are not copied
-    whole), kept in their own precision, and checked for NaN and infinity through their
-    minimum and maximum (a filtering copy only when one is not finite)."""
+    values are sampled in memory order (a workspace's transposed activations are not copied
+    whole) into one small contiguous copy in their own precision, and checked for NaN and
+    infinity through their minimum and maximum (a filtering copy only when one is not
+    finite)."""
     if isinstance(values, list):
         if not values:
             return None
         values = np.concatenate([np.ravel(v, order="K") for v in values])
     v = np.ravel(values, order="K")
     if v.size > MAX_HIST_VALUES:
-        v = v[:: -(-v.size // MAX_HIST_VALUES)]
+        # one gather; the passes below then read 16 KiB, not a cache line per value
+        v = v[:: -(-v.size // MAX_HIST_VALUES)].copy()
     if v.size == 0:
         return None
     lo, hi = float(v.min()), float(v.max())
@@ -66,7 +68,7 @@ def histogram(values: np.ndarray | list[np.ndarray], bins: int = BINS) -> Hist |
         if v.size == 0:
             return None
         lo, hi = float(v.min()), float(v.max())
-    counts = _counts(v, lo, hi, bins) if hi - lo >= 1e-12 else None
+    counts = _counts(v, lo, hi, bins, within=True) if hi - lo >= 1e-12 else None
     if counts is not None and v.size > 200 and not _spread_enough(counts, v.size):
         # A few extreme values would squash the rest into one bin: clip them into the end
         # bins of the 0.5–99.5 percentile range instead. (Order statistics by one
@@ -88,11 +90,20 @@ def _tails(n: int) -> tuple[int, int]:
     return int(0.005 * (n - 1)), int(np.ceil(0.995 * (n - 1)))
 
 
-def _counts(v: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
+def _counts(v: np.ndarray, lo: float, hi: float, bins: int, within: bool = False
+            ) -> np.ndarray:
     """Counts in `bins` equal bins over [lo, hi], values beyond in the end bins: index
-    arithmetic, several times faster than np.histogram."""
-    idx = ((v - lo) * (bins / (hi - lo))).astype(np.intp)
-    np.clip(idx, 0, bins - 1, out=idx)
+    arithmetic, several times faster than np.histogram. `within`: every value lies in
+    [lo, hi] (only `hi` itself needs folding into the last bin)."""
+    scaled = v - lo
+    scaled *= bins / (hi - lo)
+    idx = scaled.astype(np.intp)
+    if within:
+        counts = np.bincount(idx, minlength=bins + 1)
+        counts[bins - 1] += counts[bins:].sum()
+        return counts[:bins]
+    np.maximum(idx, 0, out=idx)
+    np.minimum(idx, bins - 1, out=idx)
     return np.bincount(idx, minlength=bins)
 
 
