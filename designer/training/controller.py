@@ -101,6 +101,7 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
         self.progress = Progress()
         self.speed = SpeedMeter()
         self._process: TrainingProcess | None = None     # the current run's
+        self._received: Snapshot | None = None           # the last snapshot it sent
         self._spare: TrainingProcess | None = None       # a warm one for the next run
         self._retired: list[TrainingProcess] = []        # done, not yet exited
         self._start_paused = False
@@ -317,6 +318,7 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
         process = self._spare if self._spare is not None and self._spare.alive else None
         self._spare = None
         self._process = process or TrainingProcess()
+        self._received = None
         self._process.run(job)
         self._start_paused = paused
         self._run_graph = structure(self.graph)

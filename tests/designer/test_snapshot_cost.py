@@ -1,11 +1,12 @@
 """What makes a live snapshot cheap keeps what it shows and what the health alarms see: the
 histograms equal the exact rule they replace, the gradient norms are the ones the alarms
 were calibrated on, the watched test samples are predicted only while the confusion matrix
-is in front (and at once when it comes to the front), and the run's end makes one pass over
-the test split for its metrics and its predictions."""
+is in front (and at once when it comes to the front), the run's end makes one pass over
+the test split for its metrics and its predictions, and a snapshot crosses the pipe once."""
 from __future__ import annotations
 
 import os
+import pickle
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
 
@@ -15,7 +16,7 @@ import pytest
 import nnengine as nn
 from designer.plots.dashboard import TrainingDashboard
 from designer.training.controller import TrainingController
-from designer.training.mailbox import Mailbox
+from designer.training.mailbox import Drained, EpochRecord, Mailbox
 from designer.training.probe import Probe
 from designer.training.reporter import SnapshotBudget, TrainingReporter
 from designer.training.states import TrainingState
@@ -24,6 +25,7 @@ from designer.training.summary import (
     MAX_HIST_VALUES,
     OPTIONAL_PARTS,
     TEST_PREDICTIONS,
+    Snapshot,
     histogram,
     predicted_classes,
     summarize,
@@ -197,3 +199,33 @@ def test_the_confusion_tab_in_front_makes_the_training_process_predict(qtbot):
         assert c.watched == frozenset()
     finally:
         c.shutdown()
+
+
+def test_an_epoch_record_does_not_carry_a_snapshot_already_sent():
+    first, second = (Snapshot(s, 1, s, 0.1 * s, ("test", 0), {}, output=np.arange(1000.0))
+                     for s in (10, 20))
+    box = Mailbox()
+    box.put_snapshot(first)
+    box.put_epoch(EpochRecord(1, {"loss": 1.0}, first))
+    sent = [box.drain()]
+    box.put_epoch(EpochRecord(2, {"loss": 0.9}, first))      # no newer snapshot yet
+    sent.append(box.drain())
+    box.put_snapshot(second)
+    box.put_epoch(EpochRecord(3, {"loss": 0.8}, first))      # ended before `second`
+    sent.append(box.drain())
+    box.put_epoch(EpochRecord(4, {"loss": 0.7}, second))
+    sent.append(box.drain())
+    sizes = [len(pickle.dumps(d)) for d in sent]
+    assert sizes[1] < 1000 < sizes[0] and sizes[3] < 1000   # 8 kB of output went once
+    received = [pickle.loads(pickle.dumps(d)) for d in sent]   # what the window reads
+    last = None
+    merged = Drained()
+    for d in received:
+        last = d.fill_in(last)
+        merged.merge(d)
+    epochs = merged.epochs
+    assert [e.epoch for e in epochs] == [1, 2, 3, 4]
+    assert epochs[1].snapshot is epochs[0].snapshot is received[0].snapshot
+    assert epochs[2].snapshot is received[0].snapshot and epochs[2].snapshot.step == 10
+    assert epochs[3].snapshot is received[2].snapshot is last and last.step == 20
+    np.testing.assert_array_equal(epochs[1].snapshot.output, first.output)
