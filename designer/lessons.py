@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 import nnengine as nn
+from nnengine.diagnostics import INFO
 
 from .lesson_metrics import METRICS as LESSON_METRICS
 from .lesson_metrics import lesson_metrics
@@ -267,7 +268,8 @@ class AlarmWatch(nn.Callback):
         snap = self.probe.snapshot(self.sample, epoch=epoch, epochs=self._epochs,
                                    with_boundary=False)
         for alarm in snap.alarms:
-            self.first_raised.setdefault(alarm.code, epoch)
+            if alarm.severity != INFO:   # a note is not a problem
+                self.first_raised.setdefault(alarm.code, epoch)
 
 
 def run_card(card: Card, seed: int) -> LessonRun:

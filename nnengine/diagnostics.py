@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import networkx as nx
 import numpy as np
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -158,6 +159,25 @@ def output_side(snapshot: Mapping[str, Mapping[str, Any]],
     return side
 
 
+def skip_branches(model_or_graph: Any) -> frozenset[str]:
+    """Nodes on a branch that a skip connection jumps over: for an Add whose inputs include
+    a node upstream of another input (the skip), the nodes between them (a residual block's
+    layers). The gradient reaches the layers before such a branch through the skip, so a
+    saturated unit on it costs only its own learning."""
+    graph = getattr(model_or_graph, "graph", model_or_graph)
+    g = graph.nx
+    branches: set[str] = set()
+    for node_id in graph.node_ids():
+        if graph.type_of(node_id) != "Add":
+            continue
+        upstream = {src: nx.ancestors(g, src) | {src} for _, src in graph.inputs_of(node_id)}
+        for branch_end, above in upstream.items():
+            for skip_from, before_skip in upstream.items():
+                if skip_from != branch_end and skip_from in above:
+                    branches |= above - before_skip
+    return frozenset(branches)
+
+
 def _source_of(node_id: str, kinds: Mapping[str, tuple[str, str | None]],
                sources: Mapping[str, str] | None) -> str:
     src = (sources or {}).get(node_id)
@@ -167,9 +187,12 @@ def _source_of(node_id: str, kinds: Mapping[str, tuple[str, str | None]],
 # --- the checks -------------------------------------------------------------------------------
 def unit_alarms(snapshot: Mapping[str, Mapping[str, Any]],
                 kinds: Mapping[str, tuple[str, str | None]],
-                sources: Mapping[str, str] | None = None) -> list[Alarm]:
+                sources: Mapping[str, str] | None = None,
+                skipped: frozenset[str] = frozenset()) -> list[Alarm]:
     """Dead ReLU units and saturated sigmoid/tanh units, one alarm per affected hidden layer
-    (an output layer near 0 and 1 is a confident classifier, see `output_side`)."""
+    (an output layer near 0 and 1 is a confident classifier, see `output_side`). Saturated
+    units on a branch a skip connection jumps over (`skip_branches`) are a note, not a
+    problem: the gradient still reaches the earlier layers through the skip."""
     alarms = []
     outputs = output_side(snapshot, kinds, sources)
     for node_id, (type_name, fn) in kinds.items():
@@ -189,7 +212,15 @@ def unit_alarms(snapshot: Mapping[str, Mapping[str, Any]],
                     "dead_relu"))
         elif fn in ("sigmoid", "tanh") and node_id not in outputs:
             share = saturated_fraction(act, fn)
-            if share >= SATURATED_WARNING:
+            if share >= SATURATED_WARNING and node_id in skipped:
+                alarms.append(Alarm(
+                    INFO, node_id,
+                    f"{share:.0%} of the {fn} units of {node_id}{where} are saturated, so "
+                    "they barely learn; the skip connection around them still carries the "
+                    "gradient to the layers before, so the network learns on. The sums "
+                    "along a skip path grow with depth; BatchNorm in each block keeps them "
+                    "in range.", "saturated"))
+            elif share >= SATURATED_WARNING:
                 alarms.append(Alarm(
                     ERROR if share >= SATURATED_ERROR else WARNING, node_id,
                     f"{share:.0%} of the {fn} units of {node_id}{where} are saturated (stuck "
@@ -369,12 +400,13 @@ def diagnose(snapshot: Mapping[str, Mapping[str, Any]] | None,
              epochs: Sequence[Mapping[str, Any]] = (),
              norm_history: Mapping[str, Sequence[float]] | None = None,
              sources: Mapping[str, str] | None = None,
-             clip_norm: float | None = None) -> list[Alarm]:
+             clip_norm: float | None = None,
+             skipped: frozenset[str] = frozenset()) -> list[Alarm]:
     """Every alarm, the most severe first (stable within a severity). `clip_norm`: the
-    run's gradient clipping, if any."""
+    run's gradient clipping, if any; `skipped`: the graph's `skip_branches`."""
     alarms = []
     if snapshot:
-        alarms += unit_alarms(snapshot, kinds, sources)
+        alarms += unit_alarms(snapshot, kinds, sources, skipped)
         alarms += gradient_alarms(snapshot, norm_history, clip_norm)
     alarms += history_alarms(epochs)
     rank = {s: i for i, s in enumerate(SEVERITIES)}
@@ -396,4 +428,5 @@ def check_model(model: Any, x: Any, t: np.ndarray | None, loss: str | None,
                 epochs: Sequence[Mapping[str, Any]] = ()) -> list[Alarm]:
     """`diagnose` for a model on a probe batch of x (the one-call version for scripts)."""
     snap = probe_snapshot(model, x, t, loss)
-    return diagnose(snap, layer_kinds(model), epochs, sources=first_sources(model))
+    return diagnose(snap, layer_kinds(model), epochs, sources=first_sources(model),
+                    skipped=skip_branches(model))

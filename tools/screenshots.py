@@ -85,12 +85,12 @@ def main(argv: list[str]) -> int:
         graph = load_graph(TEMPLATES_DIR / "digits_cnn.json")
         graph.name = "CNN on digits (with mistakes)"
         graph.remove_node("flatten")
-        graph.add_edge("pool2", "dense")
+        graph.add_edge("pool2", "output")
         graph.add_node("dropout1", "Dropout", {"rate": 0.3}, (900.0, 420.0))  # below the rows
         window.files.new(graph)
         settle(app)
         window.view.fit_all()
-        window.view.select_nodes(["dense"])
+        window.view.select_nodes(["output"])
         window.inspector_dock.raise_()  # the inspector explains the selected mistake
         window.show_message("Click a red badge to see the problem and the repair it offers")
         shoot(app, window, out / "graph_error.png")

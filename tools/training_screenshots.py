@@ -32,7 +32,7 @@ SIZE = (1280, 720)
 SHOWCASES = [
     ("digits_cnn", 12, 6, [
         ("Curves", None, "training_curves.png"),
-        ("Activations", "relu3", "training_activations.png"),
+        ("Activations", "flatten", "training_activations.png"),
         ("Feature maps", "relu1", "training_feature_maps.png"),
         ("Weights", "conv1", "training_weights.png"),
         ("Confusion", None, "training_confusion.png")]),

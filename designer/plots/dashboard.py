@@ -154,6 +154,8 @@ class TrainingDashboard(QWidget):
 
     def _epoch_recorded(self, _record) -> None:
         self.scrubber.set_epochs(self.controller.epoch_history.epochs())
+        # The alarms may not change at an epoch's end, but the verdict on the loss does.
+        self._alarms_changed(self.controller.alarms)
 
     def _alarms_changed(self, alarms: list) -> None:
         self.health.set_alarms(alarms, epochs=len(self.controller.metrics.epochs))

@@ -66,12 +66,15 @@ class HealthPanel(QWidget):
             return
         errors = sum(a.severity == ERROR for a in alarms)
         warnings = sum(a.severity == WARNING for a in alarms)
-        if not alarms and epochs == 0:
+        notes = len(alarms) - errors - warnings
+        below = f" {notes} note{'s' * (notes != 1)} below." if notes else ""
+        if not errors and not warnings and epochs == 0:
             self.status.setText("✓ No problems so far: units are alive and gradients are in "
-                                "a healthy range. The loss is judged once epochs have ended.")
-        elif not alarms:
+                                "a healthy range. The loss is judged once epochs have "
+                                "ended." + below)
+        elif not errors and not warnings:
             self.status.setText("✓ No problems found: units are alive, gradients are in a "
-                                "healthy range and the loss is improving.")
+                                "healthy range and the loss is improving." + below)
         else:
             parts = [f"{errors} problem{'s' * (errors != 1)}" if errors else "",
                      f"{warnings} warning{'s' * (warnings != 1)}" if warnings else ""]

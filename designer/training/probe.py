@@ -15,7 +15,7 @@ import numpy as np
 
 from nnengine import NNEngineError, Trainer
 from nnengine.catalogue import LOSSES
-from nnengine.diagnostics import PROBE_SIZE, diagnose, first_sources, layer_kinds
+from nnengine.diagnostics import PROBE_SIZE, diagnose, first_sources, layer_kinds, skip_branches
 from nnengine.layer_table import layer_table
 from nnengine.run_card import dataset_content_sha256
 
@@ -68,6 +68,7 @@ class Probe:
         self.loss = trainer.config.loss
         self.kinds = layer_kinds(model)
         self.sources = first_sources(model)
+        self.skipped = skip_branches(model)
         self.order = list(self.kinds)
         self.resolution = boundary_resolution
         self.norm_history: dict[str, deque[float]] = {}
@@ -143,7 +144,7 @@ class Probe:
                 self.norm_history.setdefault(node_id, deque(maxlen=8)).append(s.grad_norm)
         alarms = diagnose(inspected, self.kinds, epochs or (),
                           {k: list(v) for k, v in self.norm_history.items()}, self.sources,
-                          self.trainer.config.clip_norm)
+                          self.trainer.config.clip_norm, self.skipped)
         out = inspected[m.output_id]["activation"]
         snap = Snapshot(step, epoch, batch, x, (sample[0], int(sample[1])), layers,
                         output=np.array(out[0], dtype=np.float32),

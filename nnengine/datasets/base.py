@@ -74,19 +74,64 @@ def split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int
 def split_features(x: Features, y: np.ndarray, test_fraction: float, seed: int
                    ) -> tuple[Features, np.ndarray, Features, np.ndarray]:
     """Like `split`, for one array, a list of arrays or a dict of arrays (several inputs),
-    all cut by the same seeded permutation."""
+    all cut by the same seeded permutation. The loaders hand over arrays they have just
+    read, so the rows are put in split order in place and train and test are two views of
+    the one buffer: a data set read from a file is held once, never twice (a read-only
+    array is copied as `split` would)."""
     order = np.random.default_rng(seed).permutation(len(y))
     n_test = round(len(y) * test_fraction)
     test, train = order[:n_test], order[n_test:]
+    moves = cycles(order)
 
-    def take(idx: np.ndarray) -> Features:
-        if isinstance(x, dict):
-            return {k: v[idx] for k, v in x.items()}
-        if isinstance(x, list):
-            return [v[idx] for v in x]
-        return x[idx]
+    def arranged(a: np.ndarray) -> np.ndarray:
+        if not a.flags.writeable:
+            return a[order]
+        permute_rows(a, moves)
+        return a
 
-    return take(train), y[train], take(test), y[test]
+    if isinstance(x, dict):
+        parts = {k: arranged(v) for k, v in x.items()}
+        xtr, xte = ({k: v[n_test:] for k, v in parts.items()},
+                    {k: v[:n_test] for k, v in parts.items()})
+    elif isinstance(x, list):
+        parts_list = [arranged(v) for v in x]
+        xtr, xte = [v[n_test:] for v in parts_list], [v[:n_test] for v in parts_list]
+    else:
+        whole = arranged(x)
+        xtr, xte = whole[n_test:], whole[:n_test]
+    return xtr, y[train], xte, y[test]
+
+
+def cycles(order: np.ndarray) -> list[np.ndarray]:
+    """The cycles of a permutation, each as positions c0, c1, ... with order[c_t] = c_t+1
+    (fixed points left out)."""
+    following = order.tolist()
+    seen = bytearray(len(following))
+    out = []
+    for start in range(len(following)):
+        if seen[start]:
+            continue
+        cycle, p = [], start
+        while not seen[p]:
+            seen[p] = 1
+            cycle.append(p)
+            p = following[p]
+        if len(cycle) > 1:
+            out.append(np.array(cycle))
+    return out
+
+
+def permute_rows(a: np.ndarray, moves: list[np.ndarray], block: int = 1024) -> None:
+    """a[:] = a[order] in place, `moves` being `cycles(order)`, with at most `block` rows set
+    aside at a time. Along a cycle every row takes the next one's place: a block of rows is
+    gathered before it is written, so moving a block one place along is safe."""
+    for cycle in moves:
+        first = a[cycle[0]].copy()
+        last = len(cycle) - 1
+        for start in range(0, last, block):
+            stop = min(start + block, last)
+            a[cycle[start:stop]] = a[cycle[start + 1:stop + 1]]
+        a[cycle[last]] = first
 
 
 def stratified_split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int

@@ -44,7 +44,7 @@ LAYERS = [
 ]
 
 # What each node must end up as (catalogue defaults filled in): the digits CNN of
-# resources/templates/digits_cnn.json without its hidden Dense(64)/ReLU pair.
+# resources/templates/digits_cnn.json with half its filters.
 EXPECTED = [
     ("Input", {"shape": [1, 8, 8]}),
     ("Conv2D", {"filters": 16, "kernel_size": 3, "padding": "same"}),

@@ -218,6 +218,52 @@ def test_a_confident_sigmoid_output_is_no_alarm_but_the_same_hidden_layer_is():
             assert [a.node_id for a in alarms if a.code == "saturated"] == expected
 
 
+def residual_or_plain(skip: bool) -> nn.Graph:
+    """stem -> Dense -> tanh (-> Add with the stem) -> Dense -> softmax."""
+    g = nn.Graph()
+    g.add_node("in", "Input", {"shape": [2]})
+    for node_id, type_name, params in (("stem", "Dense", {"units": 4}),
+                                       ("d", "Dense", {"units": 4}),
+                                       ("th", "Activation", {"function": "tanh"}),
+                                       ("o", "Dense", {"units": 2}),
+                                       ("s", "Activation", {"function": "softmax"})):
+        g.add_node(node_id, type_name, params)
+    g.add_edge("in", "stem")
+    g.add_edge("stem", "d")
+    g.add_edge("d", "th")
+    if skip:
+        g.add_node("add", "Add", {})
+        g.add_edge("stem", "add", 0)
+        g.add_edge("th", "add", 1)
+        g.add_edge("add", "o")
+    else:
+        g.add_edge("th", "o")
+    g.add_edge("o", "s")
+    return g
+
+
+def test_skip_branches_are_the_layers_a_skip_connection_jumps_over():
+    assert dg.skip_branches(residual_or_plain(skip=True)) == {"d", "th"}
+    assert dg.skip_branches(residual_or_plain(skip=False)) == frozenset()
+    assert dg.skip_branches(nn.load_graph("resources/templates/deep_residual.json")) == {
+        f"{kind}{i}" for kind in ("dense", "tanh") for i in range(1, 21)}
+
+
+def test_saturated_units_a_skip_jumps_over_are_a_note_and_without_the_skip_a_problem():
+    """The skip carries the gradient past a saturated residual branch, so it is no problem;
+    the same saturated layer in a plain chain blocks the gradient to the stem."""
+    for seed in (0, 1, 2):
+        x = np.random.default_rng(seed).normal(size=(64, 2)).astype(np.float32)
+        t = (x[:, 0] > 0).astype(np.int64)
+        for skip, severities in ((True, {dg.INFO}), (False, {dg.WARNING, dg.ERROR})):
+            model = nn.compile_model(residual_or_plain(skip), seed=seed)
+            model.weights["d/W"][...] *= 1e4
+            sat = [a for a in dg.check_model(model, x, t, "cross_entropy")
+                   if a.code == "saturated"]
+            assert [a.node_id for a in sat] == ["th"], (skip, seed)
+            assert sat[0].severity in severities, (skip, seed)
+
+
 def test_output_side_walks_back_over_weightless_layers_to_the_last_weighted_one():
     kinds = {"in": ("Input", None), "d": ("Dense", None), "sig": ("Activation", "sigmoid"),
              "r": ("Reshape", None)}
