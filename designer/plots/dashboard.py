@@ -3,8 +3,9 @@ scrubber above, fed by a `TrainingController`.
 
 Only the visible tab draws (see `LivePlot`), so the cost of watching stays flat however
 many plots exist; the controller is told which optional snapshot parts the tab in front
-shows, so the training process makes only those. `show_node(node_id)` points every per-layer plot at a node and brings up
-the tab that suits it (feature maps for conv and pool, weights for dense layers, ...).
+shows, so the training process makes only those. `show_node(node_id)` points every
+per-layer plot at a node and brings up the tab that suits it (feature maps for conv and
+pool, weights for dense layers, ...).
 """
 from __future__ import annotations
 
