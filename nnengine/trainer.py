@@ -365,13 +365,20 @@ class Trainer:
         `prepared`: x and y are as the trainer holds them (`as_inputs` arrays or Rows).
         `reuse` (the training thread, between batches): run in the training workspaces,
         with the training `batch_size` so that no new buffers are made."""
-        m, cfg = self.model, self.config
+        m = self.model
         if prepared:
             pred = m.predict_prepared(x, batch_size, reuse=reuse)
             y = np.asarray(y)
         else:
             y = self.prepare_targets(y, "test")
             pred = m.predict(x, batch_size)
+        return self.scores(pred, y, x, batch_size)
+
+    def scores(self, pred: np.ndarray, y: np.ndarray, x: Features | list[np.ndarray | Rows],
+               batch_size: int = 512) -> dict[str, float]:
+        """`evaluate` on outputs already predicted for `x` (prepared targets `y`): for a
+        caller that also wants the outputs, without a second pass over the data."""
+        m, cfg = self.model, self.config
         with np.errstate(all="ignore"):
             loss, _, _ = m.loss_and_grad(pred, y, cfg.loss)
             if cfg.l2:

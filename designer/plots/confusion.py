@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..style import BAD_COLOR, GOOD_COLOR, HIGHLIGHT_COLOR, ON_DARK_TEXT, PLOT_MUTED, PLOT_TEXT
-from ..training.summary import Snapshot
+from ..training.summary import TEST_PREDICTIONS, Snapshot
 from .live_plot import LivePlot
 from .pyqtgraph_setup import make_plot, sequential_map, set_axis_label, set_title
 from .run_context import trained_for
@@ -56,6 +56,7 @@ class ConfusionPlot(LivePlot):
     sample_chosen = Signal(int)      # a test sample index
     cell_chosen = Signal(int, int)   # true class, predicted class
     whole_split_wanted = Signal()    # count every test sample now, not only the watched ones
+    snapshot_parts = frozenset({TEST_PREDICTIONS})
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)

@@ -2,8 +2,10 @@
 scrubber above, fed by a `TrainingController`.
 
 Only the visible tab draws (see `LivePlot`), so the cost of watching stays flat however
-many plots exist. `show_node(node_id)` points every per-layer plot at a node and brings up
-the tab that suits it (feature maps for conv and pool, weights for dense layers, ...).
+many plots exist; the controller is told which optional snapshot parts the tab in front
+shows, so the training process makes only those. `show_node(node_id)` points every
+per-layer plot at a node and brings up the tab that suits it (feature maps for conv and
+pool, weights for dense layers, ...).
 """
 from __future__ import annotations
 
@@ -81,6 +83,7 @@ class TrainingDashboard(QWidget):
         self.confusion.whole_split_wanted.connect(
             lambda: self.controller.count_whole_test_split() if self.controller else None)
         self.health.node_chosen.connect(self.node_chosen)
+        self.tabs.currentChanged.connect(self._watch)
         if controller is not None:
             self.set_controller(controller)
 
@@ -97,6 +100,12 @@ class TrainingDashboard(QWidget):
         self.context = run_context(controller)
         for _, page in self.pages:
             page.set_context(self.context)
+        self._watch()
+
+    def _watch(self, _index: int = 0) -> None:
+        page = self.tabs.currentWidget()
+        if self.controller is not None and isinstance(page, LivePlot):
+            self.controller.watch(page.snapshot_parts)
 
     @property
     def snapshot_plots(self) -> list[LivePlot]:

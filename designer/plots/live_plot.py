@@ -33,6 +33,9 @@ class LivePlot(QWidget):
     `message(text)` swaps the plot for a centred sentence (e.g. "no conv layer here")."""
 
     redraw_on_resize = False  # True: image mosaics that follow the widget's shape
+    # Optional snapshot parts (summary.OPTIONAL_PARTS) this plot shows: the training process
+    # makes them only while such a plot is in front.
+    snapshot_parts: frozenset[str] = frozenset()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)

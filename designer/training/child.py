@@ -86,7 +86,7 @@ class ChildRun:
         self.reporter = TrainingReporter(mailbox, self.control, job.sample,
                                          SnapshotBudget(job.snapshot_hz, job.snapshot_share),
                                          job.step_offset, job.epoch_offset, job.epochs_logs,
-                                         Pacer(job.pace))
+                                         Pacer(job.pace), job.watched)
 
     def command(self, kind: str, payload: Any) -> None:
         """From the command thread: steer the run (tasks run on the training thread)."""
@@ -109,6 +109,8 @@ class ChildRun:
             c.post(lambda: rep.snap(full_test=True) if rep.probe is not None else None)
         elif kind == Command.PACE:
             c.post(lambda: rep.pacer.set(payload))
+        elif kind == Command.WATCH:
+            c.post(lambda: rep.watch(payload))
         elif kind == Command.WEIGHTS:
             c.post(lambda: rep.send_weights(rep.epoch) if rep.trainer else None)
 
@@ -121,8 +123,7 @@ class ChildRun:
             self.control.run_tasks()
             outcome: dict[str, Any] = {"stopped": history.stopped_early, "step": rep.step}
             with np.errstate(all="ignore"), trainer.threads():
-                outcome["test"] = rep.probe.evaluate_test()
-                rep.snap(full_test=True)
+                outcome["test"] = rep.finish()
             rep.send_weights(rep.epoch)
             mb.put_event("finished", outcome)
         except TrainingDiverged as e:

@@ -44,7 +44,7 @@ from .process import TrainingProcess
 from .protocol import Command, Job
 from .run_description import RunDescription
 from .states import ACTIVE, TRAINED, TrainingState
-from .summary import Snapshot
+from .summary import OPTIONAL_PARTS, Snapshot
 from .weights import WeightsMixin, structure
 
 STUCK_AFTER = 20.0   # seconds without a word from a working child before it is ended
@@ -94,12 +94,14 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
         self.weights_source: str | None = None
         self.keep_warm = False
         self.pace: float | None = None   # batches per second (None: as fast as possible)
+        self.watched = OPTIONAL_PARTS    # optional snapshot parts a view shows (see `watch`)
         self.metrics = MetricsStore()
         self.epoch_history = EpochHistory()
         self.timeline = SnapshotTimeline()
         self.progress = Progress()
         self.speed = SpeedMeter()
         self._process: TrainingProcess | None = None     # the current run's
+        self._received: Snapshot | None = None           # the last snapshot it sent
         self._spare: TrainingProcess | None = None       # a warm one for the next run
         self._retired: list[TrainingProcess] = []        # done, not yet exited
         self._start_paused = False
@@ -225,6 +227,14 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
         self.speed.clear()
         self._command(Command.PACE, pace)
 
+    def watch(self, parts: frozenset[str]) -> None:
+        """The optional snapshot parts (summary.OPTIONAL_PARTS) the window shows now, for
+        this and later runs: the training process spends nothing on the others."""
+        parts = frozenset(parts)
+        if parts != self.watched:
+            self.watched = parts
+            self._command(Command.WATCH, parts)
+
     def wait(self, timeout_ms: int = 60_000) -> bool:
         """Run the event loop until the current run has ended (for scripts and tests);
         False on timeout."""
@@ -304,10 +314,11 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
         base = self.base_dir
         job = Job(self.graph.copy(), config, str(base) if base else None, self.sample,
                   self.snapshot_hz, self.snapshot_share, weights, step_offset, epoch_offset,
-                  list(self.metrics.epochs), paused, self.pace)
+                  list(self.metrics.epochs), paused, self.pace, self.watched)
         process = self._spare if self._spare is not None and self._spare.alive else None
         self._spare = None
         self._process = process or TrainingProcess()
+        self._received = None
         self._process.run(job)
         self._start_paused = paused
         self._run_graph = structure(self.graph)

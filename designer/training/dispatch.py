@@ -52,6 +52,7 @@ class DispatchMixin:
     speed: SpeedMeter
     stuck_after: float
     _process: TrainingProcess | None
+    _received: Snapshot | None       # the last snapshot the current process sent
     _retired: list[TrainingProcess]
     _start_paused: bool
     _step: int
@@ -68,6 +69,7 @@ class DispatchMixin:
         p.flush()
         for kind, payload in p.receive():
             if kind == Report.UPDATE:
+                self._received = payload.fill_in(self._received)
                 d.merge(payload)
         if d:
             self._dispatch(d)

@@ -5,8 +5,11 @@ The trainer's callback appends per-batch and per-epoch metrics to bounded buffer
 overwrites a latest-only snapshot slot and a latest-only weights slot, and posts a few
 events (ready, finished, diverged, failed). The sender takes everything at once about 30
 times a second and sends it as one message (`Drained`); the window merges what arrived
-between two of its ticks (`Drained.merge`). Nothing here blocks for long: each call holds
-the lock for a few appends. No Qt.
+between two of its ticks (`Drained.merge`). An epoch record whose snapshot went out in an
+earlier message goes without it (a fast run ends several epochs per snapshot, and each
+would carry and pickle it again); the window gives it back the snapshot it received last
+(`Drained.fill_in`). Nothing here blocks for long: each call holds the lock for a few
+appends. No Qt.
 
 `EpochHistory` is the window's, bounded record of past epochs for the epoch scrubber.
 """
@@ -72,10 +75,27 @@ class Drained:
     events: list[Event] = field(default_factory=list)
     dropped: int = 0
     weights: SentWeights | None = None
+    # indexes of `epochs` sent without their snapshot: the one the window received last
+    earlier: list[int] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.batches or self.epochs or self.snapshot is not None or self.events
                     or self.weights is not None)
+
+    def newest_snapshot(self) -> Any:
+        """The last snapshot this message carries (its slot's, else its last epoch's)."""
+        if self.snapshot is not None:
+            return self.snapshot
+        return next((e.snapshot for e in reversed(self.epochs) if e.snapshot is not None), None)
+
+    def fill_in(self, last: Any) -> Any:
+        """Give the epochs sent without their snapshot `last`, the snapshot received before
+        this message; return the one received last after it."""
+        for i in self.earlier:
+            self.epochs[i].snapshot = last
+        self.earlier = []
+        newest = self.newest_snapshot()
+        return last if newest is None else newest
 
     def merge(self, later: Drained) -> None:
         """Add what was drained after this (the newest snapshot and weights win)."""
@@ -100,6 +120,7 @@ class Mailbox:
         self._events: list[Event] = []
         self._dropped = 0
         self._weights: SentWeights | None = None
+        self._handed: Any = None     # the snapshot the last drain left the window with
 
     def put_batch(self, record: BatchRecord) -> None:
         with self._lock:
@@ -128,6 +149,13 @@ class Mailbox:
         with self._lock:
             out = Drained(list(self._batches), list(self._epochs), self._snapshot,
                           self._events, self._dropped, self._weights)
+            newest = out.newest_snapshot()
+            for i, record in enumerate(out.epochs):
+                if record.snapshot is not None and record.snapshot is self._handed:
+                    out.epochs[i] = EpochRecord(record.epoch, record.logs)
+                    out.earlier.append(i)
+            if newest is not None:
+                self._handed = newest
             self._batches.clear()
             self._epochs.clear()
             self._snapshot = self._weights = None

@@ -25,6 +25,7 @@ from .summary import Snapshot, boundary, plane_extent, predicted_classes, summar
 
 PROBE_SEED = 7919   # the probe rows' own generator; the trainer's are never touched
 PREDICT_BATCH = 128  # small enough to stay in cache; faster than larger batches here
+EVALUATE_BATCH = 512  # the test metrics' batch, as `nnengine train` evaluates
 # Multiply-adds a snapshot may spend on its probe rows (forward), and the live confusion
 # matrix on its test predictions: a snapshot of the digits CNN keeps all 64 rows and 605
 # test samples, one of an MNIST-size CNN (a million per sample) 24 rows and 193 samples, so
@@ -123,9 +124,11 @@ class Probe:
     # --- snapshots -------------------------------------------------------------------------
     def snapshot(self, sample: tuple[str, int], step: int = 0, epoch: int = 0, batch: int = 0,
                  x: float = 0.0, epochs: list[dict] | None = None, test: int = 0,
-                 with_boundary: bool = True) -> Snapshot:
+                 with_boundary: bool = True, test_predictions: np.ndarray | None = None
+                 ) -> Snapshot:
         """A copied, downsampled snapshot; `test` adds predictions on the first `test` samples
-        of the test split (all of them when it is at least the split's size)."""
+        of the test split (all of them when it is at least the split's size), or
+        `test_predictions` those already made (see `final_test`)."""
         m = self.model
         sx, st = self.sample(*sample)
         if self.noise:  # a denoising autoencoder is shown cleaning a noisy copy of the sample
@@ -152,7 +155,9 @@ class Probe:
                 snap.boundary = boundary(
                     lambda p: m.predict_prepared(m.as_inputs(p), PREDICT_BATCH, reuse=True),
                     self.extent, self.resolution)
-            if test and self.classification and self.test_x is not None:
+            if test_predictions is not None:
+                snap.test_predictions = test_predictions
+            elif test and self.classification and self.test_x is not None:
                 rows = [a[:test] for a in self.test_x]
                 snap.test_predictions = predicted_classes(
                     m.predict_prepared(rows, PREDICT_BATCH, reuse=True))
@@ -190,9 +195,17 @@ class Probe:
             **self.lesson_views.describe())
 
     def evaluate_test(self) -> dict[str, float] | None:
+        return self.final_test()[0]
+
+    def final_test(self) -> tuple[dict[str, float] | None, np.ndarray | None]:
+        """The test metrics (as `nnengine train` computes them) and, for classification, the
+        predicted class of every test sample, from one pass over the test split."""
         if self.test_t is None:
-            return None
-        return self.trainer.evaluate(self.test_x, self.test_t, prepared=True)
+            return None, None
+        outputs = self.model.predict_prepared(self.test_x, EVALUATE_BATCH)
+        metrics = self.trainer.scores(outputs, np.asarray(self.test_t), self.test_x,
+                                      EVALUATE_BATCH)
+        return metrics, predicted_classes(outputs) if self.classification else None
 
     def predict(self, split: str, index: int) -> dict[str, Any]:
         """The model's output for one sample, with its class and true label where they apply."""

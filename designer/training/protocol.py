@@ -19,6 +19,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from .summary import OPTIONAL_PARTS
+
 HEADER = struct.Struct("<Q")
 READ_CHUNK = 1 << 20
 MAX_READ = 64 << 20     # bytes read per call at most: a tick of the window's timer stays short
@@ -36,6 +38,7 @@ class Command(StrEnum):
     WEIGHTS = "weights"      # send the current weights now
     WHOLE_TEST = "test"      # a snapshot with predictions on the whole test split now
     PACE = "pace"            # payload: batches per second, or None for as fast as possible
+    WATCH = "watch"          # payload: the optional snapshot parts the window shows now
     QUIT = "quit"            # end the process now (closing the window does this too)
 
 
@@ -64,6 +67,7 @@ class Job:
     epochs_logs: list[dict] = field(default_factory=list)
     paused: bool = False
     pace: float | None = None                # batches per second (None: as fast as possible)
+    watched: frozenset[str] = OPTIONAL_PARTS  # optional snapshot parts shown (summary.py)
 
 
 def encode(kind: str, payload: Any = None) -> bytes:

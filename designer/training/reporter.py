@@ -6,8 +6,9 @@ the sample under inspection (see probe.Probe). Snapshots are limited both in rat
 the share of the run's time they may take, measured with time.monotonic, so watching does
 not slow training noticeably, however fast or slow a batch is. While training runs the
 confusion matrix is fed predictions on a fixed part of the test split (the first
-`RunDescription.watched_test` samples), at most once a second; the whole split is predicted
-at the end. No Qt.
+`RunDescription.watched_test` samples), at most once a second and only while the window
+shows it (`watch`: they cost as much as a snapshot or two); the whole split is predicted at
+the end. No Qt.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from .mailbox import BatchRecord, EpochRecord, Mailbox, SentWeights
 from .pacer import Pacer
 from .probe import Probe
 from .run_description import RunDescription
+from .summary import OPTIONAL_PARTS, TEST_PREDICTIONS
 
 TEST_INTERVAL = 1.0   # seconds between two predictions on the watched test samples
 # Activations over training get this many points in a run (a snapshot every
@@ -72,13 +74,16 @@ class LayerGradNorms:
 class TrainingReporter(Callback):
     """Trainer callback: metrics into the mailbox every batch, weights every epoch,
     snapshots when the budget allows. `step_offset`, `epoch_offset` and `epochs_logs` carry
-    on the count of a run this one continues (after a divergence)."""
+    on the count of a run this one continues (after a divergence); `watched`: the optional
+    snapshot parts the window shows (summary.OPTIONAL_PARTS)."""
 
     def __init__(self, mailbox: Mailbox, control: TrainingControl,
                  sample: tuple[str, int] | None, budget: SnapshotBudget,
                  step_offset: int = 0, epoch_offset: int = 0,
-                 epochs_logs: list[dict] | None = None, pacer: Pacer | None = None):
+                 epochs_logs: list[dict] | None = None, pacer: Pacer | None = None,
+                 watched: frozenset[str] = OPTIONAL_PARTS):
         self.mailbox = mailbox
+        self.watched = frozenset(watched)
         self.pacer = pacer if pacer is not None else Pacer()
         self.control = control
         self.sample = sample
@@ -150,10 +155,23 @@ class TrainingReporter(Callback):
         if last or spread or self.budget.due():
             # The watched test samples cost as much as several snapshots: predicted at most
             # once a second, and only while snapshots are within their share of the time.
-            snap = self.snap(with_test=not last and self.budget.within_share()
-                             and time.monotonic() - self.tested_at >= TEST_INTERVAL)
+            snap = self.snap(with_test=not last and self.test_due()
+                             and self.budget.within_share())
         self.mailbox.put_epoch(EpochRecord(self.epoch, logs, snap or self.latest))
         self.send_weights(self.epoch)
+
+    def test_due(self) -> bool:
+        """Whether the watched test samples' predictions are shown and a second old."""
+        return TEST_PREDICTIONS in self.watched and \
+            time.monotonic() - self.tested_at >= TEST_INTERVAL
+
+    def watch(self, parts: frozenset[str]) -> None:
+        """The window now shows these optional parts (on the training thread, between
+        batches); a part that comes into view is sent at once, when it is due."""
+        added = frozenset(parts) - self.watched
+        self.watched = frozenset(parts)
+        if TEST_PREDICTIONS in added and self.probe is not None and self.test_due():
+            self.snap(with_test=True)
 
     def send_weights(self, epoch: int) -> None:
         if self._weights_step != self.step:
@@ -161,13 +179,22 @@ class TrainingReporter(Callback):
             self.mailbox.put_weights(SentWeights(self.trainer.model.get_weights(), self.step,
                                                  epoch))
 
-    def snap(self, with_test: bool = False, full_test: bool = False):
+    def finish(self) -> dict[str, float] | None:
+        """After the run: the test metrics, and the last snapshot with predictions on the
+        whole test split (one pass over it for both)."""
+        metrics, predictions = self.probe.final_test()
+        self.snap(full_test=True, predictions=predictions)
+        return metrics
+
+    def snap(self, with_test: bool = False, full_test: bool = False,
+             predictions: np.ndarray | None = None):
         """Take a snapshot of the chosen sample now; put it in the mailbox and return it.
-        `with_test`: with predictions on the watched test samples; `full_test`: on all."""
+        `with_test`: with predictions on the watched test samples; `full_test`: on all
+        (`predictions`: those already made)."""
         began = time.monotonic()
         test = 1 << 62 if full_test else self.description.watched_test if with_test else 0
         snap = self.probe.snapshot(self.sample, self.step, self.epoch, self.batch, self.x(),
-                                   self.epochs_logs, test=test)
+                                   self.epochs_logs, test=test, test_predictions=predictions)
         if test:
             self.tested_at = began
         self.budget.record(began, time.monotonic())

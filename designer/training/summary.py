@@ -20,6 +20,11 @@ MAX_UNITS = 1024          # values of the chosen sample shown per layer
 MAX_CHANNELS = 64         # feature maps per conv/pool layer
 MAX_FILTERS = 64          # first-conv filters shown as images
 MAX_HIST_VALUES = 4096    # values sampled (evenly strided) for one histogram
+# A part of a snapshot that only one view shows and that costs as much as the rest of the
+# snapshot: while training runs, the training process makes it only while that view is in
+# front (the window says so, see `TrainingController.watch`).
+TEST_PREDICTIONS = "test_predictions"
+OPTIONAL_PARTS = frozenset({TEST_PREDICTIONS})
 
 
 @dataclass
@@ -40,35 +45,77 @@ class Hist:
 
 
 def histogram(values: np.ndarray | list[np.ndarray], bins: int = BINS) -> Hist | None:
-    """Histogram of the finite values (a strided sample of at most MAX_HIST_VALUES)."""
+    """Histogram of the finite values (a strided sample of at most MAX_HIST_VALUES).
+
+    Snapshots make a few dozen of these between two training batches, so each pass counts:
+    values are sampled in memory order (a workspace's transposed activations are not copied
+    whole) into one small contiguous copy in their own precision, and checked for NaN and
+    infinity through their minimum and maximum (a filtering copy only when one is not
+    finite)."""
     if isinstance(values, list):
         if not values:
             return None
-        values = np.concatenate([np.ravel(v) for v in values])
-    v = np.ravel(values)
+        values = np.concatenate([np.ravel(v, order="K") for v in values])
+    v = np.ravel(values, order="K")
     if v.size > MAX_HIST_VALUES:
-        v = v[:: -(-v.size // MAX_HIST_VALUES)]
-    v = v[np.isfinite(v)].astype(np.float64, copy=False)
+        # one gather; the passes below then read 16 KiB, not a cache line per value
+        v = v[:: -(-v.size // MAX_HIST_VALUES)].copy()
     if v.size == 0:
         return None
     lo, hi = float(v.min()), float(v.max())
-    if v.size > 200 and hi > lo:
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        v = v[np.isfinite(v)]
+        if v.size == 0:
+            return None
+        lo, hi = float(v.min()), float(v.max())
+    counts = _counts(v, lo, hi, bins, within=True) if hi - lo >= 1e-12 else None
+    if counts is not None and v.size > 200 and not _spread_enough(counts, v.size):
         # A few extreme values would squash the rest into one bin: clip them into the end
-        # bins of the 0.5–99.5 percentile range instead.
-        # (Order statistics by one partition: np.percentile's overhead was half the cost
-        # of a snapshot.)
-        k = (int(0.005 * (v.size - 1)), int(np.ceil(0.995 * (v.size - 1))))
-        plo, phi = np.partition(v, k)[list(k)]
+        # bins of the 0.5–99.5 percentile range instead. (Order statistics by one
+        # partition, and only when the counts leave it in doubt: np.percentile's overhead
+        # was half the cost of a snapshot.)
+        plo, phi = np.partition(v, _tails(v.size))[list(_tails(v.size))]
         if phi > plo and (phi - plo) < 0.5 * (hi - lo):
-            lo, hi = float(plo), float(phi)
+            lo, hi, counts = float(plo), float(phi), None
     if hi - lo < 1e-12:
         pad = max(abs(lo) * 0.05, 1e-3)
-        lo, hi = lo - pad, hi + pad
-    # Equal bins over [lo, hi] by index arithmetic: several times faster than np.histogram.
-    idx = ((v - lo) * (bins / (hi - lo))).astype(np.intp)
-    np.clip(idx, 0, bins - 1, out=idx)
-    counts = np.bincount(idx, minlength=bins)
+        lo, hi, counts = lo - pad, hi + pad, None
+    if counts is None:
+        counts = _counts(v, lo, hi, bins)
     return Hist(counts.astype(np.float32), lo, hi)
+
+
+def _tails(n: int) -> tuple[int, int]:
+    """Positions of the 0.5 and 99.5 percentiles among `n` sorted values."""
+    return int(0.005 * (n - 1)), int(np.ceil(0.995 * (n - 1)))
+
+
+def _counts(v: np.ndarray, lo: float, hi: float, bins: int, within: bool = False
+            ) -> np.ndarray:
+    """Counts in `bins` equal bins over [lo, hi], values beyond in the end bins: index
+    arithmetic, several times faster than np.histogram. `within`: every value lies in
+    [lo, hi] (only `hi` itself needs folding into the last bin)."""
+    scaled = v - lo
+    scaled *= bins / (hi - lo)
+    idx = scaled.astype(np.intp)
+    if within:
+        counts = np.bincount(idx, minlength=bins + 1)
+        counts[bins - 1] += counts[bins:].sum()
+        return counts[:bins]
+    np.maximum(idx, 0, out=idx)
+    np.minimum(idx, bins - 1, out=idx)
+    return np.bincount(idx, minlength=bins)
+
+
+def _spread_enough(counts: np.ndarray, n: int) -> bool:
+    """Whether counts over the full range already show the 0.5–99.5 percentile range
+    spanning at least half of it (so no clipping is due, and no partition needed). The
+    percentiles lie in the bins where the running count passes them; one bin of slack on
+    each side allows for values rounded into a neighbouring bin."""
+    cum = np.cumsum(counts)
+    k0, k1 = _tails(n)
+    b0, b1 = np.searchsorted(cum, (k0 + 1, k1 + 1))
+    return int(b1) - int(b0) - 3 >= len(counts) / 2
 
 
 def resample(hist: Hist, lo: float, hi: float, bins: int) -> np.ndarray:
@@ -97,7 +144,6 @@ class LayerSummary:
     act_hist: Hist | None = None
     grad_hist: Hist | None = None
     grad_norm: float | None = None
-    output_grad_norm: float | None = None
     weight_hists: dict[str, Hist] = field(default_factory=dict)
     weight_norm: float | None = None
     filters: np.ndarray | None = None
@@ -186,9 +232,6 @@ def summarize_layer(node_id: str, entry: Mapping[str, Any], kind: tuple[str, str
     if grads:
         s.grad_norm = _norm(list(grads.values()))
         s.grad_hist = histogram(list(grads.values()))
-    g = entry.get("gradient")
-    if g is not None:
-        s.output_grad_norm = _norm([g])
     weights = entry.get("weights") or {}
     for name, w in weights.items():
         if name in ("mean", "std"):   # an Input's standardization statistics
