@@ -10,6 +10,8 @@ Both plots live in one GraphicsLayoutWidget (one repaint per frame), side by sid
 widget is wider than tall (the main window's wide, short dock) and stacked otherwise. Their
 one legend sits beside the check boxes, so it never covers the curves. A dashed line marks
 the epoch the scrubber shows.
+The per-epoch curves are cached as pixmaps (see `_curve`): a frame repaints the whole view,
+and only the per-batch curves change from one frame to the next.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QWidget
 
 from ..style import MARKER_COLOR, TRAIN_COLOR, TRAIN_LIGHT_COLOR, VALID_COLOR
 from .legend import LegendRow, swatch
@@ -41,6 +43,11 @@ def _curve(plot: pg.PlotItem, pen: str, width: float, name: str,
     if dense:
         item.setDownsampling(auto=True, method="peak")
         item.setClipToView(True)
+    else:
+        # Redrawn at most twice a second but painted with every frame (the view repaints
+        # whole): kept as pixmaps, a frame blits them instead of stroking lines and markers.
+        for part in (item.curve, item.scatter):
+            part.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     return item
 
 

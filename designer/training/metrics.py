@@ -28,6 +28,8 @@ class MetricsStore:
         self.grad_nodes: list[str] = list(grad_nodes or [])
         self._gn = np.full((1024, len(self.grad_nodes)), np.nan)
         self.epochs: list[dict] = []
+        # key -> (epochs seen, x, y): the curves ask for the same series on every frame
+        self._series: dict[str, tuple[int, np.ndarray, np.ndarray]] = {}
         self.version = 0   # bumps on every change, so plots can skip redundant redraws
 
     def set_grad_nodes(self, nodes: list[str]) -> None:
@@ -85,11 +87,21 @@ class MetricsStore:
 
     @property
     def has_accuracy(self) -> bool:
-        return any(e.get("accuracy") is not None for e in self.epochs) or \
+        return self.epoch_series("accuracy")[0].size > 0 or \
             bool(self._n and np.isfinite(self._acc[:self._n]).any())
 
     def epoch_series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
-        """(epoch numbers, values) of one per-epoch metric, skipping epochs without it."""
+        """(epoch numbers, values) of one per-epoch metric, skipping epochs without it; built
+        once per new epoch (read-only arrays, shared by every caller until the next)."""
+        cached = self._series.get(key)
+        if cached is not None and cached[0] == len(self.epochs):
+            return cached[1], cached[2]
+        x, y = self._build_series(key)
+        x.flags.writeable = y.flags.writeable = False
+        self._series[key] = (len(self.epochs), x, y)
+        return x, y
+
+    def _build_series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         pairs = [(e["epoch"], e[key]) for e in self.epochs if e.get(key) is not None]
         if not pairs:
             return np.zeros(0), np.zeros(0)

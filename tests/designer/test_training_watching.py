@@ -134,3 +134,50 @@ def test_the_live_confusion_matrix_counts_a_fixed_part_and_says_so(qtbot):
     assert plot.matrix.trace() == 3000 and "all 3,000 test samples" in \
         plot.plot.getPlotItem().getAxis("bottom").labelText
     assert plot.cell_samples(1, 1)[:2] == [1, 4]
+
+
+def _colours_at(plot, plot_item, x: float, y: float) -> set[tuple[int, int, int]]:
+    """The colours the curves widget shows within 2 pixels of data point (x, y)."""
+    from PySide6.QtCore import QPoint, QPointF
+
+    scene = plot_item.vb.mapViewToScene(QPointF(x, y))
+    at = plot.view.mapTo(plot, plot.view.mapFromScene(scene))
+    image = plot.grab().toImage()
+    return {image.pixelColor(at + QPoint(dx, dy)).getRgb()[:3]
+            for dx in range(-2, 3) for dy in range(-2, 3)}
+
+
+def test_the_cached_epoch_curves_show_each_new_epoch(qtbot):
+    """The per-epoch curves are painted from pixmaps: a new epoch must still appear, and the
+    per-batch curve keeps every batch as its arrays grow."""
+    from PySide6.QtGui import QColor
+
+    from designer.plots.curves import CurvesPlot
+    from designer.plots.run_context import RunContext
+    from designer.style import VALID_COLOR
+    from designer.training.metrics import MetricsStore
+
+    m = MetricsStore()
+    plot = CurvesPlot()
+    qtbot.addWidget(plot)
+    plot.resize(900, 400)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.set_context(RunContext(metrics=m, epochs=8))
+    valid = QColor(VALID_COLOR)
+    want = (valid.red(), valid.green(), valid.blue())
+    step = 0
+    for epoch in range(1, 9):
+        m.add_batches([BatchRecord(step + i, epoch, i + 1, epoch - 1 + (i + 1) / 300, 1.0, 0.5,
+                                   8, 0.0) for i in range(300)])
+        step += 300
+        val_loss = 0.2 + 0.1 * (epoch % 3)
+        m.add_epoch({"epoch": epoch, "loss": 0.5, "val_loss": val_loss, "accuracy": 0.5,
+                     "val_accuracy": 0.25})
+        plot.flush()
+        plot.refresh()
+        assert want in _colours_at(plot, plot.loss_plot, epoch, val_loss), epoch
+        assert want in _colours_at(plot, plot.acc_plot, epoch, 0.25), epoch
+    x, y = plot.loss_batch.getOriginalDataset()
+    assert len(x) == 2400 and np.array_equal(x, m.batch_x) and np.all(y == 1.0)
+    assert plot.val_loss.getData()[0].tolist() == list(range(1, 9))
