@@ -13,8 +13,8 @@ steady-state epoch (getrusage). PyTorch needs `pip install torch==2.13.0` (a CPU
 a dependency of the engine). Goals, nnengine / PyTorch: MLP 0.35, digits CNN 1.0, LSTM 1.3,
 MNIST-size CNN 1.2, MNIST-size MLP 0.8.
 
---threads-check times `nnengine train` on the digits CNN template (median of 5, the two
-idle configurations taking turns): as it chooses, with OPENBLAS_NUM_THREADS=1, and beside
+--threads-check times `nnengine train` on the digits CNN template (median of 6, the two
+idle configurations taking turns, ABBA): as it chooses, with OPENBLAS_NUM_THREADS=1, and beside
 two CPU-bound processes (median of 3); goals: not slower than one thread when idle, busy at
 most 1.5x idle.
 """
@@ -241,14 +241,15 @@ def compare(args) -> None:
 def time_train(envs: list[dict], busy: int, repeats: int = 5) -> list[float]:
     """Median wall-clock time of `nnengine train` on the digits CNN template under each of
     `envs` (extra environment variables), with `busy` CPU-bound processes running beside it.
-    The environments take turns, run by run, so a drift in the machine's load hits each
-    alike."""
+    The environments take turns, run by run and in reversed order every other round (ABBA),
+    so neither a drift in the machine's load nor going first favours one."""
     hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(busy)]
     try:
         times: list[list[float]] = [[] for _ in envs]
         with tempfile.TemporaryDirectory() as out:
-            for _ in range(repeats):
-                for env_extra, runs in zip(envs, times):
+            for round_ in range(repeats):
+                turns = list(zip(envs, times))
+                for env_extra, runs in turns[::-1] if round_ % 2 else turns:
                     start = time.perf_counter()
                     subprocess.run([sys.executable, "-m", "nnengine", "train",
                                     str(ROOT / "resources/templates/digits_cnn.json"),
@@ -264,9 +265,9 @@ def time_train(envs: list[dict], busy: int, repeats: int = 5) -> list[float]:
 
 def threads_check() -> None:
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
-    chosen, one = time_train([{}, {"OPENBLAS_NUM_THREADS": "1"}], 0)
+    chosen, one = time_train([{}, {"OPENBLAS_NUM_THREADS": "1"}], 0, repeats=6)
     busy, = time_train([{}], 2, repeats=3)
-    print(f"nnengine train digits_cnn.json (median of 5, taking turns): as chosen {chosen:.2f} "
+    print(f"nnengine train digits_cnn.json (median of 6, taking turns): as chosen {chosen:.2f} "
           f"s, OPENBLAS_NUM_THREADS=1 {one:.2f} s (ratio {chosen / one:.2f}, goal <= 1.00); "
           f"beside 2 CPU-bound processes {busy:.2f} s ({busy / chosen:.2f}x, goal <= 1.50)")
     print(f"load average after:  {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
