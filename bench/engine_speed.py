@@ -104,31 +104,32 @@ def nnengine_worker(key: str, epochs: int, data_file: str) -> dict:
         prev = f"n{i}"
     model = nn.compile_model(g, seed=0)
     data = nn.Dataset("bench", x, y, x[:1], y[:1], num_classes=int(y.max()) + 1)
-    cfg = nn.TrainingConfig(epochs=1, batch_size=batch, validation_split=0.0,
+    cfg = nn.TrainingConfig(epochs=epochs + 1, batch_size=batch, validation_split=0.0,
                             optimizer={"type": "adam", "learning_rate": 0.001})
-    trainer = nn.Trainer(model, data, cfg)
     threads: set[int] = set()
+    times: list[float] = []
+    fault_marks: list[int] = []
 
-    class SeeThreads(nn.Callback):
-        """The threads the products run on: BLAS's own (one during training) times the
-        engine's split of the large ones (nnengine/gemm.py)."""
+    class EpochTimes(nn.Callback):
+        """Each epoch's time within one run, as a user's run goes (the PyTorch loop's
+        epochs likewise); the faults counted from the warm-up epoch's end; and the threads
+        the products run on (BLAS's own, one during training, times the engine's split of
+        the large ones, nnengine/gemm.py), looked up after the clock has stopped."""
+
+        def on_epoch_begin(self, trainer, epoch):
+            self.start = time.perf_counter()
 
         def on_epoch_end(self, trainer, epoch, logs):
+            times.append(time.perf_counter() - self.start)
+            fault_marks.append(faults())
             blas = max(lib["num_threads"] for lib in threadpool_info()
                        if lib["user_api"] == "blas")
             threads.add(blas * gemm.current_workers())
 
-    trainer.callbacks.append(SeeThreads())
-    times, start_faults = [], 0
-    for epoch in range(epochs + 1):
-        if epoch == 1:
-            start_faults = faults()
-        start = time.perf_counter()
-        trainer.fit()
-        times.append(time.perf_counter() - start)
+    nn.Trainer(model, data, cfg, callbacks=[EpochTimes()]).fit()
     assert "torch" not in sys.modules, "the nnengine worker must never import torch"
     return {"seconds": statistics.median(times[1:]),
-            "faults": (faults() - start_faults) / epochs, "threads": sorted(threads)}
+            "faults": (fault_marks[-1] - fault_marks[0]) / epochs, "threads": sorted(threads)}
 
 
 def torch_worker(key: str, epochs: int, data_file: str) -> dict:

@@ -136,15 +136,14 @@ def fused_softmax_cross_entropy(p, t, out=None, ws=FRESH):
     """Loss from the softmax probabilities `p`, gradient w.r.t. the softmax's input."""
     n = p.shape[0]
     at = _target_positions(p, t, ws)
-    picked = np.take(p, at, out=ws.empty("picked", (n,), p.dtype), mode="clip")
+    picked = p.take(at, out=ws.empty("picked", (n,), p.dtype), mode="clip")
     if out is None:
         grad = p.copy()
     else:
         np.copyto(out, p)
         grad = out
     # grad[row, target] −= 1, as a put ("raise" would buffer; the positions are valid)
-    np.put(grad, at, np.subtract(picked, 1.0, out=ws.empty("target", (n,), p.dtype)),
-           mode="clip")
+    grad.put(at, np.subtract(picked, 1.0, out=ws.empty("target", (n,), p.dtype)), mode="clip")
     grad *= 1.0 / n
     loss = float(-np.log(np.maximum(picked, _EPS, out=picked), out=picked).sum() / n)
     return loss, grad
@@ -161,7 +160,7 @@ def fused_sigmoid_binary_cross_entropy(p, t, out=None, ws=FRESH):
 def accuracy(y, t, loss_name: str) -> float | None:
     """Share of correct predictions for classification losses, None for regression."""
     if loss_name in ("cross_entropy", "hinge"):
-        return np.count_nonzero(np.argmax(y, axis=1) == t) / max(len(t), 1)
+        return np.count_nonzero(y.argmax(axis=1) == t) / max(len(t), 1)
     if loss_name == "binary_cross_entropy":
         return float(np.mean((y > 0.5) == (t > 0.5)))
     return None

@@ -14,10 +14,11 @@ never on the machine's load; and since a split product is bit-identical to the w
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Iterator
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from . import gemm
 from .model import Model
@@ -69,9 +70,17 @@ def training_threads(model: Model, batch_size: int) -> int:
     return cores() if largest_gemm(model, batch_size) >= LARGE_GEMM else 1
 
 
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """The process's thread pools, found once: finding them walks every loaded library
+    (0.2 ms), and a run enters `blas_threads` for each fit, evaluation and snapshot. NumPy's
+    BLAS is loaded with NumPy, before nnengine."""
+    return ThreadpoolController()
+
+
 @contextlib.contextmanager
 def blas_threads(count: int) -> Iterator[None]:
     """Inside the block: BLAS on one thread, and large products split over `count` threads
     by `gemm.matmul`."""
-    with threadpool_limits(limits=1, user_api="blas"), gemm.workers(count):
+    with _blas().limit(limits=1, user_api="blas"), gemm.workers(count):
         yield

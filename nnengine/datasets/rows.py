@@ -45,8 +45,8 @@ class Rows:
         """The rows at `positions` (of this split) written into `out`, through `rows_out`
         for their indices in base: no new array."""
         # mode="clip": the indices are valid, and "raise" would buffer `out` (a new array).
-        np.take(self.index, positions, out=rows_out, mode="clip")
-        return np.take(self.base, rows_out, axis=0, out=out, mode="clip")
+        self.index.take(positions, out=rows_out, mode="clip")
+        return self.base.take(rows_out, axis=0, out=out, mode="clip")
 
     def feature_stats(self, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
         """Per-feature mean and (biased) standard deviation over these rows, in chunks of

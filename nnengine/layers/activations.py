@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import gemm
 from ..catalogue import LayerSpec, ParamSpec, Weight, register_layer
 from ..errors import ShapeError
 from ..gemm import in_parts
@@ -102,6 +103,9 @@ def _stair(x, cfg, ws):
 def _in_parts(job: Callable[[tuple], None], x: np.ndarray) -> None:
     """job(index) over parts of x's outermost axis in memory (its channels for a conv
     output), on the engine's worker threads when x is large (gemm.in_parts)."""
+    if x.size < gemm.PARTS_FROM:   # the common small case, without the split's bookkeeping
+        job(())
+        return
     axis = axis_order(x.strides)[0]
     in_parts(lambda part: job((slice(None),) * axis + (part,)), x.shape[axis], x.size)
 

@@ -59,7 +59,7 @@ class Dense(Layer):
         W = w["W"]
         grads = {"W": matmul(x.T, dy, ws.empty("dW", W.shape, W.dtype))}
         if "b" in w:
-            grads["b"] = np.sum(dy, axis=0, out=ws.empty("db", w["b"].shape, W.dtype))
+            grads["b"] = np.add.reduce(dy, axis=0, out=ws.empty("db", w["b"].shape, W.dtype))
         if not need_dx:
             return [None], grads
         return [matmul(dy, W.T, ws.empty("dx", x.shape, W.dtype))], grads
