@@ -1,6 +1,6 @@
 """Time and minor page faults per training epoch, nnengine vs PyTorch CPU eager.
 
-    python bench/engine_speed.py [--epochs 3] [--mnist-samples 60000] [--only mlp,cnn]
+    python bench/engine_speed.py [--epochs 10] [--mnist-samples 60000] [--only mlp,cnn]
                                  [--without-torch]
     python bench/engine_speed.py --threads-check      # BLAS threads, idle and busy machine
 
@@ -276,7 +276,8 @@ def threads_check() -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=3, help="timed epochs after a warm-up")
+    parser.add_argument("--epochs", type=int, default=10,
+                        help="timed epochs after a warm-up (their median is the figure)")
     parser.add_argument("--mnist-samples", type=int, default=60000)
     parser.add_argument("--only", help="comma-separated model keys: " + ", ".join(MODELS))
     parser.add_argument("--threads-check", action="store_true")
