@@ -521,6 +521,9 @@ def main(argv: list[str] | None = None) -> int:
             torch.save(state, f"{checkpoint}.tmp")
             os.replace(f"{checkpoint}.tmp", checkpoint)
 
+    # The DDP wrapper holds the process group (its reducer's threads): gone before the group
+    # is, not after it at the function's end (that order aborted a rank now and then).
+    del model
     if rank == 0:
         test = evaluate(net, to_device(xs_test), torch.from_numpy(ts_test).to(device),
                         loss_name, args.l2)
