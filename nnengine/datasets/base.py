@@ -3,7 +3,7 @@ the loaders share (seeded splits, reading a possibly gzipped file)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,22 +62,13 @@ class Dataset:
             and self.x_train.shape[1] == 2
 
 
-def split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """A fixed, seeded shuffle-and-split into train and test parts."""
-    order = np.random.default_rng(seed).permutation(len(x))
-    n_test = round(len(x) * test_fraction)
-    test, train = order[:n_test], order[n_test:]
-    return x[train], y[train], x[test], y[test]
-
-
 def split_features(x: Features, y: np.ndarray, test_fraction: float, seed: int
                    ) -> tuple[Features, np.ndarray, Features, np.ndarray]:
-    """Like `split`, for one array, a list of arrays or a dict of arrays (several inputs),
-    all cut by the same seeded permutation. The loaders hand over arrays they have just
-    read, so the rows are put in split order in place and train and test are two views of
-    the one buffer: a data set read from a file is held once, never twice (a read-only
-    array is copied as `split` would)."""
+    """A fixed, seeded shuffle-and-split into train and test parts, of one array, a list of
+    arrays or a dict of arrays (several inputs), all cut by the same permutation (test rows
+    first). The loaders hand over arrays they have just read or made, so the rows are put
+    in split order in place and train and test are two views of the one buffer: a data set
+    read from a file is held once, never twice (a read-only array is copied)."""
     order = np.random.default_rng(seed).permutation(len(y))
     n_test = round(len(y) * test_fraction)
     test, train = order[:n_test], order[n_test:]
@@ -89,17 +80,18 @@ def split_features(x: Features, y: np.ndarray, test_fraction: float, seed: int
         permute_rows(a, moves)
         return a
 
+    whole = each(x, arranged)
+    return (each(whole, lambda a: a[n_test:]), y[train],
+            each(whole, lambda a: a[:n_test]), y[test])
+
+
+def each(x: Features, fn: Callable[[np.ndarray], np.ndarray]) -> Features:
+    """fn applied to every input's array of `x` (one array, a list or a dict of them)."""
     if isinstance(x, dict):
-        parts = {k: arranged(v) for k, v in x.items()}
-        xtr, xte = ({k: v[n_test:] for k, v in parts.items()},
-                    {k: v[:n_test] for k, v in parts.items()})
-    elif isinstance(x, list):
-        parts_list = [arranged(v) for v in x]
-        xtr, xte = [v[n_test:] for v in parts_list], [v[:n_test] for v in parts_list]
-    else:
-        whole = arranged(x)
-        xtr, xte = whole[n_test:], whole[:n_test]
-    return xtr, y[train], xte, y[test]
+        return {k: fn(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [fn(v) for v in x]
+    return fn(x)
 
 
 def cycles(order: np.ndarray) -> list[np.ndarray]:

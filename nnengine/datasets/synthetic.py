@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Dataset, split
+from .base import Dataset, split_features
 
 SEED = 1234
 
@@ -13,7 +13,7 @@ SEED = 1234
 def _classification(name: str, x: np.ndarray, y: np.ndarray, test_fraction=0.25) -> Dataset:
     x = x.astype(np.float32)
     y = y.astype(np.int64)
-    xtr, ytr, xte, yte = split(x, y, test_fraction, SEED)
+    xtr, ytr, xte, yte = split_features(x, y, test_fraction, SEED)
     k = int(y.max()) + 1
     return Dataset(name, xtr, ytr, xte, yte, "classification", k, [str(i) for i in range(k)])
 
@@ -99,7 +99,7 @@ def recall(n: int = 2400, steps: int = 50, noise: float = 4.0) -> Dataset:
     y = rng.integers(0, 2, n)
     x[:, 0, 0] = np.where(y == 1, 1.0, -1.0) * (0.5 + np.abs(rng.normal(0, 1.0, n)))
     x[:, 0, 1] = 1.0
-    xtr, ytr, xte, yte = split(x, y.astype(np.int64), 0.25, SEED)
+    xtr, ytr, xte, yte = split_features(x, y.astype(np.int64), 0.25, SEED)
     return Dataset("recall", xtr, ytr, xte, yte, "classification", 2,
                    ["first negative", "first positive"])
 
@@ -109,7 +109,7 @@ def sine(n: int = 400) -> Dataset:
     rng = np.random.default_rng(SEED)
     x = rng.uniform(-np.pi, np.pi, (n, 1)).astype(np.float32)
     y = (np.sin(x) + rng.normal(0, 0.05, (n, 1))).astype(np.float32)
-    xtr, ytr, xte, yte = split(x, y, 0.25, SEED)
+    xtr, ytr, xte, yte = split_features(x, y, 0.25, SEED)
     return Dataset("sine", xtr, ytr, xte, yte, "regression")
 
 
@@ -122,7 +122,7 @@ def sequences(n: int = 1200, steps: int = 20) -> Dataset:
     drift = rng.normal(0, 0.25, (n, 1, 1))
     x = (drift + rng.normal(0, 1.0, (n, steps, 1))).astype(np.float32)
     y = (x.sum(axis=(1, 2)) > 0).astype(np.int64)
-    xtr, ytr, xte, yte = split(x, y, 0.25, SEED)
+    xtr, ytr, xte, yte = split_features(x, y, 0.25, SEED)
     return Dataset("sequences", xtr, ytr, xte, yte, "classification", 2, ["negative", "positive"])
 
 

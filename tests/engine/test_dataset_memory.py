@@ -6,7 +6,7 @@ import tracemalloc
 
 import numpy as np
 
-from nnengine.datasets.base import cycles, permute_rows, split, split_features
+from nnengine.datasets.base import cycles, permute_rows, split_features
 from nnengine.datasets.files import SEED, TEST_FRACTION, load_npz
 from nnengine.datasets.rows import Rows
 from nnengine.run_card import dataset_sha256
@@ -32,6 +32,13 @@ def test_loading_a_npz_with_a_test_split_holds_the_data_once(tmp_path):
     ds, peak = peak_while(lambda: load_npz(path))
     np.testing.assert_array_equal(ds.x_train, x)
     assert peak < 1.25 * data_bytes, f"{peak:,} bytes at the peak for {data_bytes:,} of data"
+
+
+def split(x, y, test_fraction, seed):
+    """The split as a copy: the seeded permutation, test rows first."""
+    order = np.random.default_rng(seed).permutation(len(y))
+    test, train = np.split(order, [round(len(y) * test_fraction)])
+    return x[train], y[train], x[test], y[test]
 
 
 def test_a_npz_without_a_test_split_is_split_in_place_and_held_once(tmp_path):
