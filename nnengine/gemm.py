@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import itertools
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 
@@ -80,17 +82,20 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
         return _halved(a, b, out, count)
     if count < 2 or m * n * k < SPLIT_FROM or max(m, n) < 2 * MIN_BLOCK:
         return np.matmul(a, b, out=out)
-    parts = min(count, max(m, n) // MIN_BLOCK)
+    # Blocks on a grid of MIN_BLOCK, PARTS_PER_WORKER a thread, taken by whichever thread is
+    # free: a worker descheduled by another program delays the product by one block, not by
+    # its half of it (a busy core costs a static split its whole share).
+    units = max(m, n) // MIN_BLOCK
+    parts = min(count * PARTS_PER_WORKER, units)
+    edges = (np.linspace(0, units, parts + 1).round().astype(int) * MIN_BLOCK).tolist()
+    edges[-1] = max(m, n)
     if n >= m:
-        edges = np.linspace(0, n, parts + 1).astype(int)
-        jobs = [(a, b[:, s:e], out[:, s:e]) for s, e in itertools.pairwise(edges.tolist())]
+        jobs = [functools.partial(np.matmul, a, b[:, s:e], out=out[:, s:e])
+                for s, e in itertools.pairwise(edges)]
     else:
-        edges = np.linspace(0, m, parts + 1).astype(int)
-        jobs = [(a[s:e], b, out[s:e]) for s, e in itertools.pairwise(edges.tolist())]
-    done = [_submit(count, np.matmul, x, y, out=o) for x, y, o in jobs[1:]]
-    np.matmul(*jobs[0][:2], out=jobs[0][2])   # the first block on this thread
-    for d in done:
-        d.result()
+        jobs = [functools.partial(np.matmul, a[s:e], b, out=out[s:e])
+                for s, e in itertools.pairwise(edges)]
+    _share(jobs, count)
     return out
 
 
@@ -126,19 +131,26 @@ def in_parts(job: Callable[[slice], None], size: int, elements: int) -> None:
         job(slice(0, size))
         return
     edges = np.linspace(0, size, count + 1).astype(int).tolist()
-    parts = iter([slice(s, e) for s, e in itertools.pairwise(edges)])
+    _share([functools.partial(job, slice(s, e)) for s, e in itertools.pairwise(edges)], workers)
+
+
+def _share(jobs: list[Callable[[], Any]], workers: int) -> None:
+    """Run every job once, on this thread and `workers` - 1 worker threads, each taking the
+    next job when it is free; a worker that has not started when the jobs run out is called
+    off (on a busy machine it may wait a time slice to start: the others do its share)."""
+    jobs_left = iter(jobs)
     lock = threading.Lock()
 
-    def take_parts() -> None:
+    def take_jobs() -> None:
         while True:
             with lock:
-                part = next(parts, None)
-            if part is None:
+                job = next(jobs_left, None)
+            if job is None:
                 return
-            job(part)
+            job()
 
-    helpers = [_submit(workers, take_parts) for _ in range(workers - 1)]
-    take_parts()
+    helpers = [_submit(workers, take_jobs) for _ in range(min(workers, len(jobs)) - 1)]
+    take_jobs()
     for helper in helpers:
         if not helper.cancel():
             helper.result()
