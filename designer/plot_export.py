@@ -1,11 +1,12 @@
 """Train ▸ Export the Plot in View: the dashboard's visible page as a PNG picture (the page as
 shown, at twice the screen's resolution) or an SVG drawing (the page painted through Qt's
 SVG generator: pyqtgraph 0.14's own SVG exporter fails on this Qt's path data), or its data
-as CSV (the curves through pyqtgraph's CSV exporter; the confusion matrix as a table of
-counts)."""
+as CSV (the curves a plot draws itself from its `csv_series`, others through pyqtgraph's CSV
+exporter; the confusion matrix as a table of counts)."""
 from __future__ import annotations
 
 import csv
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +62,10 @@ def export_page(dashboard: TrainingDashboard, path: str | Path) -> Path:
     if kind == "csv" and isinstance(page, ConfusionPlot):
         _write_matrix(page, path)
         return path
+    series = page.csv_series() if isinstance(page, LivePlot) else []
+    if series:
+        _write_series(series, path)
+        return path
     view = main_view(page)
     if view is None:
         raise ValueError(f"the {title} page shows no plot yet: train first")
@@ -96,6 +101,17 @@ def _write_svg(page: QWidget, path: Path, title: str) -> None:
         page.render(painter, QPoint(0, 0))
     finally:
         painter.end()
+
+
+def _write_series(series: list[tuple[str, np.ndarray, np.ndarray]], path: Path) -> None:
+    """Columns "<name>_x", "<name>_y" per curve (pyqtgraph's CSV layout), shorter ones
+    padded with empty cells."""
+    columns = [c for _, x, y in series for c in (x, y)]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow([f"{name}_{axis}" for name, _, _ in series for axis in "xy"])
+        for row in itertools.zip_longest(*(c.tolist() for c in columns), fillvalue=""):
+            writer.writerow([v if v == "" else f"{v:.9g}" for v in row])
 
 
 def _write_matrix(page: ConfusionPlot, path: Path) -> None:

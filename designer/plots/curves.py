@@ -2,16 +2,16 @@
 
 The x axis is in epochs (a batch sits at epoch − 1 + batch / batches per epoch, an epoch's
 mean at its end) and spans the whole run from the start, so axes are not redrawn as data
-arrives. The per-batch curves use peak downsampling and clip-to-view, so a run of a million
-batches still redraws quickly; the per-epoch curves are only touched when an epoch ends,
+arrives. The per-batch curves are `BatchCurve`s (clipped to the view and thinned to two points
+a pixel column), so a run of a million batches still redraws quickly; the per-epoch curves are only touched when an epoch ends,
 and at most twice a second (a fast run ends ten epochs a second, and redrawing four marked
 curves every frame for it doubled the cost of a frame).
 Both plots live in one GraphicsLayoutWidget (one repaint per frame), side by side when the
 widget is wider than tall (the main window's wide, short dock) and stacked otherwise. Their
 one legend sits beside the check boxes, so it never covers the curves. A dashed line marks
 the epoch the scrubber shows.
-The per-epoch curves are cached as pixmaps (see `_curve`): a frame repaints the whole view,
-and only the per-batch curves change from one frame to the next.
+The per-epoch curves of a plot are one `EpochLines` item: a frame repaints the whole view,
+and each item it holds costs Python calls in every frame.
 """
 from __future__ import annotations
 
@@ -21,9 +21,11 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
 
 from ..style import MARKER_COLOR, TRAIN_COLOR, TRAIN_LIGHT_COLOR, VALID_COLOR
+from .batch_curve import BatchCurve
+from .epoch_lines import EpochLines
 from .legend import LegendRow, swatch
 from .live_plot import LivePlot
 from .pyqtgraph_setup import style_plot
@@ -31,24 +33,6 @@ from .ranges import StickyRange
 
 MAX_SYMBOLS = 20   # epoch markers are drawn up to this many epochs
 EPOCH_POINTS_INTERVAL = 0.5   # seconds between two redraws of the per-epoch curves
-
-
-def _curve(plot: pg.PlotItem, pen: str, width: float, name: str,
-           dense: bool = False) -> pg.PlotDataItem:
-    if dense:   # no symbol options at all: any of them turns markers on in pyqtgraph
-        item = plot.plot([], [], pen=pg.mkPen(pen, width=width), name=name)
-    else:
-        item = plot.plot([], [], pen=pg.mkPen(pen, width=width), name=name, symbol="o",
-                         symbolSize=6, symbolBrush=pen, symbolPen=pg.mkPen(pen))
-    if dense:
-        item.setDownsampling(auto=True, method="peak")
-        item.setClipToView(True)
-    else:
-        # Redrawn at most twice a second but painted with every frame (the view repaints
-        # whole): kept as pixmaps, a frame blits them instead of stroking lines and markers.
-        for part in (item.curve, item.scatter):
-            part.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-    return item
 
 
 class CurvesPlot(LivePlot):
@@ -76,12 +60,14 @@ class CurvesPlot(LivePlot):
         style_plot(self.loss_plot, "Loss", "loss", "epoch")
         style_plot(self.acc_plot, "Accuracy", "accuracy", "epoch")
         self.acc_plot.setXLink(self.loss_plot)
-        self.loss_batch = _curve(self.loss_plot, TRAIN_LIGHT_COLOR, 1, "train (batch)", True)
-        self.loss_epoch = _curve(self.loss_plot, TRAIN_COLOR, 2, "train")
-        self.val_loss = _curve(self.loss_plot, VALID_COLOR, 2, "validation")
-        self.acc_batch = _curve(self.acc_plot, TRAIN_LIGHT_COLOR, 1, "train (batch)", True)
-        self.acc_epoch = _curve(self.acc_plot, TRAIN_COLOR, 2, "train")
-        self.val_acc = _curve(self.acc_plot, VALID_COLOR, 2, "validation")
+        self.loss_batch = BatchCurve(self.loss_plot, pg.mkPen(TRAIN_LIGHT_COLOR, width=1))
+        self.loss_lines = EpochLines(self.loss_plot)
+        self.loss_epoch = self.loss_lines.series(TRAIN_COLOR)
+        self.val_loss = self.loss_lines.series(VALID_COLOR)
+        self.acc_batch = BatchCurve(self.acc_plot, pg.mkPen(TRAIN_LIGHT_COLOR, width=1))
+        self.acc_lines = EpochLines(self.acc_plot)
+        self.acc_epoch = self.acc_lines.series(TRAIN_COLOR)
+        self.val_acc = self.acc_lines.series(VALID_COLOR)
         self.acc_plot.setYRange(0, 1.0, padding=0.04)
         self.acc_plot.enableAutoRange(axis="y", enable=False)
         self.loss_range = StickyRange(self.loss_plot)
@@ -99,7 +85,6 @@ class CurvesPlot(LivePlot):
         self._epochs_later = QTimer(self)
         self._epochs_later.setSingleShot(True)
         self._epochs_later.timeout.connect(self.request)
-        self._symbols: str | None = "o"
         self._accuracy_shown = True
         self._wide: bool | None = None
         self._arrange()
@@ -109,13 +94,17 @@ class CurvesPlot(LivePlot):
         self._version = -1
         self._epochs_drawn = -1
         self.loss_range.reset()
-        for item in (self.loss_batch, self.loss_epoch, self.val_loss,
-                     self.acc_batch, self.acc_epoch, self.val_acc):
+        for curve in (self.loss_batch, self.acc_batch):
+            curve.set_data(np.zeros(0), np.zeros(0))
+        for item in (self.loss_epoch, self.val_loss, self.acc_epoch, self.val_acc):
             item.setData([], [])
-        if self.context.epochs:
-            # The whole run's width from the start: the x axis never has to be redrawn.
-            self.loss_plot.setXRange(0, self.context.epochs, padding=0.02)
+        self._whole_run()
         self.set_marker(None)
+
+    def _whole_run(self) -> None:
+        """The whole run's width from the start: the x axis never has to be redrawn."""
+        if self.context.epochs:
+            self.loss_plot.setXRange(0, self.context.epochs, padding=0.02)
 
     def set_marker(self, epoch: float | None) -> None:
         """Show a dashed line at `epoch` (the scrubbed epoch), or hide it (None = live)."""
@@ -146,10 +135,12 @@ class CurvesPlot(LivePlot):
 
     def _apply_options(self) -> None:
         self.loss_plot.setLogMode(y=self.log_box.isChecked())
-        for item in (self.loss_batch, self.acc_batch):
-            item.setVisible(self.batch_box.isChecked())
-        for item in (self.loss_epoch, self.val_loss, self.acc_epoch, self.val_acc):
-            item.setVisible(self.epoch_box.isChecked())
+        self._whole_run()   # pyqtgraph turns auto-range on with a log mode change
+        self.loss_lines.set_style(self.log_box.isChecked(), self.loss_lines.markers)
+        for curve in (self.loss_batch, self.acc_batch):
+            curve.setVisible(self.batch_box.isChecked())
+        for lines in (self.loss_lines, self.acc_lines):
+            lines.setVisible(self.epoch_box.isChecked())
         self.legend.set_shown("train (batch)", self.batch_box.isChecked())
         for name in ("train", "validation"):
             self.legend.set_shown(name, self.epoch_box.isChecked())
@@ -183,17 +174,26 @@ class CurvesPlot(LivePlot):
         self._show_accuracy(has_acc)
         x, loss = m.batch_x, m.batch_loss
         log = self.log_box.isChecked()
-        if log:
-            loss = np.where(loss > 0, loss, np.nan)
-        self.loss_batch.setData(x, loss, connect="finite")
+        self.loss_batch.set_data(x, loss, log)
         shown = [loss] if self.batch_box.isChecked() else []
         if self.epoch_box.isChecked() or not shown:
             shown += [m.epoch_series("loss")[1], m.epoch_series("val_loss")[1]]
         self.loss_range.update(*shown, log=log)
         if has_acc:
-            self.acc_batch.setData(x, m.batch_accuracy, connect="finite")
+            self.acc_batch.set_data(x, m.batch_accuracy)
         if len(m.epochs) != self._epochs_drawn:
             self._draw_epochs(m, has_acc)
+
+    def csv_series(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        m = self.context.metrics
+        if m is None:
+            return []
+        series = [("loss (batch)", m.batch_x, m.batch_loss)]
+        if m.has_accuracy:
+            series.append(("accuracy (batch)", m.batch_x, m.batch_accuracy))
+        series += [(key, *m.epoch_series(key))
+                   for key in ("loss", "val_loss", "accuracy", "val_accuracy")]
+        return [s for s in series if len(s[1])]
 
     def flush(self) -> None:
         """A run has ended: its last epochs are drawn now, not after the interval."""
@@ -212,11 +212,9 @@ class CurvesPlot(LivePlot):
         self._epochs_later.stop()
         self._epochs_at = time.monotonic()
         self._epochs_drawn = len(m.epochs)
-        symbols = "o" if len(m.epochs) <= MAX_SYMBOLS else None
-        if symbols != self._symbols:   # markers only while they stay apart
-            self._symbols = symbols
-            for item in (self.loss_epoch, self.val_loss, self.acc_epoch, self.val_acc):
-                item.setSymbol(symbols)
+        markers = len(m.epochs) <= MAX_SYMBOLS   # markers only while they stay apart
+        for lines in (self.loss_lines, self.acc_lines):
+            lines.set_style(lines.log, markers)
         self.loss_epoch.setData(*m.epoch_series("loss"))
         self.val_loss.setData(*m.epoch_series("val_loss"))
         if has_acc:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QWidget
 
 from ..style import HIST_BRUSH, TRAIN_COLOR
 from ..training.summary import Snapshot
+from .batch_curve import BatchCurve
 from .legend import LegendList
 from .live_plot import LivePlot, NodePicker, choose_node
 from .log_axis import use_log_axis
@@ -43,7 +44,7 @@ class GradientsPlot(LivePlot):
         self.split.addWidget(norms, 3)
         self.split.addWidget(self.hist_plot, 2)
         self.body.addLayout(self.split, 1)
-        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.curves: dict[str, BatchCurve] = {}
         self.snapshot: Snapshot | None = None
         self._version = None
         self._emphasis: str | None = None
@@ -51,14 +52,10 @@ class GradientsPlot(LivePlot):
         self.message("Press Train to see the gradients of each layer.")
 
     def reset(self) -> None:
-        for item in self.curves.values():
-            self.norm_plot.removeItem(item)
-        self.curves = {}
-        for i, node in enumerate(self.context.weighted):
-            item = self.norm_plot.plot([], [], pen=pg.mkPen(color(i), width=1))
-            item.setDownsampling(auto=True, method="peak")
-            item.setClipToView(True)
-            self.curves[node] = item
+        for curve in self.curves.values():
+            curve.remove()
+        self.curves = {node: BatchCurve(self.norm_plot.getPlotItem(), pg.mkPen(color(i), width=1))
+                       for i, node in enumerate(self.context.weighted)}
         self.legend.set_entries([(n, color(i)) for i, n in enumerate(self.curves)])
         self.snapshot = None
         self._version = None
@@ -93,26 +90,32 @@ class GradientsPlot(LivePlot):
         if key != self._version:
             self._version = key
             shown = []
-            for n, item in self.curves.items():
+            for n, curve in self.curves.items():
                 x, y = metrics.grad_norms(n)
                 if not self.live:   # scrubbed to a past epoch: the curves up to it
                     x, y = x[x <= snap.x + 1e-9], y[x <= snap.x + 1e-9]
-                y = np.where(y > 0, y, np.nan)
-                item.setData(x, y, connect="finite")
+                curve.set_data(x, y, log=True)
                 shown.append(y)
             self.norm_range.update(*shown, log=True)
         if node != self._emphasis:
             # Emphasis by colour, not width: wide pens on long noisy curves are stroked in
             # software and cost tens of milliseconds per repaint.
-            for i, (n, item) in enumerate(self.curves.items()):
+            for i, (n, curve) in enumerate(self.curves.items()):
                 c = pg.mkColor(color(i))
                 if n != node:
                     c.setAlpha(110)
-                item.setPen(pg.mkPen(c, width=1))
-                item.setZValue(10 if n == node else 0)
+                curve.setPen(pg.mkPen(c, width=1))
+                curve.setZValue(10 if n == node else 0)
             self.legend.set_current(node)
             self._emphasis = node
         self._draw_histogram(snap, node)
+
+    def csv_series(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        m = self.context.metrics
+        if m is None:
+            return []
+        return [(f"{node} gradient norm", *m.grad_norms(node)) for node in self.curves
+                if len(m.grad_norms(node)[0])]
 
     def _draw_histogram(self, snap: Snapshot, node: str | None) -> None:
         """Only when the snapshot or the layer changed: the norms redraw with every batch,

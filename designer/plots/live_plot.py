@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QGraphicsScene,
@@ -142,6 +143,11 @@ class LivePlot(QWidget):
 
     def draw(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def csv_series(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """(name, x, y) of each curve this plot draws itself, for Export the Plot in View as
+        CSV; empty: the export reads pyqtgraph's own curves."""
+        return []
 
     def resizeEvent(self, event: Any) -> None:  # Qt override
         super().resizeEvent(event)

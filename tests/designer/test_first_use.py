@@ -275,8 +275,17 @@ def test_export_the_plot_in_view_as_png_svg_and_csv(window, qtbot, tmp_path):
     assert window.export_plot(str(tmp_path / "curves.svg"))
     assert ET.parse(tmp_path / "curves.svg").getroot().tag.endswith("svg")
     assert window.export_plot(str(tmp_path / "curves.csv"))
-    header = (tmp_path / "curves.csv").read_text().splitlines()[0]
-    assert header.count(",") >= 1
+    rows = list(csv.reader(io.StringIO((tmp_path / "curves.csv").read_text())))
+    assert rows[0][:4] == ["loss (batch)_x", "loss (batch)_y", "accuracy (batch)_x",
+                           "accuracy (batch)_y"] and "val_loss_y" in rows[0]
+    batches = len(c.metrics.batch_x)
+    assert len(rows) == 1 + batches and float(rows[batches][0]) == 2.0   # every batch
+    assert [r[rows[0].index("loss_x")] for r in rows[1:4]] == ["1", "2", ""]
+    dash.show_page("Gradients")
+    qtbot.wait(50)
+    assert window.export_plot(str(tmp_path / "gradients.csv"))
+    header = (tmp_path / "gradients.csv").read_text().splitlines()[0]
+    assert header.startswith("dense1 gradient norm_x,dense1 gradient norm_y")
     dash.show_page("Confusion")
     dash.confusion.refresh()
     qtbot.wait(50)

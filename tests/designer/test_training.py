@@ -116,7 +116,7 @@ def test_every_plot_receives_data_on_the_digits_cnn(qtbot, run):
     assert c.start()
     assert c.wait(120_000) and c.state == TrainingState.FINISHED, c.last_message
     dash.refresh_all()
-    x, y = dash.curves.loss_batch.getData()
+    x, y = dash.curves.loss_batch.getOriginalDataset()
     assert len(x) == 2 * c.progress.batches and np.all(np.isfinite(y))
     assert len(dash.curves.loss_epoch.getData()[0]) == 2
     assert len(dash.curves.val_acc.getData()[0]) == 2
