@@ -27,10 +27,11 @@ PROBE_SEED = 7919   # the probe rows' own generator; the trainer's are never tou
 PREDICT_BATCH = 128  # small enough to stay in cache; faster than larger batches here
 EVALUATE_BATCH = 512  # the test metrics' batch, as `nnengine train` evaluates
 # Multiply-adds a snapshot may spend on its probe rows (forward), and the live confusion
-# matrix on its test predictions: a snapshot of the digits CNN keeps all 64 rows and 605
-# test samples, one of an MNIST-size CNN (a million per sample) 24 rows and 193 samples, so
-# watching stays within its share of the time and still comes several times a second.
-PROBE_WORK = 24_000_000
+# matrix on its test predictions: a snapshot of the digits CNN keeps 50 rows and 633 test
+# samples, one of an MNIST-size CNN (a million per sample) 16 rows and 193 samples, so
+# watching stays within its share of the time (2%, see reporter.SnapshotBudget) and still
+# comes several times a second.
+PROBE_WORK = 16_000_000
 WATCHED_WORK = 200_000_000
 
 
