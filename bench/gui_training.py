@@ -5,7 +5,7 @@ snapshots per second and the time from the Train press to the first progress.
                                  [--layout app|large] [--tab each|rotate|Curves|...]
 
 `--case digits` (the default, 60 epochs) trains the digits CNN template
-(resources/templates/digits_cnn.json); `--case mnist` (3 epochs) an MNIST-size case: 5,000
+(resources/templates/digits_cnn.json); `--case mnist` (6 epochs) an MNIST-size case: 5,000
 generated 28x28 training images and 10,000 test images of 10 classes (a .npz written to a
 temporary folder), through the two-conv CNN of bench/engine_speed.py (16 and 32 filters,
 "same" padding, each with ReLU and 2x2 max pooling, then Dense 10 and softmax), batch 64.
@@ -15,7 +15,9 @@ window as it first opens (offscreen Qt; `--layout large` shows only the training
 the plots, filling 1400x820, so the plots are about twice as large), and the same graph the
 way `nnengine train` does (the same `prepare_run`, the engine's Trainer with the command
 line's progress bar, then the test evaluation; only the file writing is left out),
-alternating the two `--repeats` times; the visible plot's redraws are counted. By default
+alternating the two `--repeats` times; the visible plot's redraws and the snapshots are
+counted while new batches arrive (from the first batch's arrival to the last's: not the
+final test evaluation, when there is nothing new to draw). By default
 each GUI run shows one tab for the whole run, the next run the next tab, so every kind of
 plot is watched in turn (`--tab rotate` switches tabs every 500 ms instead: a harder case,
 as each switch lays out and paints a whole page). A third run per pair, in the GUI again,
@@ -188,24 +190,25 @@ def gui_run_in(app: QApplication, graph: nn.Graph, tab: str, probe: bool, layout
     rotate.timeout.connect(lambda: dashboard.show_page(TABS[next(turn) % len(TABS)]))
     if tab != "rotate":
         dashboard.show_page(tab)
-    visible: dict[str, float] = {t: 0.0 for t, _ in dashboard.pages}
-    shown = {"title": None, "since": 0.0}
+    shown: list[tuple[str, float]] = []   # (tab title, when it came to the front)
 
     def tab_changed(_index: int = 0) -> None:
-        now = time.perf_counter()
-        if shown["title"] is not None and "ready" in marks and "end" not in marks:
-            visible[shown["title"]] += now - max(shown["since"], marks["ready"])
-        shown["title"] = dashboard.tabs.tabText(dashboard.tabs.currentIndex())
-        shown["since"] = now
+        shown.append((dashboard.tabs.tabText(dashboard.tabs.currentIndex()),
+                      time.perf_counter()))
 
     dashboard.tabs.currentChanged.connect(tab_changed)
     tab_changed()
+    drawn: dict[str, list[float]] = {t: [] for t, _ in dashboard.pages}
+    for title, page in dashboard.pages:
+        def counted(title=title, draw=page.refresh) -> None:
+            drawn[title].append(time.perf_counter())
+            draw()
+        page.refresh = counted
     marks: dict[str, float] = {}
-    controller.run_started.connect(lambda: marks.setdefault("ready", time.perf_counter()))
     controller.finished.connect(lambda _p: marks.setdefault("end", time.perf_counter()))
     controller.metrics_changed.connect(lambda _m: marks.setdefault("first", time.perf_counter()))
-    snapshots = []
-    controller.snapshot_changed.connect(lambda _s: snapshots.append(1))
+    snapshots: list[float] = []
+    controller.snapshot_changed.connect(lambda _s: snapshots.append(time.perf_counter()))
     ends: list[tuple[int, float]] = []
     add = controller.speed.add
 
@@ -217,7 +220,6 @@ def gui_run_in(app: QApplication, graph: nn.Graph, tab: str, probe: bool, layout
         add(records)
 
     controller.speed.add = tapped
-    draws_before = {t: p.draws for t, p in dashboard.pages}
     if probe:
         timer.start()
     if tab == "rotate":
@@ -233,17 +235,16 @@ def gui_run_in(app: QApplication, graph: nn.Graph, tab: str, probe: bool, layout
     timer.stop()
     rotate.stop()
     end = marks["end"]
-    visible[shown["title"]] += end - max(shown["since"], marks["ready"])
     gaps = np.diff(np.array(ticks)) * 1000.0 if len(ticks) > 1 else np.zeros(0)
     lateness = np.maximum(gaps - 10.0, 0.0)
-    refresh = {t: (p.draws - draws_before[t]) / visible[t] for t, p in dashboard.pages
-               if visible[t] > 0.2}
+    span = (arrivals[0], arrivals[-1])   # while new batches arrive (not the final test)
+    refresh = refresh_rates(shown, drawn, span)
     result = {"seconds": end - marks["click"], "steady": steady_span(ends),
               "lateness": lateness, "refresh": refresh,
               "weights": controller.current_weights(),
               "first": marks["first"] - marks["click"],
-              "snapshots": len(snapshots) / (end - marks["ready"]),
-              "arrivals": len(arrivals) / (end - marks["ready"])}
+              "snapshots": sum(span[0] <= t <= span[1] for t in snapshots) / (span[1] - span[0]),
+              "arrivals": (len(arrivals) - 1) / (span[1] - span[0])}
     controller.shutdown()
     if layout == "app":   # answer "Discard" to the question about unsaved changes and runs
         with patch.object(QMessageBox, "question",
@@ -256,6 +257,21 @@ def gui_run_in(app: QApplication, graph: nn.Graph, tab: str, probe: bool, layout
     return result
 
 
+def refresh_rates(shown: list[tuple[str, float]], drawn: dict[str, list[float]],
+                  span: tuple[float, float]) -> dict[str, float]:
+    """Redraws a second of each tab while it was in front and new batches arrived: from the
+    tab switches (title, time), each tab's draw times and the span of the batches' arrival."""
+    seconds: dict[str, float] = {}
+    draws: dict[str, int] = {}
+    ends = [t for _, t in shown[1:]] + [span[1]]
+    for (title, since), until in zip(shown, ends):
+        start, stop = max(since, span[0]), min(until, span[1])
+        if stop > start:
+            seconds[title] = seconds.get(title, 0.0) + stop - start
+            draws[title] = draws.get(title, 0) + sum(start <= t < stop for t in drawn[title])
+    return {t: draws[t] / s for t, s in seconds.items() if s > 0.2}
+
+
 def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
@@ -264,7 +280,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", default="digits", choices=["digits", "mnist"])
     parser.add_argument("--epochs", type=int, default=None,
-                        help="default: 60 for digits, 3 for mnist")
+                        help="default: 60 for digits, 6 for mnist")
     parser.add_argument("--repeats", type=int, default=12)
     parser.add_argument("--layout", default="app", choices=["app", "large"],
                         help="app: the main window as it first opens; large: the panel and "
@@ -277,7 +293,7 @@ def main() -> None:
     configure(app)   # the app's style, as `nn-designer` sets it
     with tempfile.TemporaryDirectory() as data_folder:
         if args.case == "mnist":
-            epochs = args.epochs or 3
+            epochs = args.epochs or 6
             graph = mnist_size_graph(Path(data_folder), epochs)
             warm = mnist_size_graph(Path(data_folder), 1)
         else:
