@@ -29,7 +29,7 @@ EVALUATE_BATCH = 512  # the test metrics' batch, as `nnengine train` evaluates
 # Multiply-adds a snapshot may spend on its probe rows (forward), and the live confusion
 # matrix on its test predictions: a snapshot of the digits CNN keeps 50 rows and 633 test
 # samples, one of an MNIST-size CNN (a million per sample) 16 rows and 193 samples, so
-# watching stays within its share of the time (2%, see reporter.SnapshotBudget) and still
+# watching stays within its share of the time (2.5%, see reporter.SnapshotBudget) and still
 # comes several times a second.
 PROBE_WORK = 16_000_000
 WATCHED_WORK = 200_000_000
