@@ -13,8 +13,9 @@ temporary folder), through the two-conv CNN of bench/engine_speed.py (16 and 32 
 Each is trained in the designer's main
 window as it first opens (offscreen Qt; `--layout large` shows only the training panel and
 the plots, filling 1400x820, so the plots are about twice as large), and the same graph the
-way `nnengine train` does (the same `prepare_run`, the engine's Trainer with the command
-line's progress bar, then the test evaluation; only the file writing is left out),
+way `nnengine train` does, in a fresh process as a user runs it (the same `prepare_run`, the
+engine's Trainer with the command line's progress bar, then the test evaluation; only the
+file writing is left out),
 alternating the two `--repeats` times; the visible plot's redraws and the snapshots are
 counted while new batches arrive (from the first batch's arrival to the last's: not the
 final test evaluation, when there is nothing new to draw). By default
@@ -44,6 +45,7 @@ import itertools
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -130,15 +132,33 @@ class BatchClock(nn.Callback):
 
 
 def plain_run(graph: nn.Graph) -> dict:
-    """What `nnengine train` does between reading the graph and writing its files."""
+    """What `nnengine train` does between reading the graph and writing its files, in a
+    fresh process of its own, as a user runs it (this one holds Qt and every window the
+    bench has opened): see `plain_main`."""
+    with tempfile.TemporaryDirectory() as folder:
+        graph_path, out = Path(folder) / "graph.json", Path(folder) / "run.npz"
+        nn.save_graph(graph, graph_path)
+        subprocess.run([sys.executable, __file__, "--plain", str(graph_path), str(out)],
+                       check=True)
+        with np.load(out) as saved:
+            weights = {k[2:]: saved[k] for k in saved.files if k.startswith("w/")}
+            return {"seconds": float(saved["seconds"]), "steady": float(saved["steady"]),
+                    "weights": weights}
+
+
+def plain_main(graph_path: str, out: str) -> None:
+    """The child side of `plain_run`: the same `prepare_run`, the engine's Trainer with the
+    command line's progress bar, then the test evaluation; times and weights to `out`."""
+    graph = nn.load_graph(graph_path)
     start = time.perf_counter()
     model, dataset, config = prepare_run(graph, graph.training)
     clock = BatchClock()
     trainer = nn.Trainer(model, dataset, config, [ProgressBar(io.StringIO()), clock])
     trainer.fit()
     trainer.evaluate_test()
-    return {"seconds": time.perf_counter() - start, "steady": steady_span(clock.ends),
-            "weights": model.get_weights()}
+    seconds = time.perf_counter() - start
+    np.savez(out, seconds=seconds, steady=steady_span(clock.ends),
+             **{f"w/{k}": v for k, v in model.get_weights().items()})
 
 
 def build_gui(graph: nn.Graph, layout: str, folder: Path
@@ -277,6 +297,9 @@ def verdict(ok: bool) -> str:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--plain"]:
+        plain_main(*sys.argv[2:4])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", default="digits", choices=["digits", "mnist"])
     parser.add_argument("--epochs", type=int, default=None,

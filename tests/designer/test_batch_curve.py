@@ -53,7 +53,7 @@ def test_a_batch_curve_draws_what_the_view_can_show(plot):
     assert zx.min() >= 2.0 - 2 * step and zx.max() <= 2.5 + 2 * step
     assert len(zx) > len(x) * 0.04 / 2 or len(zx) >= width
     curve.set_data(x, y, log=True)
-    lx, ly = curve.getData()
+    _, ly = curve.getData()
     assert np.nanmax(ly) == pytest.approx(np.log10(y[(x >= 2.0 - step) & (x <= 2.5 + step)]).max(),
                                           rel=1e-6)
     curve.remove()
