@@ -1,6 +1,6 @@
 """The training process's report pipe (`child.Outbox`): the training thread writes its own
 messages and never waits for a window that reads slowly; what it could not write yet goes
-first, in order, once the window reads; the mailbox stays bounded meanwhile; the end of the
+first (written by the heartbeat thread as the window reads), in order; the mailbox stays bounded meanwhile; the end of the
 run writes everything left."""
 from __future__ import annotations
 
@@ -41,9 +41,12 @@ def test_a_full_pipe_never_holds_up_training_and_nothing_is_lost_or_reordered():
         box.mailbox.put_batch(record(step))
         box.send()
     assert time.monotonic() - start < 1.0        # never waited for the reader
+    assert box.unsent.is_set()                   # the heartbeat thread's to write
     assert len(box.mailbox._batches) <= 100      # the mailbox stayed bounded meanwhile
     messages = read_all(reader)
-    for _ in range(100):                         # the window reads; the rest goes out
+    for _ in range(200):                         # the window reads; the rest goes out
+        if box.unsent.is_set():
+            box.write_unsent(0.01)                   # as the heartbeat thread does
         box.send()
         messages += read_all(reader)
         if messages and messages[-1][1].batches and messages[-1][1].batches[-1].step == 399:
