@@ -57,7 +57,6 @@ from .run_setup import keep_scaling, load_run_data, prepare_run
 SEND_HZ = 30.0      # messages a second at most while batches end
 TICK_HZ = 10.0      # the heartbeat thread's wake-ups a second
 BEAT_AFTER = 0.5    # seconds without a message before a heartbeat is sent
-PIPE_SIZE = 1 << 20  # bytes the report pipe holds (Linux's default limit for a user)
 
 
 class Outbox:
@@ -68,11 +67,6 @@ class Outbox:
         self.mailbox = mailbox
         self.fd = fd
         os.set_blocking(fd, False)
-        try:   # room for a message with a snapshot and the weights (digits CNN: 140 KB)
-            import fcntl
-            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
-        except (ImportError, AttributeError, OSError):
-            pass   # not Linux, or above the system's limit: the heartbeat thread writes on
         self._lock = threading.Lock()
         self._pending = bytearray()
         self.unsent = threading.Event()   # set while a message waits for the pipe
