@@ -100,15 +100,12 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 def _halved(a: np.ndarray, b: np.ndarray, out: np.ndarray, count: int) -> np.ndarray:
     """a @ b as a[:, :h] @ b[:h] + a[:, h:] @ b[h:] (h = half the inner dimension), the
-    halves on two threads when there are; the second half's small (m, n) result is new."""
+    halves shared out as any split product's blocks are; the second half's small (m, n)
+    result is new."""
     h = a.shape[1] // 2
-    if count < 2:
-        second = np.matmul(a[:, h:], b[h:])
-        np.matmul(a[:, :h], b[:h], out=out)
-    else:
-        later = _submit(count, np.matmul, a[:, h:], b[h:])
-        np.matmul(a[:, :h], b[:h], out=out)
-        second = later.result()
+    second = np.empty_like(out)
+    _share([functools.partial(np.matmul, a[:, :h], b[:h], out=out),
+            functools.partial(np.matmul, a[:, h:], b[h:], out=second)], count)
     return np.add(out, second, out=out)
 
 
