@@ -6,9 +6,10 @@ The loss, accuracy and gradient-norm curves get new points with every batch and 
 does, on a machine whose cores the training process is using. pyqtgraph's PlotDataItem
 redoes its mapping, clipping, downsampling and bounds bookkeeping in Python with every
 `setData` (about 0.4 ms a curve, most of a frame's own work); a `BatchCurve` is a bare
-path (its bounds the view's, see `ViewItem`) of only what the view can show: the points inside the view's x range, at
-most two per pixel column (the lowest and the highest, so a spike stays visible, as
-pyqtgraph's "peak" downsampling keeps it), in log10 units when the axis is logarithmic.
+path (its bounds the view's, see `ViewItem`) of only what the view can show: the points
+inside the view's x range, at most two per pixel column (the lowest and the highest, so a
+spike stays visible, as pyqtgraph's "peak" downsampling keeps it), in log10 units when the
+axis is logarithmic.
 Zooming or resizing the view recomputes them from the whole data, which the curve keeps.
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QPainter, QPainterPath, QPen
 
-from .view_item import ViewItem
+from .view_item import ViewItem, finite_bounds, log10_positive
 
 
 def peak_points(x: np.ndarray, y: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
@@ -78,9 +79,7 @@ class BatchCurve(ViewItem):
     def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None
                    ) -> tuple[float | None, float | None]:
         """The drawn points' extent along x (0) or y (1), for the view's auto-range."""
-        v = self.shown[ax]
-        v = v[np.isfinite(v)]
-        return (float(v.min()), float(v.max())) if v.size else (None, None)
+        return finite_bounds(self.shown[ax])
 
     def paint(self, painter: QPainter, *_args) -> None:  # Qt override
         painter.setPen(self.pen)
@@ -95,8 +94,7 @@ class BatchCurve(ViewItem):
             stop = int(np.searchsorted(x, high, side="right")) + 1
             x, y = x[start:stop], y[start:stop]
         if self.log:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                y = np.log10(np.where(y > 0, y, np.nan))
+            y = log10_positive(y)
         self.shown = peak_points(x, y, int(self.view.width()))
         self.path = pg.arrayToQPath(*self.shown, connect="finite") if len(self.shown[0]) \
             else QPainterPath()

@@ -2,9 +2,9 @@
 
 The x axis is in epochs (a batch sits at epoch − 1 + batch / batches per epoch, an epoch's
 mean at its end) and spans the whole run from the start, so axes are not redrawn as data
-arrives. The per-batch curves are `BatchCurve`s (clipped to the view and thinned to two points
-a pixel column), so a run of a million batches still redraws quickly; the per-epoch curves are only touched when an epoch ends,
-and at most twice a second (a fast run ends ten epochs a second, and redrawing four marked
+arrives. The per-batch curves are `BatchCurve`s (clipped to the view and thinned to two
+points a pixel column), so a run of a million batches still redraws quickly; the per-epoch
+curves are only touched when an epoch ends, and at most twice a second (a fast run ends ten epochs a second, and redrawing four marked
 curves every frame for it doubled the cost of a frame).
 Both plots live in one GraphicsLayoutWidget (one repaint per frame), side by side when the
 widget is wider than tall (the main window's wide, short dock) and stacked otherwise. Their

@@ -15,7 +15,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QGraphicsItem
 
-from .view_item import ViewItem
+from .view_item import ViewItem, finite_bounds, log10_positive
 
 LINE_WIDTH = 2.0
 MARKER_RADIUS = 3.0   # pixels
@@ -65,18 +65,13 @@ class EpochLines(ViewItem):
                    ) -> tuple[float | None, float | None]:
         """The data's extent along x (0) or y (1), for the view's auto-range (pyqtgraph)."""
         values = [c.x if ax == 0 else self._y(c) for c in self.curves]
-        v = np.concatenate(values) if values else np.zeros(0)
-        v = v[np.isfinite(v)]
-        return (float(v.min()), float(v.max())) if v.size else (None, None)
+        return finite_bounds(np.concatenate(values) if values else np.zeros(0))
 
     def pixelPadding(self) -> float:
         return MARKER_RADIUS + LINE_WIDTH
 
     def _y(self, curve: EpochSeries) -> np.ndarray:
-        if not self.log:
-            return curve.y
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log10(np.where(curve.y > 0, curve.y, np.nan))
+        return log10_positive(curve.y) if self.log else curve.y
 
     def paint(self, painter: QPainter, *_args) -> None:  # Qt override
         # Drawn in device pixels, so the line width and the markers' size are in pixels.

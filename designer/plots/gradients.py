@@ -114,8 +114,8 @@ class GradientsPlot(LivePlot):
         m = self.context.metrics
         if m is None:
             return []
-        return [(f"{node} gradient norm", *m.grad_norms(node)) for node in self.curves
-                if len(m.grad_norms(node)[0])]
+        norms = [(f"{node} gradient norm", *m.grad_norms(node)) for node in self.curves]
+        return [n for n in norms if len(n[1])]
 
     def _draw_histogram(self, snap: Snapshot, node: str | None) -> None:
         """Only when the snapshot or the layer changed: the norms redraw with every batch,

@@ -188,7 +188,7 @@ class ChildRun:
     def command(self, kind: str, payload: Any) -> None:
         """From the command thread: steer the run (tasks run on the training thread, and
         what they put in the mailbox goes out at once)."""
-        c, rep = self, self.reporter
+        rep = self.reporter
         if kind == Command.PAUSE:
             self.control.pause()
         elif kind == Command.RESUME:
@@ -202,15 +202,15 @@ class ChildRun:
                 rep.sample = tuple(payload)
                 if rep.probe is not None:
                     rep.snap()
-            c.post(snap)
+            self.post(snap)
         elif kind == Command.WHOLE_TEST:
-            c.post(lambda: rep.snap(full_test=True) if rep.probe is not None else None)
+            self.post(lambda: rep.snap(full_test=True) if rep.probe is not None else None)
         elif kind == Command.PACE:
-            c.post(lambda: rep.pacer.set(payload))
+            self.post(lambda: rep.pacer.set(payload))
         elif kind == Command.WATCH:
-            c.post(lambda: rep.watch(payload))
+            self.post(lambda: rep.watch(payload))
         elif kind == Command.WEIGHTS:
-            c.post(lambda: rep.send_weights(rep.epoch) if rep.trainer else None)
+            self.post(lambda: rep.send_weights(rep.epoch) if rep.trainer else None)
 
     def post(self, task: Callable[[], None]) -> None:
         def task_then_send() -> None:

@@ -75,12 +75,6 @@ def encode(kind: str, payload: Any = None) -> bytes:
     return HEADER.pack(len(body)) + body
 
 
-def write_message(stream: BinaryIO, kind: str, payload: Any = None) -> None:
-    """Blocking write of one whole message (the child's threads, the window's commands)."""
-    stream.write(encode(kind, payload))
-    stream.flush()
-
-
 def read_message(stream: BinaryIO) -> tuple[str, Any] | None:
     """Blocking read of one message; None at the end of the stream."""
     head = stream.read(HEADER.size)
