@@ -234,10 +234,10 @@ def gui_run_in(app: QApplication, graph: nn.Graph, tab: str, probe: bool, layout
 
     arrivals: list[float] = []
 
-    def tapped(records: list) -> None:   # each batch's end, as the training process stamps it
-        ends.extend((r.epoch, r.seconds) for r in records)
+    def tapped(table) -> None:   # each batch's end, as the training process stamps it
+        ends.extend(zip(table.epoch.tolist(), table.seconds.tolist()))
         arrivals.append(time.perf_counter())
-        add(records)
+        add(table)
 
     controller.speed.add = tapped
     if probe:

@@ -19,7 +19,7 @@ from nnengine import Graph
 from nnengine.project import ProjectRun
 from nnengine.run_card import graph_sha256
 
-from ..training.mailbox import BatchRecord, EpochHistory, EpochRecord
+from ..training.mailbox import BatchTable, EpochHistory, EpochRecord
 from ..training.metrics import MetricsStore, SnapshotTimeline, format_duration
 from ..training.run_description import RunDescription
 from ..training.summary import Snapshot
@@ -150,18 +150,15 @@ class Run:
                    str(p.metrics.get("note") or ""), saved=True)
 
 
-def batch_records(curves: dict[str, np.ndarray], width: int) -> list[BatchRecord]:
-    """Per-batch points of stored curves as the records a MetricsStore is fed with."""
+def batch_records(curves: dict[str, np.ndarray], width: int) -> BatchTable:
+    """Per-batch points of stored curves as the table a MetricsStore is fed with."""
     x = np.asarray(curves.get("x", []), dtype=float).ravel()
     n = len(x)
-    loss = _column(curves.get("loss"), n)
-    acc = _column(curves.get("accuracy"), n)
     norms = np.asarray(curves.get("grad_norms", np.full((n, width), np.nan)), dtype=float)
     if norms.shape != (n, width):
         norms = np.full((n, width), np.nan)
-    return [BatchRecord(i + 1, 0, 0, float(x[i]), float(loss[i]),
-                        None if np.isnan(acc[i]) else float(acc[i]), 0, 0.0,
-                        tuple(norms[i]) if width else None) for i in range(n)]
+    return BatchTable.of(x, _column(curves.get("loss"), n), _column(curves.get("accuracy"), n),
+                         norms, step=np.arange(1, n + 1))
 
 
 def _column(values: Any, n: int) -> np.ndarray:

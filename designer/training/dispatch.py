@@ -107,13 +107,12 @@ class DispatchMixin:
         for event in d.events:   # "ready" first: it announces what the records carry
             if event.kind == "ready":
                 self._handle(event.kind, event.payload)
-        if d.batches:
+        if len(d.batches):
             self.metrics.add_batches(d.batches)
             self.speed.add(d.batches)
-            last = d.batches[-1]
-            self._step = last.step
-            self.progress.epoch, self.progress.batch, self.progress.step = \
-                last.epoch, last.batch, last.step
+            step, epoch, batch = (int(v) for v in d.batches.rows[-1, :3])
+            self._step = step
+            self.progress.epoch, self.progress.batch, self.progress.step = epoch, batch, step
         for record in d.epochs:
             self.metrics.add_epoch(record.logs)
             if record.snapshot is not None and record.snapshot is not d.snapshot:
@@ -127,7 +126,7 @@ class DispatchMixin:
             self._publish_snapshot(d.snapshot)
         for record in d.epochs:
             self.epoch_recorded.emit(record)
-        if d.batches or d.epochs:
+        if len(d.batches) or d.epochs:
             self.metrics_changed.emit(self.metrics)
             now = time.monotonic()
             # throttled while running; paused or stepping, every batch shows at once

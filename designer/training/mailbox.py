@@ -16,6 +16,7 @@ appends. No Qt.
 from __future__ import annotations
 
 import threading
+from array import array
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,21 +25,99 @@ import numpy as np
 
 from .summary import Snapshot
 
+BATCH_COLUMNS = ("step", "epoch", "batch", "x", "loss", "accuracy", "size", "seconds")
+
 
 @dataclass(frozen=True)
-class BatchRecord:
-    """One optimizer step. x: position in epochs; seconds: time.monotonic() at its end;
-    grad_norms: the norm of each layer's weight gradient on this batch."""
+class BatchTable:
+    """Consecutive optimizer steps, one float64 row each: the BATCH_COLUMNS (x: position in
+    epochs; accuracy NaN where there is none; seconds: time.monotonic() at the batch's end),
+    then the norm of each layer's weight gradient on that batch (in
+    `RunDescription.grad_nodes` order). One array, not an object per batch: the training
+    process appends a row per batch and sends ~30 tables a second, so the per-batch cost on
+    either side is a few float appends."""
 
-    step: int
-    epoch: int
-    batch: int
-    x: float
-    loss: float
-    accuracy: float | None
-    size: int
-    seconds: float
-    grad_norms: tuple[float, ...] | None = None   # per layer, in `grad_nodes` order
+    rows: np.ndarray = field(default_factory=lambda: np.zeros((0, len(BATCH_COLUMNS))))
+
+    @classmethod
+    def of(cls, x: Any, loss: Any, accuracy: Any = None, grad_norms: Any = None,
+           **columns: Any) -> BatchTable:
+        """A table from whole columns (`columns`: any other of BATCH_COLUMNS, default 0;
+        `grad_norms`: (n, layers))."""
+        x = np.asarray(x, dtype=np.float64).ravel()
+        n = len(x)
+        given = dict(columns, x=x, loss=loss,
+                     accuracy=np.nan if accuracy is None else accuracy)
+        norms = np.zeros((n, 0)) if grad_norms is None else \
+            np.asarray(grad_norms, dtype=np.float64).reshape(n, np.shape(grad_norms)[-1])
+        rows = np.zeros((n, len(BATCH_COLUMNS) + norms.shape[1]))
+        for i, name in enumerate(BATCH_COLUMNS):
+            rows[:, i] = given.get(name, 0)
+        rows[:, len(BATCH_COLUMNS):] = norms
+        return cls(rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def column(self, name: str) -> np.ndarray:
+        return self.rows[:, BATCH_COLUMNS.index(name)]
+
+    step = property(lambda self: self.column("step"))
+    epoch = property(lambda self: self.column("epoch"))
+    batch = property(lambda self: self.column("batch"))
+    x = property(lambda self: self.column("x"))
+    loss = property(lambda self: self.column("loss"))
+    accuracy = property(lambda self: self.column("accuracy"))
+    size = property(lambda self: self.column("size"))
+    seconds = property(lambda self: self.column("seconds"))
+
+    @property
+    def grad_norms(self) -> np.ndarray:
+        """(batches, layers)"""
+        return self.rows[:, len(BATCH_COLUMNS):]
+
+    def then(self, later: BatchTable) -> BatchTable:
+        """This table followed by `later` (an empty one takes the other's width)."""
+        if not len(later):
+            return self
+        if not len(self):
+            return later
+        return BatchTable(np.concatenate([self.rows, later.rows]))
+
+
+class BatchLog:
+    """The training process's side of the batch table: rows appended to one growing buffer
+    of floats, at most `max_rows` of them. When the window has not read for that long, the
+    oldest tenth is dropped (and counted) at once, so a full log costs one move per tenth,
+    not one per batch."""
+
+    def __init__(self, max_rows: int):
+        self.max_rows = max_rows
+        self._values = array("d")
+        self._width = 0
+        self.dropped = 0
+
+    def __len__(self) -> int:
+        return len(self._values) // self._width if self._width else 0
+
+    def append(self, row: tuple[float, ...]) -> None:
+        if not self._values:
+            self._width = len(row)
+        elif len(row) != self._width:
+            raise ValueError(f"a batch row of {len(row)} values after rows of {self._width}")
+        elif len(self._values) >= self.max_rows * self._width:
+            drop = max(1, self.max_rows // 10)
+            del self._values[:drop * self._width]
+            self.dropped += drop
+        self._values.extend(row)
+
+    def take(self) -> tuple[BatchTable, int]:
+        """The rows so far and how many were dropped; both start again empty."""
+        out = BatchTable(np.frombuffer(self._values, dtype=np.float64)
+                         .reshape(-1, self._width).copy()) if self._values else BatchTable()
+        dropped, self.dropped = self.dropped, 0
+        self._values = array("d")
+        return out, dropped
 
 
 @dataclass
@@ -69,7 +148,7 @@ class SentWeights:
 
 @dataclass
 class Drained:
-    batches: list[BatchRecord] = field(default_factory=list)
+    batches: BatchTable = field(default_factory=BatchTable)
     epochs: list[EpochRecord] = field(default_factory=list)
     snapshot: Snapshot | None = None
     events: list[Event] = field(default_factory=list)
@@ -79,7 +158,7 @@ class Drained:
     earlier: list[int] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.batches or self.epochs or self.snapshot is not None or self.events
+        return bool(len(self.batches) or self.epochs or self.snapshot is not None or self.events
                     or self.weights is not None)
 
     def newest_snapshot(self) -> Any:
@@ -99,7 +178,7 @@ class Drained:
 
     def merge(self, later: Drained) -> None:
         """Add what was drained after this (the newest snapshot and weights win)."""
-        self.batches += later.batches
+        self.batches = self.batches.then(later.batches)
         self.epochs += later.epochs
         self.events += later.events
         self.dropped += later.dropped
@@ -108,25 +187,23 @@ class Drained:
 
 
 class Mailbox:
-    """Bounded buffers: at most `max_batches` batch records and `max_epochs` epoch records
-    wait between drains (the oldest are dropped and counted); one snapshot slot and one
-    weights slot."""
+    """Bounded buffers: at most `max_batches` batches' rows and `max_epochs` epoch records
+    wait between drains (the oldest rows are dropped and counted, the oldest epochs
+    dropped); one snapshot slot and one weights slot."""
 
     def __init__(self, max_batches: int = 50_000, max_epochs: int = 1000):
         self._lock = threading.Lock()
-        self._batches: deque[BatchRecord] = deque(maxlen=max_batches)
+        self._batches = BatchLog(max_batches)
         self._epochs: deque[EpochRecord] = deque(maxlen=max_epochs)
         self._snapshot: Snapshot | None = None
         self._events: list[Event] = []
-        self._dropped = 0
         self._weights: SentWeights | None = None
         self._handed: Any = None     # the snapshot the last drain left the window with
 
-    def put_batch(self, record: BatchRecord) -> None:
+    def put_batch(self, row: tuple[float, ...]) -> None:
+        """One batch's row: the BatchTable's columns, then its layers' gradient norms."""
         with self._lock:
-            if len(self._batches) == self._batches.maxlen:
-                self._dropped += 1
-            self._batches.append(record)
+            self._batches.append(row)
 
     def put_epoch(self, record: EpochRecord) -> None:
         with self._lock:
@@ -147,8 +224,9 @@ class Mailbox:
 
     def drain(self) -> Drained:
         with self._lock:
-            out = Drained(list(self._batches), list(self._epochs), self._snapshot,
-                          self._events, self._dropped, self._weights)
+            batches, dropped = self._batches.take()
+            out = Drained(batches, list(self._epochs), self._snapshot, self._events, dropped,
+                          self._weights)
             newest = out.newest_snapshot()
             for i, record in enumerate(out.epochs):
                 if record.snapshot is not None and record.snapshot is self._handed:
@@ -156,11 +234,9 @@ class Mailbox:
                     out.earlier.append(i)
             if newest is not None:
                 self._handed = newest
-            self._batches.clear()
             self._epochs.clear()
             self._snapshot = self._weights = None
             self._events = []
-            self._dropped = 0
         return out
 
 

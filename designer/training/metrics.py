@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .mailbox import BatchRecord
+from .mailbox import BatchTable
 from .summary import Snapshot
 
 
@@ -41,10 +41,10 @@ class MetricsStore:
     def __len__(self) -> int:
         return self._n
 
-    def add_batches(self, records: list[BatchRecord]) -> None:
-        if not records:
+    def add_batches(self, table: BatchTable) -> None:
+        if not len(table):
             return
-        need = self._n + len(records)
+        need = self._n + len(table)
         if need > len(self._x):
             size = max(need, 2 * len(self._x))
             for name in ("_x", "_loss", "_acc", "_gn"):
@@ -53,13 +53,11 @@ class MetricsStore:
                 new[:self._n] = old[:self._n]
                 setattr(self, name, new)
         sl = slice(self._n, need)
-        self._x[sl] = [r.x for r in records]
-        self._loss[sl] = [r.loss for r in records]
-        self._acc[sl] = [np.nan if r.accuracy is None else r.accuracy for r in records]
-        width = self._gn.shape[1]
-        if width:
-            self._gn[sl] = [r.grad_norms if r.grad_norms is not None and
-                            len(r.grad_norms) == width else (np.nan,) * width for r in records]
+        self._x[sl] = table.x
+        self._loss[sl] = table.loss
+        self._acc[sl] = table.accuracy
+        norms = table.grad_norms
+        self._gn[sl] = norms if norms.shape[1] == self._gn.shape[1] else np.nan
         self._n = need
         self.version += 1
 
@@ -210,10 +208,10 @@ class SpeedMeter:
         self._points.clear()
         self._samples = 0
 
-    def add(self, records: list[BatchRecord]) -> None:
-        for r in records:
-            self._points.append((r.seconds, r.size))
-            self._samples += r.size
+    def add(self, table: BatchTable) -> None:
+        for seconds, size in zip(table.seconds.tolist(), table.size.tolist()):
+            self._points.append((seconds, size))
+            self._samples += size
         if self._points:
             newest = self._points[-1][0]
             while len(self._points) > 2 and newest - self._points[0][0] > self.window:

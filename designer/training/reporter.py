@@ -12,18 +12,20 @@ the end. No Qt.
 """
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 
 from nnengine import Callback, Trainer, TrainingControl
 
-from .mailbox import BatchRecord, EpochRecord, Mailbox, SentWeights
+from .mailbox import EpochRecord, Mailbox, SentWeights
 from .pacer import Pacer
 from .probe import Probe
 from .run_description import RunDescription
 from .summary import OPTIONAL_PARTS, TEST_PREDICTIONS
 
+NAN = float("nan")
 TEST_INTERVAL = 1.0   # seconds between two predictions on the watched test samples
 # Activations over training get this many points in a run (a snapshot every
 # ceil(epochs / EPOCH_SNAPSHOTS) epochs: every epoch of a short run, #17), more whenever the
@@ -64,11 +66,11 @@ class LayerGradNorms:
         index = {n: i for i, n in enumerate(self.nodes)}
         self._slots = [(k, index[k.split("/")[0]]) for k in keys]
 
-    def read(self, squares: dict[str, float]) -> tuple[float, ...]:
+    def read(self, squares: dict[str, float]) -> list[float]:
         sq = [0.0] * len(self.nodes)
         for key, slot in self._slots:
             sq[slot] += squares.get(key, 0.0)
-        return tuple(float(np.sqrt(v)) for v in sq)
+        return [math.sqrt(v) for v in sq]
 
 
 class TrainingReporter(Callback):
@@ -126,10 +128,10 @@ class TrainingReporter(Callback):
         self.step += 1
         self.batch = batch
         now = time.monotonic()
-        self.mailbox.put_batch(BatchRecord(self.step, self.epoch, batch, self.x(),
-                                           float(logs["loss"]), logs.get("accuracy"),
-                                           int(logs["batch_size"]), now,
-                                           self.norms.read(trainer.grad_squares)))
+        accuracy = logs.get("accuracy")
+        self.mailbox.put_batch((self.step, self.epoch, batch, self.x(), logs["loss"],
+                                NAN if accuracy is None else accuracy, logs["batch_size"], now,
+                                *self.norms.read(trainer.grad_squares)))
         if self.control.paused:
             # A pause or single step shows the state it stopped in, and its weights are the
             # ones an export made while paused writes.

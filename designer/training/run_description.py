@@ -32,7 +32,7 @@ class RunDescription:
     output_id: str | None = None
     output_shape: tuple[int, ...] = ()
     weighted: list[str] = field(default_factory=list)  # nodes with trainable weights
-    grad_nodes: list[str] = field(default_factory=list)   # order of BatchRecord.grad_norms
+    grad_nodes: list[str] = field(default_factory=list)   # order of BatchTable.grad_norms
     classification: bool = False
     num_classes: int = 0
     class_names: list[str] = field(default_factory=list)

@@ -79,7 +79,7 @@ def test_epoch_lines_report_their_data_for_auto_range(plot):
 def test_the_loss_log_scale_keeps_the_whole_runs_x_axis(qtbot):
     from designer.plots.curves import CurvesPlot
     from designer.plots.run_context import RunContext
-    from designer.training.mailbox import BatchRecord
+    from designer.training.mailbox import BatchTable
     from designer.training.metrics import MetricsStore
 
     m = MetricsStore()
@@ -88,8 +88,7 @@ def test_the_loss_log_scale_keeps_the_whole_runs_x_axis(qtbot):
     plot.resize(900, 400)
     plot.show()
     plot.set_context(RunContext(metrics=m, epochs=12))
-    m.add_batches([BatchRecord(i, 1, i + 1, (i + 1) / 50, 1.0 / (i + 1), 0.5, 8, 0.0)
-                   for i in range(50)])
+    m.add_batches(BatchTable.of(np.arange(1, 51) / 50, 1.0 / np.arange(1, 51), 0.5))
     m.add_epoch({"epoch": 1, "loss": 0.2, "val_loss": 0.3})
     plot.flush()
     plot.refresh()

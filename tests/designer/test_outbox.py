@@ -11,12 +11,13 @@ import time
 import numpy as np
 
 from designer.training.child import BEAT_AFTER, Outbox
-from designer.training.mailbox import BatchRecord, Mailbox, SentWeights
+from designer.training.mailbox import Mailbox, SentWeights
 from designer.training.protocol import FrameReader, Report
 
 
-def record(step: int) -> BatchRecord:
-    return BatchRecord(step, 1, step, step / 10, 1.0, 0.5, 8, float(step))
+def record(step: int) -> tuple[float, ...]:
+    """One batch's row (step, epoch, batch, x, loss, accuracy, size, seconds)."""
+    return (step, 1, step, step / 10, 1.0, 0.5, 8, float(step))
 
 
 def read_all(reader: FrameReader) -> list:
@@ -49,11 +50,11 @@ def test_a_full_pipe_never_holds_up_training_and_nothing_is_lost_or_reordered():
             box.write_unsent(0.01)                   # as the heartbeat thread does
         box.send()
         messages += read_all(reader)
-        if messages and messages[-1][1].batches and messages[-1][1].batches[-1].step == 399:
+        if messages and len(messages[-1][1].batches) and messages[-1][1].batches.step[-1] == 399:
             break
     updates = [payload for kind, payload in messages if kind == Report.UPDATE]
     assert np.array_equal(updates[0].weights.weights["w"], np.ones(1_000_000, np.float32))
-    steps = [b.step for u in updates for b in u.batches]
+    steps = [int(s) for u in updates for s in u.batches.step]
     dropped = sum(u.dropped for u in updates)
     assert steps == sorted(steps) and steps[0] == 1 and steps[-1] == 399
     assert len(steps) + dropped == 399           # bounded mailbox: dropped ones counted
@@ -84,3 +85,46 @@ def test_heartbeats_only_after_a_quiet_spell_and_close_writes_what_is_left():
     box.close()                                  # waits for the pipe: all of it arrives
     drain.join()
     assert got[-1][0] == Report.UPDATE and got[-1][1].weights.step == 5
+
+
+def test_each_batch_row_carries_every_layers_gradient_norm_to_the_curves():
+    """The reporter's rows (the training process's side) feed the window's MetricsStore:
+    loss, accuracy and each layer's gradient norm on the batch, from the trainer's squares."""
+    import nnengine as nn
+    from designer.training.metrics import MetricsStore
+    from designer.training.pacer import Pacer
+    from designer.training.reporter import SnapshotBudget, TrainingReporter
+    from designer.training.run_setup import prepare_run
+
+    g = nn.Graph("xor", {"dataset": "xor", "loss": "cross_entropy", "batch_size": 16,
+                         "epochs": 2, "seed": 3, "optimizer": {"type": "adam"}})
+    for node_id, type_name, params in [("in", "Input", {"shape": [2]}),
+                                       ("h", "Dense", {"units": 4}),
+                                       ("a", "Activation", {"function": "tanh"}),
+                                       ("out", "Dense", {"units": 2}),
+                                       ("s", "Activation", {"function": "softmax"})]:
+        g.add_node(node_id, type_name, params)
+    for a, b in [("in", "h"), ("h", "a"), ("a", "out"), ("out", "s")]:
+        g.add_edge(a, b)
+    model, dataset, config = prepare_run(g, g.training)
+    box = Mailbox()
+    reporter = TrainingReporter(box, nn.TrainingControl(), None, SnapshotBudget(0.001, 0.0),
+                                pacer=Pacer(None))
+    trainer = nn.Trainer(model, dataset, config, [reporter])
+    history = trainer.fit()
+    table = box.drain().batches
+    per_epoch = trainer.batches_per_epoch
+    assert len(table) == 2 * per_epoch and table.step.tolist() == list(range(1, len(table) + 1))
+    assert table.epoch.tolist() == [1] * per_epoch + [2] * per_epoch
+    last = trainer.grad_squares
+    want = [np.sqrt(sum(v for k, v in last.items() if k.split("/")[0] == node))
+            for node in reporter.norms.nodes]
+    assert reporter.norms.nodes == ["h", "out"]
+    assert np.allclose(table.grad_norms[-1], want) and np.all(table.grad_norms > 0)
+    store = MetricsStore()
+    store.set_grad_nodes(reporter.norms.nodes)
+    store.add_batches(table)
+    x, norms = store.grad_norms("out")
+    assert np.array_equal(norms, table.grad_norms[:, 1]) and x[-1] == 2.0
+    assert np.isclose(store.batch_loss[-per_epoch:].mean(), history.epochs[-1]["loss"],
+                      rtol=1e-4)

@@ -17,7 +17,7 @@ import nnengine as nn
 from designer.document import GraphDocument
 from designer.plots.dashboard import TrainingDashboard
 from designer.training.controller import TrainingController
-from designer.training.mailbox import BatchRecord, EpochHistory, EpochRecord, Mailbox
+from designer.training.mailbox import EpochHistory, EpochRecord, Mailbox
 from designer.training.panel import TrainingPanel
 from designer.training.reporter import SnapshotBudget
 from designer.training.states import TrainingState
@@ -79,11 +79,11 @@ def wait_for(qtbot, condition, timeout=20_000):
 def test_mailbox_is_bounded_and_keeps_only_the_newest_snapshot():
     box = Mailbox(max_batches=3)
     for i in range(5):
-        box.put_batch(BatchRecord(i, 1, i, 0.0, 1.0, None, 8, 0.0))
+        box.put_batch((i, 1, i, 0.0, 1.0, np.nan, 8, 0.0))
     box.put_snapshot("old")
     box.put_snapshot("new")
     d = box.drain()
-    assert [r.step for r in d.batches] == [2, 3, 4] and d.dropped == 2
+    assert d.batches.step.tolist() == [2, 3, 4] and d.dropped == 2
     assert d.snapshot == "new"
     assert not box.drain()
 

@@ -10,7 +10,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports
 import numpy as np
 
 from designer.plots.live_plot import TRAILING, LivePlot
-from designer.training.mailbox import BatchRecord, Drained, Mailbox, SentWeights
+from designer.training.mailbox import BatchTable, Drained, Mailbox, SentWeights
 from designer.training.protocol import FrameReader, encode
 from designer.training.summary import Hist, LayerSummary, Snapshot, histogram
 
@@ -67,14 +67,14 @@ def test_a_histogram_clips_a_few_extreme_values_into_its_end_bins():
 
 def test_reports_merge_in_order_and_keep_only_the_newest_snapshot_and_weights():
     box = Mailbox()
-    box.put_batch(BatchRecord(1, 1, 1, 0.1, 2.0, None, 8, 0.0))
+    box.put_batch((1, 1, 1, 0.1, 2.0, np.nan, 8, 0.0))
     box.put_snapshot("first")
     box.put_weights(SentWeights({"d/W": np.zeros(2)}, 1, 0))
     merged = box.drain()
-    box.put_batch(BatchRecord(2, 1, 2, 0.2, 1.5, None, 8, 0.1))
+    box.put_batch((2, 1, 2, 0.2, 1.5, np.nan, 8, 0.1))
     box.put_event("finished", {})
     merged.merge(box.drain())
-    assert [b.step for b in merged.batches] == [1, 2]
+    assert merged.batches.step.tolist() == [1, 2]
     assert merged.snapshot == "first" and merged.weights.step == 1   # nothing newer came
     assert [e.kind for e in merged.events] == ["finished"]
     box.put_snapshot("second")
@@ -168,8 +168,8 @@ def test_the_cached_epoch_curves_show_each_new_epoch(qtbot):
     want = (valid.red(), valid.green(), valid.blue())
     step = 0
     for epoch in range(1, 9):
-        m.add_batches([BatchRecord(step + i, epoch, i + 1, epoch - 1 + (i + 1) / 300, 1.0, 0.5,
-                                   8, 0.0) for i in range(300)])
+        m.add_batches(BatchTable.of(epoch - 1 + np.arange(1, 301) / 300, 1.0, 0.5,
+                                    step=step + np.arange(300), epoch=epoch))
         step += 300
         val_loss = 0.2 + 0.1 * (epoch % 3)
         m.add_epoch({"epoch": epoch, "loss": 0.5, "val_loss": val_loss, "accuracy": 0.5,
