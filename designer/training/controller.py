@@ -67,7 +67,7 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
 
     def __init__(self, document: Any = None, graph: Graph | None = None,
                  parent: QObject | None = None, refresh_hz: float = 30.0,
-                 snapshot_hz: float = 6.0, snapshot_share: float = 0.02,
+                 snapshot_hz: float = 6.0, snapshot_share: float = 0.025,
                  stuck_after: float = STUCK_AFTER):
         super().__init__(parent)
         self.document = document

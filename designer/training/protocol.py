@@ -60,7 +60,7 @@ class Job:
     base_dir: str | None = None
     sample: tuple[str, int] | None = None
     snapshot_hz: float = 4.0
-    snapshot_share: float = 0.02
+    snapshot_share: float = 0.025
     weights: dict[str, np.ndarray] | None = None
     step_offset: int = 0
     epoch_offset: int = 0
