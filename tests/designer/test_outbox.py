@@ -9,6 +9,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 from designer.training.child import BEAT_AFTER, Outbox
 from designer.training.mailbox import Mailbox, SentWeights
@@ -128,3 +129,22 @@ def test_each_batch_row_carries_every_layers_gradient_norm_to_the_curves():
     assert np.array_equal(norms, table.grad_norms[:, 1]) and x[-1] == 2.0
     assert np.isclose(store.batch_loss[-per_epoch:].mean(), history.epochs[-1]["loss"],
                       rtol=1e-4)
+
+
+def test_batch_tables_join_in_order_and_a_row_of_another_width_is_refused():
+    from designer.training.mailbox import BatchLog, BatchTable
+
+    log = BatchLog(max_rows=10)
+    for step in range(1, 26):
+        log.append(record(step) + (0.1 * step,))     # one layer's gradient norm
+    table, dropped = log.take()
+    # full at 10 rows: the oldest tenth (1 row) goes each time, and is counted
+    assert table.step.tolist() == list(range(16, 26)) and dropped == 15
+    assert np.allclose(table.grad_norms[:, 0], 0.1 * table.step)
+    assert len(log.take()[0]) == 0 and log.take()[1] == 0
+    joined = BatchTable().then(table).then(BatchTable.of([9.5], [0.25], None, [[0.3]],
+                                                         step=[26]))
+    assert joined.step.tolist() == list(range(16, 27)) and np.isnan(joined.accuracy[-1])
+    with pytest.raises(ValueError, match="9 values after rows of 8"):
+        log.append(record(1))
+        log.append(record(2) + (0.5,))

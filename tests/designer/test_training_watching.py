@@ -181,3 +181,45 @@ def test_the_cached_epoch_curves_show_each_new_epoch(qtbot):
     x, y = plot.loss_batch.getOriginalDataset()
     assert len(x) == 2400 and np.array_equal(x, m.batch_x) and np.all(y == 1.0)
     assert plot.val_loss.getData()[0].tolist() == list(range(1, 9))
+
+
+def test_a_snapshot_due_just_before_an_epoch_end_that_takes_one_waits_for_it(monkeypatch):
+    """A fast run of 60 epochs takes a snapshot at every third epoch's end (its spread); one
+    due at a batch of such an epoch, with the end nearer than the snapshot interval, is left
+    to the end: snapshots come at the interval, not two in a row."""
+    from types import SimpleNamespace
+
+    import designer.training.reporter as reporter_module
+    from designer.training.pacer import Pacer
+    from designer.training.reporter import SnapshotBudget, TrainingReporter
+    from nnengine import TrainingControl
+
+    clock = [0.0]
+    monkeypatch.setattr(reporter_module.time, "monotonic", lambda: clock[0])
+    rep = TrainingReporter(Mailbox(), TrainingControl(), ("train", 0),
+                           SnapshotBudget(max_hz=5.0, share=1.0), pacer=Pacer(None))
+    rep.trainer = SimpleNamespace(config=SimpleNamespace(epochs=60), grad_squares={},
+                                  model=SimpleNamespace(get_weights=dict))
+    rep.bpe, rep.norms = 10, reporter_module.LayerGradNorms([])
+    taken: list[tuple[str, int]] = []
+    phase = ["batch"]
+
+    def snap(with_test: bool = False) -> str:
+        taken.append((phase[0], rep.epoch))
+        rep.budget.record(clock[0], clock[0])
+        return "snapshot"
+
+    rep.snap = snap
+    for epoch in range(1, 61):                      # 10 batches of 10 ms an epoch
+        rep.on_epoch_begin(rep.trainer, epoch)
+        phase[0] = "batch"
+        for batch in range(1, 11):
+            clock[0] += 0.01
+            rep.on_batch_end(rep.trainer, epoch, batch, {"loss": 1.0, "batch_size": 8})
+        phase[0] = "end"
+        rep.on_epoch_end(rep.trainer, epoch, {"loss": 1.0})
+    at_batches = [e for kind, e in taken if kind == "batch"]
+    at_ends = [e for kind, e in taken if kind == "end"]
+    assert at_ends == list(range(3, 61, 3))          # the spread: every third epoch
+    assert at_batches and not [e for e in at_batches if e % 3 == 0]
+    assert len(taken) / clock[0] <= 5.5              # about the 5 Hz limit, not more
