@@ -41,7 +41,7 @@ from .mailbox import EpochHistory, SentWeights
 from .metrics import MetricsStore, Progress, SnapshotTimeline, SpeedMeter
 from .probe import Probe
 from .process import TrainingProcess
-from .protocol import Command, Job
+from .protocol import SNAPSHOT_HZ, SNAPSHOT_SHARE, Command, Job
 from .run_description import RunDescription
 from .states import ACTIVE, TRAINED, TrainingState
 from .summary import OPTIONAL_PARTS, Snapshot
@@ -67,7 +67,7 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
 
     def __init__(self, document: Any = None, graph: Graph | None = None,
                  parent: QObject | None = None, refresh_hz: float = 30.0,
-                 snapshot_hz: float = 6.0, snapshot_share: float = 0.025,
+                 snapshot_hz: float = SNAPSHOT_HZ, snapshot_share: float = SNAPSHOT_SHARE,
                  stuck_after: float = STUCK_AFTER):
         super().__init__(parent)
         self.document = document

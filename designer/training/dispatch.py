@@ -110,9 +110,9 @@ class DispatchMixin:
         if len(d.batches):
             self.metrics.add_batches(d.batches)
             self.speed.add(d.batches)
-            step, epoch, batch = (int(v) for v in d.batches.rows[-1, :3])
-            self._step = step
-            self.progress.epoch, self.progress.batch, self.progress.step = epoch, batch, step
+            self._step = step = int(d.batches.step[-1])
+            self.progress.epoch, self.progress.batch, self.progress.step = \
+                int(d.batches.epoch[-1]), int(d.batches.batch[-1]), step
         for record in d.epochs:
             self.metrics.add_epoch(record.logs)
             if record.snapshot is not None and record.snapshot is not d.snapshot:
