@@ -19,6 +19,7 @@ blocking (`flush` writes what a full pipe left over), reports read without block
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -30,6 +31,22 @@ from typing import Any
 from .protocol import Command, FrameReader, Job, encode
 
 CHILD = "import sys; from designer.training.child import main; main(int(sys.argv[1]))"
+# The report pipe's capacity: a snapshot of an MNIST-size CNN (feature maps of 28x28 images)
+# with its weights is ~300 KB. In Linux's default 64 KB pipe such a message took four of the
+# window's reading ticks (130 ms), while newer snapshots replaced each other in the
+# training process's latest-only slot: about one snapshot a second reached the window.
+REPORT_PIPE_BYTES = 1 << 20
+
+
+def _widen(fd: int) -> None:
+    """Give a pipe REPORT_PIPE_BYTES where the system allows (Linux; an unprivileged
+    process may go up to /proc/sys/fs/pipe-max-size, 1 MB by default); elsewhere it keeps
+    its size and large messages take a few reads."""
+    if hasattr(fcntl, "F_SETPIPE_SZ"):
+        try:
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, REPORT_PIPE_BYTES)
+        except OSError:
+            pass
 
 
 def _child_env() -> dict[str, str]:
@@ -50,6 +67,7 @@ class TrainingProcess:
 
     def __init__(self) -> None:
         read_fd, write_fd = os.pipe()
+        _widen(read_fd)
         try:
             self.popen = subprocess.Popen(
                 [sys.executable, "-c", CHILD, str(write_fd)], stdin=subprocess.PIPE,

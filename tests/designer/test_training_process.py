@@ -3,6 +3,7 @@ steer the child and give the command line's weights; exports never wait for it; 
 killed, silenced or left behind by a closing window is dealt with."""
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -14,7 +15,7 @@ import pytest
 
 import nnengine as nn
 from designer.training.controller import TrainingController
-from designer.training.process import TrainingProcess
+from designer.training.process import REPORT_PIPE_BYTES, TrainingProcess
 from designer.training.protocol import Command, Job
 from designer.training.states import TrainingState
 
@@ -189,6 +190,20 @@ def test_a_large_job_never_blocks_the_window(qtbot):
         assert p.unsent > 0
         until(qtbot, lambda: p.flush() and p.unsent == 0)
         until(qtbot, lambda: p.receive() == [] and p.ended, timeout=60_000)
+    finally:
+        p.kill()
+
+
+@pytest.mark.skipif(not hasattr(fcntl, "F_GETPIPE_SZ"), reason="Linux's pipe sizes only")
+def test_a_whole_mnist_size_snapshot_fits_in_the_report_pipe():
+    """A snapshot with 28x28 feature maps and its weights (~300 KB) goes out in one write:
+    in a 64 KB pipe it took four of the window's ticks while newer ones were dropped."""
+    with open("/proc/sys/fs/pipe-max-size") as f:
+        if int(f.read()) < REPORT_PIPE_BYTES:
+            pytest.skip("this system caps pipes below 1 MB")
+    p = TrainingProcess()
+    try:
+        assert fcntl.fcntl(p.reader.fd, fcntl.F_GETPIPE_SZ) >= 300_000
     finally:
         p.kill()
 
