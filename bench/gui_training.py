@@ -357,8 +357,8 @@ def bench(app: QApplication, args: argparse.Namespace, graph: nn.Graph, warm: nn
         same = all(np.array_equal(p["weights"][k], g["weights"][k]) for k in p["weights"])
         print(f"  pair ({tab}): training nnengine {p['steady']:5.2f} s  GUI {g['steady']:5.2f} s"
               f"  ratio {speed[-1]:4.2f}   end to end {p['seconds']:5.2f} s / "
-              f"{g['seconds']:5.2f} s  ratio {whole[-1]:4.2f}   same weights: {same}   "
-              f"load {os.getloadavg()[0]:.1f}")
+              f"{g['seconds']:5.2f} s  ratio {whole[-1]:4.2f}   snapshots "
+              f"{g['snapshots']:.1f}/s   same weights: {same}   load {os.getloadavg()[0]:.1f}")
     if len(by_tab) > 1:
         print("training speed by visible tab, GUI/CLI: " + ", ".join(
             f"{t} {statistics.median(r):.2f}" for t, r in by_tab.items()))
