@@ -211,6 +211,9 @@ def gui_run_in(app: QApplication, graph: nn.Graph, tab: str, probe: bool, layout
     rotate.timeout.connect(lambda: dashboard.show_page(TABS[next(turn) % len(TABS)]))
     if tab != "rotate":
         dashboard.show_page(tab)
+        # Feature maps and Confusion are hidden until a run says they apply (Qt then shows
+        # Curves): they come to the front once the run has started, as a person clicks them.
+        controller.run_started.connect(lambda: dashboard.show_page(tab))
     shown: list[tuple[str, float]] = []   # (tab title, when it came to the front)
 
     def tab_changed(_index: int = 0) -> None:
