@@ -59,10 +59,10 @@ class SnapshotBudget:
         self.last = ended
         self.spent += ended - began
 
-    def restart(self, now: float | None = None) -> None:
-        """Count the share from `now` on, forgetting what was spent before (the rate limit
+    def restart(self) -> None:
+        """Count the share from now on, forgetting what was spent before (the rate limit
         still counts from the last snapshot)."""
-        self.start = time.monotonic() if now is None else now
+        self.start = time.monotonic()
         self.spent = 0.0
 
 
