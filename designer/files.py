@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
 from nnengine import Analysis, Graph, NNEngineError, load_graph, save_graph
 
 from .document import prepare
+from .worker_garbage import collect_before_worker
 
 if TYPE_CHECKING:
     from .document import GraphDocument
@@ -98,6 +99,7 @@ def start_reading(work: Callable[[], T]) -> Future[T]:
     may block for ever (a named pipe with no writer) without delaying the next read or the
     app's exit, as a shared or non-daemon worker would."""
     future: Future[T] = Future()
+    collect_before_worker()
 
     def run() -> None:
         if future.set_running_or_notify_cancel():

@@ -19,6 +19,8 @@ from PySide6.QtCore import QObject, QThread, Signal
 import nnengine
 from nnengine.tools.batches import clone_model
 
+from ..worker_garbage import collect_before_worker
+
 WeightsSource = Callable[[], tuple[dict, str] | None]
 
 
@@ -91,6 +93,7 @@ class ToolJob(QObject):
         self._thread = _Body(self._run)  # signals emitted there reach the GUI queued
 
     def start(self) -> None:
+        collect_before_worker()
         self._thread.start()
 
     def cancel(self) -> None:

@@ -261,3 +261,49 @@ def test_a_project_whose_data_file_is_missing_opens_and_says_so(window, tmp_path
     assert "gone.csv: no such file or folder" in preview.summary.text()
     with pytest.raises(nn.DatasetError, match="gone.csv: no such file or folder"):
         prepare_run(window.document.graph, window.document.graph.training, tmp_path)
+
+
+
+def _collector_thread(qtbot, start_worker) -> list[threading.Thread]:
+    """Which thread destroys a closed window's objects (kept in a reference cycle) when
+    `start_worker(work)` starts a worker whose allocations run the cycle collector."""
+    import gc
+    import weakref
+
+    from PySide6.QtCore import QObject
+
+    class Closed:
+        pass
+
+    where: list[threading.Thread] = []
+    closed = Closed()
+    closed.me, closed.action = closed, QObject()
+    watch = weakref.ref(closed, lambda _ref: where.append(threading.current_thread()))
+    del closed
+    gc.disable()                # as if no generation filled up before the worker
+    try:
+        done = start_worker(gc.collect)
+        qtbot.waitUntil(done, timeout=10_000)
+    finally:
+        gc.enable()
+    assert watch() is None
+    return where
+
+
+def test_qt_garbage_is_destroyed_on_the_gui_thread_not_by_a_reader(qtbot):
+    """A reader's allocations may run Python's cycle collector on its own thread; Qt objects
+    it destroyed there could deadlock the window (PySide6 and Qt's connection locks, seen
+    once in the suite). Garbage waiting when a worker starts is collected on the GUI thread."""
+    from designer.backprop.context import ToolJob
+    from designer.files import start_reading
+
+    def read(work):
+        return start_reading(work).done
+
+    def tool(work):
+        job = ToolJob(lambda _progress, _cancelled: work())
+        job.start()
+        return job._thread.isFinished
+
+    assert _collector_thread(qtbot, read) == [threading.main_thread()]
+    assert _collector_thread(qtbot, tool) == [threading.main_thread()]
