@@ -209,9 +209,9 @@ class SpeedMeter:
         self._samples = 0
 
     def add(self, table: BatchTable) -> None:
-        for seconds, size in zip(table.seconds.tolist(), table.size.tolist()):
-            self._points.append((seconds, size))
-            self._samples += size
+        sizes = table.size.tolist()
+        self._points.extend(zip(table.seconds.tolist(), sizes))
+        self._samples += sum(sizes)
         if self._points:
             newest = self._points[-1][0]
             while len(self._points) > 2 and newest - self._points[0][0] > self.window:
