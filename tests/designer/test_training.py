@@ -18,7 +18,7 @@ import nnengine as nn
 from designer.document import GraphDocument
 from designer.plots.dashboard import TrainingDashboard
 from designer.training.controller import TrainingController
-from designer.training.mailbox import EpochHistory, EpochRecord, Mailbox
+from designer.training.mailbox import BatchTable, EpochHistory, EpochRecord, Mailbox
 from designer.training.panel import TrainingPanel
 from designer.training.probe import Probe
 from designer.training.reporter import SnapshotBudget, TrainingReporter
@@ -391,3 +391,13 @@ def test_panel_shows_the_data_sets_suggested_settings_where_the_block_is_silent(
     panel.dataset.activated.emit(panel.dataset.currentIndex())
     assert panel.standardize.isChecked() and panel.batch_size.value() == 16
     c.shutdown()
+
+
+def test_speed_meter_counts_samples_over_its_window():
+    from designer.training.metrics import SpeedMeter
+
+    meter = SpeedMeter(window=3.0)
+    meter.add(BatchTable.of([0.1, 0.2], [1.0, 1.0], seconds=[10.0, 11.0], size=[32, 32]))
+    meter.add(BatchTable.of([0.3, 0.4], [1.0, 1.0], seconds=[12.0, 15.0], size=[32, 16]))
+    # 10 s and 11 s fell out of the 3 s window; of 12 and 15 the first only starts the span
+    assert meter.rate() == 16 / (15.0 - 12.0)
