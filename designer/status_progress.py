@@ -3,8 +3,9 @@ panel is often hidden behind the inspector): state, epoch and batch, speed, time
 small progress bar."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QStatusBar, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QStatusBar, QWidget
 
+from .steady_label import SteadyLabel
 from .training.controller import TrainingController
 from .training.metrics import Progress
 from .training.states import ACTIVE, TrainingState
@@ -19,7 +20,7 @@ class StatusProgress(QWidget):
     def __init__(self, controller: TrainingController, parent: QWidget | None = None):
         super().__init__(parent)
         self.controller = controller
-        self.label = QLabel()
+        self.label = SteadyLabel()
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(False)
@@ -43,6 +44,8 @@ class StatusProgress(QWidget):
         if state in ACTIVE:
             parts.append(p.speed())
         self.label.setText(" · ".join(x for x in parts if x))
+        if state not in ACTIVE:
+            self.label.fit()
         self.bar.setValue(1000 if state == TrainingState.FINISHED else int(p.fraction * 1000))
         self.bar.setVisible(state in ACTIVE or state == TrainingState.FINISHED)
         self.show()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
+from ..steady_label import SteadyLabel
 from ..style import PLOT_MUTED
 
 
@@ -14,6 +15,9 @@ class EpochScrubber(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        # Opaque: its label and slider change at every epoch's end, and a see-through
+        # widget has its parents (the dashboard, the dock and its title bar) painted first.
+        self.setAutoFillBackground(True)
         row = QHBoxLayout(self)
         row.setContentsMargins(4, 0, 4, 0)
         row.addWidget(QLabel("Epoch:"))
@@ -22,8 +26,7 @@ class EpochScrubber(QWidget):
         self.slider.setEnabled(False)
         self.slider.setToolTip("Drag back to see a past epoch's plots")
         self.slider.valueChanged.connect(self._moved)
-        self.label = QLabel("no epochs yet")
-        self.label.setMinimumWidth(150)
+        self.label = SteadyLabel("no epochs yet", min_width=150)
         self.label.setStyleSheet(f"color: {PLOT_MUTED};")
         self.live_button = QPushButton("Live")
         self.live_button.setCheckable(True)
@@ -49,6 +52,7 @@ class EpochScrubber(QWidget):
         self.slider.setEnabled(False)
         self.live_button.setChecked(True)
         self.label.setText("no epochs yet")
+        self.label.fit()
 
     def set_epochs(self, epochs: list[int]) -> None:
         """The epochs in the history; while live the slider follows the newest."""

@@ -37,6 +37,7 @@ from nnengine.catalogue import LOSSES, OPTIMIZERS
 from nnengine.datasets import builtin_names
 from nnengine.training_config import suggested_settings
 
+from ..steady_label import SteadyLabel
 from ..style import ERROR_TEXT, PLOT_MUTED
 from .controller import TrainingController
 from .dataset_preview import DatasetPreview
@@ -165,7 +166,7 @@ class TrainingPanel(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)
         self.progress.setFormat("")
-        self.speed = QLabel()
+        self.speed = SteadyLabel()
         self.speed.setStyleSheet(f"color: {PLOT_MUTED};")
         self.status = QLabel("Ready to train.")
         self.status.setWordWrap(True)
@@ -176,7 +177,7 @@ class TrainingPanel(QWidget):
         col.addWidget(self.progress)
         self.pace = PaceControl(self.controller.set_pace)
         col.addWidget(self.pace)
-        col.addWidget(self.speed)
+        col.addWidget(self.speed, 0, Qt.AlignmentFlag.AlignLeft)
         col.addWidget(self.status)
         col.addSpacing(6)
         col.addLayout(form)
@@ -367,6 +368,8 @@ class TrainingPanel(QWidget):
             self._message(words[state])
         if state == TrainingState.FINISHED:
             self.progress.setValue(1000)
+        if not active:
+            self.speed.fit()
 
     def show_progress(self, p: Progress) -> None:
         self.progress.setValue(int(p.fraction * 1000))
