@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QWidget
 
+from ..steady_label import SteadyLabel
 from ..style import PLOT_MUTED
 from ..training.summary import Snapshot
 from .images import tile
@@ -34,9 +36,9 @@ class WeightsPlot(LivePlot):
         row.addWidget(self.hist_plot, 3)
         row.addWidget(self.filters_widget, 2)
         self.body.addLayout(row, 1)
-        self.caption = QLabel()
+        self.caption = SteadyLabel()   # its ±max changes with every snapshot
         self.caption.setStyleSheet(f"color: {PLOT_MUTED};")
-        self.body.addWidget(self.caption)
+        self.body.addWidget(self.caption, 0, Qt.AlignmentFlag.AlignLeft)
         self.snapshot: Snapshot | None = None
         self.message("Press Train to see the weights of each layer.")
 
@@ -44,6 +46,7 @@ class WeightsPlot(LivePlot):
         self.snapshot = None
         self.hist_ranges.reset()
         self._mosaic_shape = None
+        self.caption.fit()
         self.picker.fill()
 
     def _hist_item(self, name: str, i: int) -> pg.PlotDataItem:
