@@ -157,13 +157,18 @@ class Probe:
                 snap.boundary = boundary(
                     lambda p: m.predict_prepared(m.as_inputs(p), PREDICT_BATCH, reuse=True),
                     self.extent, self.resolution)
-            if test_predictions is not None:
-                snap.test_predictions = test_predictions
-            elif test and self.classification and self.test_x is not None:
-                rows = [a[:test] for a in self.test_x]
-                snap.test_predictions = predicted_classes(
-                    m.predict_prepared(rows, PREDICT_BATCH, reuse=True))
+        snap.test_predictions = test_predictions if test_predictions is not None else \
+            self.test_predictions(test) if test else None
         return snap
+
+    def test_predictions(self, count: int) -> np.ndarray | None:
+        """The predicted class of the first `count` test samples (all of them when it is at
+        least the split's size); None where there are no classes to predict."""
+        if not self.classification or self.test_x is None:
+            return None
+        rows = [a[:count] for a in self.test_x]
+        with np.errstate(all="ignore"):
+            return predicted_classes(self.model.predict_prepared(rows, PREDICT_BATCH, reuse=True))
 
     def describe(self, epochs: int, grad_nodes: list[str]) -> RunDescription:
         """The run as plain data for the window; `epochs`: of the whole run."""

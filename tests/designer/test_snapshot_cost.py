@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
 
@@ -164,6 +165,28 @@ def test_the_watched_test_samples_are_predicted_only_while_shown():
     shown, shown_box = reporter_run(OPTIONAL_PARTS)
     assert any(s.test_predictions is not None for s in shown_box.snapshots)
     assert shown.watched == OPTIONAL_PARTS
+
+
+def test_the_watched_test_predictions_have_a_budget_of_their_own(monkeypatch):
+    """Slow predictions (50 ms) are charged to their own budget, not to the snapshots':
+    charged to the snapshots' share they held the next snapshots back."""
+    slow = Probe.test_predictions
+
+    def slowed(self, count):
+        time.sleep(0.05)
+        return slow(self, count)
+
+    monkeypatch.setattr(Probe, "test_predictions", slowed)
+    rep, box = reporter_run(OPTIONAL_PARTS)
+    tested = [s for s in box.snapshots if s.test_predictions is not None]
+    assert tested                                     # predicted while the matrix is shown
+    assert rep.test_budget.spent >= 0.05 * len(tested)
+    assert rep.budget.spent < 0.05                    # none of it charged to the snapshots
+    rep.test_budget.restart()
+    rep.test_budget.last = -float("inf")              # due by time...
+    assert rep.test_due()
+    rep.test_budget.spent = 0.05                      # ...but not over its share
+    assert not rep.test_due()
 
 
 def test_the_end_of_a_run_counts_the_whole_test_split_in_one_pass():
