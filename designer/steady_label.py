@@ -10,7 +10,7 @@ needs more room; `fit` lets it shrink to its text once such a stream of changes 
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QEvent, QSize
 from PySide6.QtWidgets import QLabel, QWidget
 
 
@@ -38,6 +38,13 @@ class SteadyLabel(QLabel):
         self.setIndent(self.indent())   # makes a QLabel measure its text again
         self._margins = self.sizeHint().width() - self.fontMetrics().horizontalAdvance(self.text())
         self._fix()
+
+    def changeEvent(self, event: QEvent) -> None:  # Qt override
+        """A new font or style sheet measures the text anew."""
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange) and \
+                hasattr(self, "_margins"):   # not while QLabel.__init__ runs
+            self.fit()
 
     def _fix(self) -> None:
         hint = self.sizeHint()

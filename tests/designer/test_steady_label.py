@@ -68,6 +68,17 @@ def test_it_grows_for_a_longer_text_and_shrinks_when_fitted(qtbot):
     assert label.width() == natural
 
 
+def test_a_larger_font_is_measured_anew(qtbot):
+    label = SteadyLabel("epoch 12 of 60")
+    _row, _ = in_a_row(qtbot, label)
+    font = label.font()
+    font.setPointSizeF(font.pointSizeF() * 2)
+    label.setFont(font)
+    settle()
+    assert label.width() >= label.fontMetrics().horizontalAdvance("epoch 12 of 60")
+    assert label.height() >= label.fontMetrics().height()
+
+
 def test_the_epoch_scrubber_follows_training_without_laying_out_the_main_window(window):
     scrubber = window.dashboard.scrubber
     settle()
