@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from ..style import BAD_COLOR, GOOD_COLOR, HIGHLIGHT_COLOR, ON_DARK_TEXT, PLOT_MUTED, PLOT_TEXT
 from ..training.summary import TEST_PREDICTIONS, Snapshot
+from .cell_counts import CellCounts
 from .live_plot import LivePlot
 from .pyqtgraph_setup import make_plot, sequential_map, set_axis_label, set_title
 from .run_context import trained_for
@@ -75,11 +76,11 @@ class ConfusionPlot(LivePlot):
         self.cell_box.setPen(pg.mkPen(HIGHLIGHT_COLOR, width=3))
         self.cell_box.setVisible(False)
         self.plot.addItem(self.cell_box)
+        self.counts = CellCounts()
+        self.plot.addItem(self.counts)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
         item.getViewBox().sigResized.connect(self._fit_cell_texts)
         self._cell_font_px = 0
-        self.texts: list[pg.TextItem] = []
-        self._cell_shown: list[tuple[str, str]] = []   # each cell's (text, colour) shown
         self._icons: dict[int, QIcon] = {}             # test sample index -> its icon
         split.addWidget(self.plot)
         right = QWidget()
@@ -126,9 +127,7 @@ class ConfusionPlot(LivePlot):
     # --- run set-up ------------------------------------------------------------------------
     def reset(self) -> None:
         ctx = self.context
-        for t in self.texts:
-            t.setText("")
-        self._cell_shown = [("", PLOT_TEXT)] * len(self.texts)
+        self.counts.set_cells([], [])
         self._icons = {}
         self.snapshot = self.matrix = self.predictions = None
         self.cell = None
@@ -145,22 +144,6 @@ class ConfusionPlot(LivePlot):
         item.setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
         if ctx.test_images is not None:
             self._levels = (float(np.nanmin(ctx.test_images)), float(np.nanmax(ctx.test_images)))
-
-    def _ensure_cell_texts(self, count: int) -> None:
-        """One count label per cell, made when first drawn (not at every run start, where
-        building a hundred text items would delay the first frames)."""
-        if len(self.texts) == count:
-            return
-        for t in self.texts:
-            self.plot.removeItem(t)
-        self.texts = [pg.TextItem("", anchor=(0.5, 0.5), color=PLOT_TEXT) for _ in range(count)]
-        self._cell_shown = [("", PLOT_TEXT)] * count
-        self._cell_font_px = 0   # the new labels take the cell's font at the next fit
-        k = round(count ** 0.5)
-        for i, t in enumerate(self.texts):
-            self.plot.addItem(t)
-            r, c = divmod(i, k)
-            t.setPos(c + 0.5, r + 0.5)
 
     def set_snapshot(self, snap: Snapshot | None) -> None:
         """Only snapshots with test predictions change the matrix; others are ignored."""
@@ -190,15 +173,11 @@ class ConfusionPlot(LivePlot):
         share = np.divide(self.matrix, rows, out=np.zeros(self.matrix.shape), where=rows > 0)
         self.image.setImage(share.astype(np.float32), autoLevels=False, levels=(0.0, 1.0))
         self.image.setRect(QRectF(0, 0, k, k))
-        self._ensure_cell_texts(k * k if k <= MAX_TEXT_CLASSES else 0)
-        for i, t in enumerate(self.texts):
-            r, c = divmod(i, k)
-            shown = (str(self.matrix[r, c]) if self.matrix[r, c] else "",
-                     ON_DARK_TEXT if share[r, c] > 0.55 else PLOT_TEXT)
-            if shown != self._cell_shown[i]:   # most cells keep their count between draws
-                self._cell_shown[i] = shown
-                t.setText(shown[0])
-                t.setColor(shown[1])
+        if k <= MAX_TEXT_CLASSES:
+            self.counts.set_cells([str(n) if n else "" for n in self.matrix.ravel()],
+                                  [ON_DARK_TEXT if x > 0.55 else PLOT_TEXT for x in share.ravel()])
+        else:
+            self.counts.set_cells([], [])
         self._fit_cell_texts()
         acc = float(np.trace(self.matrix)) / max(int(self.matrix.sum()), 1)
         # a short title (a long one is cut on a small window); the rest in the text beside
@@ -225,7 +204,7 @@ class ConfusionPlot(LivePlot):
     def _fit_cell_texts(self, *_args) -> None:
         """Count labels sized to their cells (hidden when a cell is too small to hold one):
         the counts never spill into the next cell."""
-        if not self.texts or self.matrix is None:
+        if not self.counts.k or self.matrix is None:
             return
         digits = len(str(int(self.matrix.max()))) if self.matrix.size else 1
         cell = self.cell_pixels()
@@ -235,9 +214,7 @@ class ConfusionPlot(LivePlot):
         self._cell_font_px = px
         font = QFont(self.font())
         font.setPixelSize(max(px, 1))
-        for t in self.texts:
-            t.setFont(font)
-            t.setVisible(px >= CELL_FONT_MIN)
+        self.counts.set_font(font, px >= CELL_FONT_MIN)
 
     def labels(self) -> np.ndarray:
         """The true classes of the test samples predicted: while training runs the first

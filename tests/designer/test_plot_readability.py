@@ -51,16 +51,52 @@ def test_confusion_counts_fit_their_cells_and_the_title_fits(qtbot, run):  # noq
         conf.refresh()
         qtbot.wait(50)
         cell = conf.cell_pixels()
-        shown = [t for t in conf.texts if t.isVisible() and t.toPlainText()]
+        counts = conf.counts
+        shown = [t for t in counts.texts if t] if counts.shown else []
+        metrics = QFontMetrics(counts.font)
         for t in shown:
-            metrics = QFontMetrics(t.textItem.font())
-            assert metrics.horizontalAdvance(t.toPlainText()) < cell
+            assert metrics.horizontalAdvance(t) < cell
             assert metrics.height() <= cell
         if cell >= 24:
             assert shown      # big enough cells carry their counts
         title = conf.plot.getPlotItem().titleLabel
         assert title.item.boundingRect().width() <= conf.plot.width()
     assert "test samples" in conf.summary.text()
+    assert conf.counts.texts == [str(n) if n else "" for n in conf.matrix.ravel()]
+
+
+def test_confusion_counts_are_painted_in_their_cells(qtbot, run):  # noqa: F811
+    from PySide6.QtCore import QRectF
+
+    from designer.training.states import TrainingState
+
+    c, dash = run(template("digits_mlp", epochs=1))
+    c.start()
+    assert c.wait(60_000) and c.state == TrainingState.FINISHED
+    dash.resize(1000, 640)
+    dash.show_page("Confusion")
+    qtbot.wait(50)
+    conf = dash.confusion
+    conf.refresh()
+    qtbot.wait(50)
+    view = conf.plot.getPlotItem().getViewBox()
+
+    def ink(row: int, col: int) -> int:
+        """Pixels that differ with and without the counts inside cell (row, col)."""
+        rect = view.mapViewToDevice(QRectF(col, row, 1, 1)).boundingRect().toRect()
+        font = conf.counts.font
+        with_counts = conf.plot.grab().toImage().copy(rect)
+        conf.counts.set_font(font, False)
+        without = conf.plot.grab().toImage().copy(rect)
+        conf.counts.set_font(font, True)
+        return sum(with_counts.pixel(x, y) != without.pixel(x, y)
+                   for x in range(rect.width()) for y in range(rect.height()))
+
+    m = conf.matrix
+    full = np.unravel_index(np.argmax(m), m.shape)          # a cell with a count
+    empty = np.argwhere(m == 0)[0]                            # and one without
+    assert ink(*full) > 5
+    assert ink(*empty) == 0
 
 
 def test_per_channel_scaling_stretches_each_channel():
