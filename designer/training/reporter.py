@@ -225,13 +225,15 @@ class TrainingReporter(Callback):
         (`predictions`: those already made)."""
         began = time.monotonic()
         snap = self.probe.snapshot(self.sample, self.step, self.epoch, self.batch, self.x(),
-                                   self.epochs_logs, test=1 << 62 if full_test else 0,
-                                   test_predictions=predictions)
+                                   self.epochs_logs)
         ended = time.monotonic()
         self.budget.record(began, ended)
         if with_test:
             snap.test_predictions = self.probe.test_predictions(self.description.watched_test)
             self.test_budget.record(ended, time.monotonic())
+        elif full_test:   # asked for, or the run's end: not watching, so no budget pays for it
+            snap.test_predictions = predictions if predictions is not None else \
+                self.probe.test_predictions(1 << 62)
         self.latest = snap
         self.mailbox.put_snapshot(snap)
         return snap

@@ -169,7 +169,8 @@ def test_the_watched_test_samples_are_predicted_only_while_shown():
 
 def test_the_watched_test_predictions_have_a_budget_of_their_own(monkeypatch):
     """Slow predictions (50 ms) are charged to their own budget, not to the snapshots':
-    charged to the snapshots' share they held the next snapshots back."""
+    charged to the snapshots' share they held the next snapshots back. A count of the whole
+    split asked for by the person is charged to neither."""
     slow = Probe.test_predictions
 
     def slowed(self, count):
@@ -182,6 +183,11 @@ def test_the_watched_test_predictions_have_a_budget_of_their_own(monkeypatch):
     assert tested                                     # predicted while the matrix is shown
     assert rep.test_budget.spent >= 0.05 * len(tested)
     assert rep.budget.spent < 0.05                    # none of it charged to the snapshots
+    before = rep.budget.spent, rep.test_budget.spent
+    rep.snap(full_test=True)                          # "count all test samples now"
+    assert len(box.snapshots[-1].test_predictions) == 100
+    assert rep.budget.spent - before[0] < 0.05        # asked for: neither budget pays
+    assert rep.test_budget.spent == before[1]
     rep.test_budget.restart()
     rep.test_budget.last = -float("inf")              # due by time...
     assert rep.test_due()
