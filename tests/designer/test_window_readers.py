@@ -263,7 +263,6 @@ def test_a_project_whose_data_file_is_missing_opens_and_says_so(window, tmp_path
         prepare_run(window.document.graph, window.document.graph.training, tmp_path)
 
 
-
 def _collector_thread(qtbot, start_worker) -> list[threading.Thread]:
     """Which thread destroys a closed window's objects (kept in a reference cycle) when
     `start_worker(work)` starts a worker whose allocations run the cycle collector."""
