@@ -126,11 +126,9 @@ class Probe:
     # --- snapshots -------------------------------------------------------------------------
     def snapshot(self, sample: tuple[str, int], step: int = 0, epoch: int = 0, batch: int = 0,
                  x: float = 0.0, epochs: list[dict] | None = None, test: int = 0,
-                 with_boundary: bool = True, test_predictions: np.ndarray | None = None
-                 ) -> Snapshot:
+                 with_boundary: bool = True) -> Snapshot:
         """A copied, downsampled snapshot; `test` adds predictions on the first `test` samples
-        of the test split (all of them when it is at least the split's size), or
-        `test_predictions` those already made (see `final_test`)."""
+        of the test split (all of them when it is at least the split's size)."""
         m = self.model
         sx, st = self.sample(*sample)
         if self.noise:  # a denoising autoencoder is shown cleaning a noisy copy of the sample
@@ -157,8 +155,7 @@ class Probe:
                 snap.boundary = boundary(
                     lambda p: m.predict_prepared(m.as_inputs(p), PREDICT_BATCH, reuse=True),
                     self.extent, self.resolution)
-        snap.test_predictions = test_predictions if test_predictions is not None else \
-            self.test_predictions(test) if test else None
+        snap.test_predictions = self.test_predictions(test) if test else None
         return snap
 
     def test_predictions(self, count: int) -> np.ndarray | None:
