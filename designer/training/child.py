@@ -1,8 +1,9 @@
 """The training process: runs one `Job` with the engine's Trainer, reporting by messages.
 
-Started by `process.TrainingProcess` as `python -c "...child.main(fd)"`; it imports nnengine
-and NumPy only (never Qt), then waits for its job (a warm process waits here ahead of the
-next Train press). Three threads:
+Started by `process.TrainingProcess` as `python -c "...child.main(fds)"`, beside a watcher
+process that takes the snapshots (watcher.py); it imports nnengine and NumPy only (never
+Qt), then waits for its job (a warm process waits here ahead of the next Train press). Three
+threads:
 
 - the main thread builds the model and data exactly as `nnengine train` does (run_setup.py)
   and runs `Trainer.fit()` with a `TrainingReporter` writing into a `Mailbox`;
@@ -23,7 +24,8 @@ next Train press). Three threads:
   it builds the model, evaluates at the end, or waits paused) and a heartbeat after a quiet
   half second.
 
-After the run it sends the final weights and test metrics, flushes, and exits.
+After the run it waits for the watcher to send its last snapshots, then sends the final
+weights and test metrics, flushes, and exits.
 """
 from __future__ import annotations
 
@@ -45,14 +47,14 @@ from nnengine import (
     Trainer,
     TrainingControl,
     TrainingDiverged,
-    compile_model,
 )
 
 from .mailbox import Mailbox, SentWeights
 from .pacer import Pacer
 from .protocol import Command, Job, Report, encode, read_message
 from .reporter import SnapshotBudget, TrainingReporter
-from .run_setup import keep_scaling, load_run_data, prepare_run
+from .run_setup import build_run
+from .watcher import WatcherLink
 
 SEND_HZ = 30.0      # messages a second at most while batches end
 TICK_HZ = 10.0      # the heartbeat thread's wake-ups a second
@@ -173,7 +175,7 @@ class SendAfterBatch(Callback):
 class ChildRun:
     """The run of one job, and the commands that steer it."""
 
-    def __init__(self, job: Job, outbox: Outbox):
+    def __init__(self, job: Job, outbox: Outbox, watcher: WatcherLink | None = None):
         self.job = job
         self.outbox = outbox
         self.mailbox = mailbox = outbox.mailbox
@@ -183,7 +185,7 @@ class ChildRun:
         self.reporter = TrainingReporter(mailbox, self.control, job.sample,
                                          SnapshotBudget(job.snapshot_hz, job.snapshot_share),
                                          job.step_offset, job.epoch_offset, job.epochs_logs,
-                                         Pacer(job.pace), job.watched)
+                                         Pacer(job.pace), job.watched, watcher)
 
     def command(self, kind: str, payload: Any) -> None:
         """From the command thread: steer the run (tasks run on the training thread, and
@@ -221,7 +223,7 @@ class ChildRun:
     def run(self) -> None:
         job, mb, rep = self.job, self.mailbox, self.reporter
         try:
-            model, dataset, config = self.build()
+            model, dataset, config = build_run(job)
             trainer = Trainer(model, dataset, config,
                               [rep, SendAfterBatch(self.outbox, self.control)], self.control)
             history = trainer.fit()
@@ -230,38 +232,29 @@ class ChildRun:
             with np.errstate(all="ignore"), trainer.threads():
                 outcome["test"] = rep.finish()
             rep.send_weights(rep.epoch)
-            mb.put_event("finished", outcome)
+            end = ("finished", outcome)
         except TrainingDiverged as e:
             if rep.probe is not None:
                 rep.snap()
                 # The model holds the last finite weights: resume trains on from them.
                 mb.put_weights(SentWeights(rep.trainer.model.get_weights(), rep.step,
                                            e.epoch + job.epoch_offset - 1))
-            mb.put_event("diverged", {"message": str(e), "node_id": e.node_id,
-                                      "epoch": e.epoch + job.epoch_offset, "batch": e.batch,
-                                      "step": rep.step})
+            end = ("diverged", {"message": str(e), "node_id": e.node_id,
+                                "epoch": e.epoch + job.epoch_offset, "batch": e.batch,
+                                "step": rep.step})
         except NNEngineError as e:
-            mb.put_event("failed", str(e))
+            end = ("failed", str(e))
         except MemoryError:
-            mb.put_event("failed", "training ran out of memory: try a smaller batch size or "
-                                   "a smaller network")
+            end = ("failed", "training ran out of memory: try a smaller batch size or "
+                             + "a smaller network")
         except Exception as e:  # noqa: BLE001 - a bug must reach the window as a message
-            mb.put_event("failed", f"training failed unexpectedly: {e!r}\n"
-                                   f"{traceback.format_exc()}")
-
-    def build(self):
-        """Model, data and config as `nnengine train` builds them (with `--weights` when the
-        job starts from given weights)."""
-        job = self.job
-        if job.weights is None:
-            return prepare_run(job.graph, job.config, job.base_dir)
-        model = compile_model(job.graph, seed=job.config.seed)
-        model.set_weights(job.weights, source="the current weights")
-        dataset = load_run_data(model, job.config, job.base_dir)
-        return model, dataset, keep_scaling(model, job.config)
+            end = ("failed", f"training failed unexpectedly: {e!r}\n{traceback.format_exc()}")
+        rep.end_watching()     # its last snapshots reach the window before the end does
+        mb.put_event(*end)
 
 
-def read_commands(stream: BinaryIO, outbox: Outbox, runs: queue.Queue) -> None:
+def read_commands(stream: BinaryIO, outbox: Outbox, runs: queue.Queue,
+                  watcher: WatcherLink | None) -> None:
     """The command thread: the job first, then commands for its run."""
     run: ChildRun | None = None
     while True:
@@ -270,18 +263,20 @@ def read_commands(stream: BinaryIO, outbox: Outbox, runs: queue.Queue) -> None:
             os._exit(0)      # the window closed (or died): never outlive it
         kind, payload = message
         if kind == Command.RUN and run is None:
-            run = ChildRun(payload, outbox)
+            run = ChildRun(payload, outbox, watcher)
             runs.put(run)
         elif run is not None:
             run.command(kind, payload)
 
 
-def main(report_fd: int) -> None:
+def main(report_fd: int, request_fd: int | None = None, ack_fd: int | None = None) -> None:
+    """`request_fd` and `ack_fd`: the pipes to and from the watcher, if there is one."""
     outbox = Outbox(Mailbox(), report_fd)
+    watcher = WatcherLink(request_fd, ack_fd) if request_fd is not None else None
     heartbeat = Heartbeat(outbox)
     heartbeat.start()        # heartbeats from now on, also while waiting for the job
     runs: queue.Queue = queue.Queue()
-    threading.Thread(target=read_commands, args=(sys.stdin.buffer, outbox, runs),
+    threading.Thread(target=read_commands, args=(sys.stdin.buffer, outbox, runs, watcher),
                      name="nn-designer commands", daemon=True).start()
     run = runs.get()
     run.run()

@@ -37,7 +37,7 @@ from nnengine import Graph, NNEngineError, TrainingConfig, analyze
 
 from ..runs.showing import ShowRunMixin
 from .dispatch import DispatchMixin
-from .mailbox import EpochHistory, SentWeights
+from .mailbox import AwaitedSnapshots, EpochHistory, SentWeights
 from .metrics import MetricsStore, Progress, SnapshotTimeline, SpeedMeter
 from .probe import Probe
 from .process import TrainingProcess
@@ -102,6 +102,7 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
         self.speed = SpeedMeter()
         self._process: TrainingProcess | None = None     # the current run's
         self._received: Snapshot | None = None           # the last snapshot it sent
+        self._awaited = AwaitedSnapshots()               # pairs records with the watcher's
         self._spare: TrainingProcess | None = None       # a warm one for the next run
         self._retired: list[TrainingProcess] = []        # done, not yet exited
         self._start_paused = False
@@ -112,7 +113,7 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(max(1, int(1000 / refresh_hz)))
         self._timer.timeout.connect(self.poll)
-        self._notifier: QSocketNotifier | None = None
+        self._notifiers: list[QSocketNotifier] = []
 
     # --- what is trained --------------------------------------------------------------------
     @property
@@ -143,7 +144,8 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
     @property
     def process_ids(self) -> list[int]:
         """Every training process this controller has started and not yet seen end."""
-        return [p.pid for p in (self._process, self._spare, *self._retired) if p is not None]
+        return [pid for p in (self._process, self._spare, *self._retired) if p is not None
+                for pid in p.pids]
 
     def training_settings(self) -> dict[str, Any]:
         return dict(self.graph.training)
@@ -319,6 +321,7 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
         self._spare = None
         self._process = process or TrainingProcess()
         self._received = None
+        self._awaited.clear()
         self._process.run(job)
         self._start_paused = paused
         self._run_graph = structure(self.graph)
@@ -335,13 +338,14 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
         rather than on the timer's own beat: two unsynchronised 30 Hz clocks would leave
         every other tick empty and the plots redrawn half as often. The timer still polls,
         for the watchdog."""
-        if self._notifier is not None:
-            self._notifier.setEnabled(False)
-            self._notifier.deleteLater()
-            self._notifier = None
-        if process is not None:
-            self._notifier = QSocketNotifier(process.reader.fd, QSocketNotifier.Type.Read, self)
-            self._notifier.activated.connect(self.poll)
+        for notifier in self._notifiers:
+            notifier.setEnabled(False)
+            notifier.deleteLater()
+        self._notifiers = []
+        for fd in process.fds if process is not None else ():
+            notifier = QSocketNotifier(fd, QSocketNotifier.Type.Read, self)
+            notifier.activated.connect(self.poll)
+            self._notifiers.append(notifier)
 
     def _continue(self, paused: bool = False) -> None:
         """After a divergence: train the remaining epochs from the last finite weights, with

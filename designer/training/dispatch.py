@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .mailbox import Drained, EpochHistory, SentWeights
+from .mailbox import AwaitedSnapshots, Drained, EpochHistory, SentWeights
 from .metrics import MetricsStore, Progress, SnapshotTimeline, SpeedMeter
 from .probe import Probe
 from .process import TrainingProcess
@@ -53,6 +53,7 @@ class DispatchMixin:
     stuck_after: float
     _process: TrainingProcess | None
     _received: Snapshot | None       # the last snapshot the current process sent
+    _awaited: AwaitedSnapshots
     _retired: list[TrainingProcess]
     _start_paused: bool
     _step: int
@@ -71,6 +72,8 @@ class DispatchMixin:
             if kind == Report.UPDATE:
                 self._received = payload.fill_in(self._received)
                 d.merge(payload)
+            elif kind == Report.WATCHED:
+                d.watched += payload
         if d:
             self._dispatch(d)
         if p is self._process and self.state in ACTIVE:
@@ -113,17 +116,24 @@ class DispatchMixin:
             self._step = step = int(d.batches.step[-1])
             self.progress.epoch, self.progress.batch, self.progress.step = \
                 int(d.batches.epoch[-1]), int(d.batches.batch[-1]), step
+        # the newest snapshot that came is shown; the others this dispatch brings go to the
+        # curves over training, oldest first (a short run has several in one tick)
+        fresh = [s for s in (d.snapshot, *d.watched) if s is not None]
+        newest = max(fresh, key=lambda s: s.number, default=None)
+        others = {id(s): s for s in (*(r.snapshot for r in d.epochs), *fresh)
+                  if s is not None and s is not newest}
+        for snap in d.watched:
+            self._awaited.arrived(snap)
+        for snap in sorted(others.values(), key=lambda s: s.number):
+            self.timeline.add(snap)
         for record in d.epochs:
             self.metrics.add_epoch(record.logs)
-            if record.snapshot is not None and record.snapshot is not d.snapshot:
-                # an epoch's snapshot that the newer one displaced from the mailbox's slot:
-                # the curves over training still get it (a short run would have two)
-                self.timeline.add(record.snapshot)
+            self._awaited.pair(record)
             self.epoch_history.add(record)
         if d.weights is not None:
             self.weights = d.weights
-        if d.snapshot is not None:
-            self._publish_snapshot(d.snapshot)
+        if newest is not None:
+            self._publish_snapshot(newest)
         for record in d.epochs:
             self.epoch_recorded.emit(record)
         if len(d.batches) or d.epochs:

@@ -128,6 +128,7 @@ class EpochRecord:
     epoch: int
     logs: dict[str, Any]
     snapshot: Snapshot | None = None
+    shows: int = 0      # the number of the snapshot it shows, when it comes on its own
 
 
 @dataclass
@@ -156,10 +157,11 @@ class Drained:
     weights: SentWeights | None = None
     # indexes of `epochs` sent without their snapshot: the one the window received last
     earlier: list[int] = field(default_factory=list)
+    watched: list[Snapshot] = field(default_factory=list)   # from the watcher, in order
 
     def __bool__(self) -> bool:
         return bool(len(self.batches) or self.epochs or self.snapshot is not None or self.events
-                    or self.weights is not None)
+                    or self.weights is not None or self.watched)
 
     def newest_snapshot(self) -> Any:
         """The last snapshot this message carries (its slot's, else its last epoch's)."""
@@ -182,6 +184,7 @@ class Drained:
         self.epochs += later.epochs
         self.events += later.events
         self.dropped += later.dropped
+        self.watched += later.watched
         self.snapshot = later.snapshot if later.snapshot is not None else self.snapshot
         self.weights = later.weights if later.weights is not None else self.weights
 
@@ -238,6 +241,40 @@ class Mailbox:
             self._snapshot = self._weights = None
             self._events = []
         return out
+
+
+class AwaitedSnapshots:
+    """The window's pairing of epoch records with the watcher's snapshots: a record names the
+    snapshot it shows by number (`EpochRecord.shows`), and that snapshot comes on another
+    pipe, before or after the record. The newest `keep` arrived snapshots are remembered;
+    records wait for theirs until a later one arrives (the watcher sends in order, so theirs
+    was lost with a watcher that died)."""
+
+    def __init__(self, keep: int = 32):
+        self.recent: deque[Snapshot] = deque(maxlen=keep)
+        self.waiting: dict[int, list[EpochRecord]] = {}
+
+    def clear(self) -> None:
+        self.recent.clear()
+        self.waiting.clear()
+
+    def arrived(self, snap: Snapshot) -> None:
+        """A snapshot from the watcher: the records waiting for it show it now."""
+        self.recent.append(snap)
+        for number in [n for n in self.waiting if n <= snap.number]:
+            for record in self.waiting.pop(number):
+                if number == snap.number:
+                    record.snapshot = snap.without_sample_detail()
+
+    def pair(self, record: EpochRecord) -> None:
+        """Give a record without its snapshot the one it names, now or when it arrives."""
+        if record.snapshot is not None or not record.shows:
+            return
+        found = next((s for s in reversed(self.recent) if s.number == record.shows), None)
+        if found is not None:
+            record.snapshot = found
+        elif not self.recent or record.shows > self.recent[-1].number:
+            self.waiting.setdefault(record.shows, []).append(record)
 
 
 class EpochHistory:

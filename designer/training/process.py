@@ -12,8 +12,10 @@ commands (so the end of stdin, when the window closes or dies, ends it: no orpha
 outlive the window), a pipe of its own carries the reports, and `FrameReader` reads them
 without ever blocking the window.
 
-`TrainingProcess` starts the child at once (a warm process, waiting for its job) and gives
-it a `Job` with `run`. Nothing here waits on the child: commands are written without
+`TrainingProcess` starts the child at once (a warm process, waiting for its job), with a
+watcher process beside it that takes the run's snapshots (watcher.py: two pipes between the
+two, and one from the watcher to the window), and gives both the `Job` with `run`. The
+watcher's stdin too comes from the window, so neither can outlive it. Nothing here waits on the child: commands are written without
 blocking (`flush` writes what a full pipe left over), reports read without blocking; only
 `close` gives it a moment to end before it is killed. No Qt.
 """
@@ -30,7 +32,10 @@ from typing import Any
 
 from .protocol import Command, FrameReader, Job, encode
 
-CHILD = "import sys; from designer.training.child import main; main(int(sys.argv[1]))"
+CHILD = ("import sys; from designer.training.child import main; "
+         "main(*map(int, sys.argv[1:]))")
+WATCHER = ("import sys; from designer.training.watcher import main; "
+           "main(*map(int, sys.argv[1:]))")
 # The report pipe's capacity: a snapshot of an MNIST-size CNN (feature maps of 28x28 images)
 # with its weights is ~300 KB. In Linux's default 64 KB pipe such a message took four of the
 # window's reading ticks (130 ms), while newer snapshots replaced each other in the
@@ -62,22 +67,72 @@ def _child_env() -> dict[str, str]:
     return env
 
 
+class CommandPipe:
+    """A child's stdin, written without ever blocking the window."""
+
+    def __init__(self, popen: subprocess.Popen):
+        self.popen = popen
+        self.fd: int | None = popen.stdin.fileno()
+        os.set_blocking(self.fd, False)
+        self.pending = bytearray()
+
+    def send(self, command: Command, payload: Any = None) -> bool:
+        if self.fd is None:
+            return False
+        self.pending += encode(command, payload)
+        return self.flush()
+
+    def flush(self) -> bool:
+        """Write queued commands without waiting; False when the child is gone."""
+        while self.pending and self.fd is not None:
+            try:
+                n = os.write(self.fd, self.pending)
+            except BlockingIOError:
+                return True
+            except OSError:
+                self.close()
+                return False
+            del self.pending[:n]
+        return self.fd is not None
+
+    def close(self) -> None:
+        """The end of the child's stdin: it ends at once (see child.read_commands)."""
+        self.fd = None
+        self.pending.clear()
+        try:
+            if self.popen.stdin is not None:
+                self.popen.stdin.close()
+        except OSError:
+            pass
+
+
+def _start(code: str, fds: tuple[int, ...]) -> subprocess.Popen:
+    try:
+        return subprocess.Popen([sys.executable, "-c", code, *map(str, fds)],
+                                stdin=subprocess.PIPE, pass_fds=fds, env=_child_env(),
+                                start_new_session=True)
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
 class TrainingProcess:
-    """One child process: `run(job)`, `send(command)`, `receive()`, `kill()`, `close()`."""
+    """One child process (and its watcher): `run(job)`, `send(command)`, `receive()`,
+    `kill()`, `close()`."""
 
     def __init__(self) -> None:
         read_fd, write_fd = os.pipe()
-        _widen(read_fd)
-        try:
-            self.popen = subprocess.Popen(
-                [sys.executable, "-c", CHILD, str(write_fd)], stdin=subprocess.PIPE,
-                pass_fds=(write_fd,), env=_child_env(), start_new_session=True)
-        finally:
-            os.close(write_fd)
+        watch_fd, watch_write_fd = os.pipe()
+        request_read, request_write = os.pipe()
+        ack_read, ack_write = os.pipe()
+        for fd in (read_fd, watch_fd, request_read):
+            _widen(fd)
+        self.popen = _start(CHILD, (write_fd, request_write, ack_read))
+        self.watcher = _start(WATCHER, (watch_write_fd, request_read, ack_write))
         self.reader = FrameReader(read_fd)
-        self._stdin_fd: int | None = self.popen.stdin.fileno()
-        os.set_blocking(self._stdin_fd, False)
-        self._pending = bytearray()
+        self.watcher_reader = FrameReader(watch_fd)
+        self._stdin = CommandPipe(self.popen)
+        self._watcher_stdin = CommandPipe(self.watcher)
         self.started_at = time.monotonic()
         self.last_heard = self.started_at
         self.heard = False     # any message yet (the first comes once its imports are done)
@@ -87,13 +142,23 @@ class TrainingProcess:
         return self.popen.pid
 
     @property
+    def pids(self) -> list[int]:
+        """The child's and its watcher's."""
+        return [self.popen.pid, self.watcher.pid]
+
+    @property
+    def fds(self) -> list[int]:
+        """The pipes the window reads: the watcher's, then the child's."""
+        return [self.watcher_reader.fd, self.reader.fd]
+
+    @property
     def alive(self) -> bool:
         return self.popen.poll() is None
 
     @property
     def unsent(self) -> int:
         """Bytes of commands queued that the pipe has not taken yet."""
-        return len(self._pending)
+        return len(self._stdin.pending)
 
     @property
     def ended(self) -> bool:
@@ -101,6 +166,7 @@ class TrainingProcess:
         return self.reader.eof and self.popen.poll() is not None
 
     def run(self, job: Job) -> None:
+        self._watcher_stdin.send(Command.RUN, job)
         self.send(Command.RUN, job)
 
     def send(self, command: Command, payload: Any = None) -> bool:
@@ -108,27 +174,17 @@ class TrainingProcess:
         `flush` (a job with weights can be larger than a pipe holds while a cold child is
         still importing). False when the child is gone (its end is reported by `receive`
         and `ended`, so the caller need not care here)."""
-        if self._stdin_fd is None:
-            return False
-        self._pending += encode(command, payload)
-        return self.flush()
+        return self._stdin.send(command, payload)
 
     def flush(self) -> bool:
         """Write queued commands without waiting; False when the child is gone."""
-        while self._pending and self._stdin_fd is not None:
-            try:
-                n = os.write(self._stdin_fd, self._pending)
-            except BlockingIOError:
-                return True
-            except OSError:
-                self._close_stdin()
-                return False
-            del self._pending[:n]
-        return self._stdin_fd is not None
+        self._watcher_stdin.flush()
+        return self._stdin.flush()
 
     def receive(self) -> list[tuple[str, Any]]:
-        """Every report that has arrived (never waits)."""
-        messages = self.reader.read()
+        """Every report that has arrived (never waits): the watcher's first, as the child
+        waits for the watcher's last before its own."""
+        messages = self.watcher_reader.read() + self.reader.read()
         if messages:
             self.last_heard = time.monotonic()
             self.heard = True
@@ -152,34 +208,32 @@ class TrainingProcess:
         return f"exited with status {code}"
 
     def kill(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.kill()
+        for p in (self.popen, self.watcher):
+            if p.poll() is None:
+                p.kill()
         self._reap()
 
     def close(self, grace: float = 1.0) -> None:
-        """End the child: the end of its stdin ends it at once; killed if it has not ended
-        within `grace` seconds (only closing the window waits this long)."""
-        self._close_stdin()
-        try:
-            self.popen.wait(grace)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
+        """End the child and its watcher: the end of their stdin ends them at once; killed
+        if they have not ended within `grace` seconds (only closing the window waits this
+        long)."""
+        self._stdin.close()
+        self._watcher_stdin.close()
+        end = time.monotonic() + grace
+        for p in (self.popen, self.watcher):
+            try:
+                p.wait(max(end - time.monotonic(), 0.01))
+            except subprocess.TimeoutExpired:
+                p.kill()
         self._reap()
 
     def _reap(self) -> None:
-        try:
-            self.popen.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
+        for p in (self.popen, self.watcher):
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
         self.reader.close()
-        self._close_stdin()
-
-    def _close_stdin(self) -> None:
-        """The end of the child's stdin: it ends at once (see child.read_commands)."""
-        self._stdin_fd = None
-        self._pending.clear()
-        try:
-            if self.popen.stdin is not None:
-                self.popen.stdin.close()
-        except OSError:
-            pass
+        self.watcher_reader.close()
+        self._stdin.close()
+        self._watcher_stdin.close()

@@ -51,6 +51,7 @@ class Report(StrEnum):
 
     UPDATE = "update"        # payload: mailbox.Drained (metrics, snapshot, weights, events)
     BEAT = "beat"            # nothing new, but alive (sent after a quiet half second)
+    WATCHED = "watched"      # payload: list of Snapshot, from the watcher (watcher.py)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,12 @@ confusion matrix is fed predictions on a fixed part of the test split (the first
 budget of their own: at most every TEST_INTERVAL seconds and within TEST_SHARE of the time
 (they cost as much as several snapshots, and charged to the snapshots' share they held
 the next ones back: 4.4-4.9 snapshots a second with the matrix in front, 5.4 without). The
-whole split is predicted at the end. No Qt.
+whole split is predicted at the end.
+
+When a watcher process is up (watcher.py) the snapshots are taken there: the training thread
+only sends the weights and where the run stands, and charges the budgets with what the
+watcher reports it spent. An epoch record then names the snapshot it shows by its number
+(`EpochRecord.shows`); the window pairs them. No Qt.
 """
 from __future__ import annotations
 
@@ -25,7 +30,8 @@ from .mailbox import EpochRecord, Mailbox, SentWeights
 from .pacer import Pacer
 from .probe import Probe
 from .run_description import RunDescription
-from .summary import OPTIONAL_PARTS, TEST_PREDICTIONS
+from .summary import OPTIONAL_PARTS, TEST_PREDICTIONS, Snapshot
+from .watcher import SnapshotRequest, WatcherLink
 
 NAN = float("nan")
 # Seconds between two predictions on the watched test samples (a matrix of counts changes
@@ -95,8 +101,9 @@ class TrainingReporter(Callback):
                  sample: tuple[str, int] | None, budget: SnapshotBudget,
                  step_offset: int = 0, epoch_offset: int = 0,
                  epochs_logs: list[dict] | None = None, pacer: Pacer | None = None,
-                 watched: frozenset[str] = OPTIONAL_PARTS):
+                 watched: frozenset[str] = OPTIONAL_PARTS, watcher: WatcherLink | None = None):
         self.mailbox = mailbox
+        self.watcher = watcher
         self.watched = frozenset(watched)
         self.pacer = pacer if pacer is not None else Pacer()
         self.control = control
@@ -109,7 +116,9 @@ class TrainingReporter(Callback):
         self.trainer: Trainer | None = None
         self.norms: LayerGradNorms | None = None
         self.description: RunDescription | None = None
-        self.latest = None
+        self.latest: Snapshot | None = None   # the newest snapshot, when taken here
+        self.number = 0                        # the newest snapshot's number
+        self._epochs_sent = len(self.epochs_logs)   # epoch logs the watcher has
         self.bpe = 1
         self.step = step_offset
         self.epoch = epoch_offset
@@ -157,7 +166,7 @@ class TrainingReporter(Callback):
             self.send_weights(self.epoch - 1)
         elif self.budget.due(now) and not self.epoch_end_snaps_soon(epoch, batch,
                                                                     now - self._batch_end):
-            self.snap()
+            self.snap(must=False)
         self._batch_end = now
         self.pacer.wait(lambda: self.control.paused or self.control.stopped)
 
@@ -187,10 +196,10 @@ class TrainingReporter(Callback):
         logs = dict(logs, epoch=self.epoch)
         self.epochs_logs.append(logs)
         last = epoch == trainer.config.epochs or self.control.stopped
-        snap = None
-        if last or self.spread(epoch) or self.budget.due():
-            snap = self.snap(with_test=not last and self.test_due())
-        self.mailbox.put_epoch(EpochRecord(self.epoch, logs, snap or self.latest))
+        must = last or self.spread(epoch)
+        if must or self.budget.due():
+            self.snap(with_test=not last and self.test_due(), must=must)
+        self.mailbox.put_epoch(EpochRecord(self.epoch, logs, self.latest, shows=self.number))
         self.send_weights(self.epoch)
 
     def test_due(self) -> bool:
@@ -219,10 +228,45 @@ class TrainingReporter(Callback):
         return metrics
 
     def snap(self, with_test: bool = False, full_test: bool = False,
-             predictions: np.ndarray | None = None):
-        """Take a snapshot of the chosen sample now; put it in the mailbox and return it.
-        `with_test`: with predictions on the watched test samples; `full_test`: on all
-        (`predictions`: those already made)."""
+             predictions: np.ndarray | None = None, must: bool = True) -> bool:
+        """Take a snapshot of the chosen sample now: in the watcher when it is up (which
+        sends it to the window), else here (into the mailbox). `with_test`: with predictions on the watched test samples;
+        `full_test`: on all (`predictions`: those already made). One that need not be taken
+        now (`must` False) is not while the watcher is busy: False."""
+        w = self.watcher
+        if w is not None and w.usable:
+            spent, test_spent = w.take_spent()
+            self.budget.spent += spent
+            self.test_budget.spent += test_spent
+            if w.outstanding and not must:
+                return False
+            if w.wait_idle() and self._ask_watcher(with_test, full_test, predictions):
+                return True
+        self._snap_here(with_test, full_test, predictions)
+        return True
+
+    def _ask_watcher(self, with_test: bool, full_test: bool,
+                     predictions: np.ndarray | None) -> bool:
+        began = time.monotonic()
+        test = self.description.watched_test if with_test else \
+            (1 << 62 if full_test and predictions is None else 0)
+        new_epochs = self.epochs_logs[self._epochs_sent:]
+        request = SnapshotRequest(self.number + 1, self.trainer.model.weights, self.sample,
+                                  self.step, self.epoch, self.batch, self.x(), new_epochs,
+                                  test, predictions)
+        if not self.watcher.send(request):
+            return False
+        self._epochs_sent = len(self.epochs_logs)
+        self.number += 1
+        self.latest = None
+        ended = time.monotonic()
+        self.budget.record(began, ended)
+        if with_test:
+            self.test_budget.record(ended, ended)   # its time comes with the acknowledgement
+        return True
+
+    def _snap_here(self, with_test: bool, full_test: bool,
+                   predictions: np.ndarray | None) -> None:
         began = time.monotonic()
         snap = self.probe.snapshot(self.sample, self.step, self.epoch, self.batch, self.x(),
                                    self.epochs_logs)
@@ -234,6 +278,12 @@ class TrainingReporter(Callback):
         elif full_test:   # asked for, or the run's end: not watching, so no budget pays for it
             snap.test_predictions = predictions if predictions is not None else \
                 self.probe.test_predictions(1 << 62)
+        self.number += 1
+        snap.number = self.number
         self.latest = snap
         self.mailbox.put_snapshot(snap)
-        return snap
+
+    def end_watching(self) -> None:
+        """The run is over: the watcher sends its last snapshots before the last report."""
+        if self.watcher is not None:
+            self.watcher.close()

@@ -38,6 +38,18 @@ def load_run_data(model: nn.Model, config: TrainingConfig,
     return nn.load_dataset(config.dataset, shapes, base_dir, classes)
 
 
+def build_run(job: Any) -> tuple[nn.Model, nn.Dataset, TrainingConfig]:
+    """Model, data and config of a `protocol.Job`, as `nnengine train` builds them (with
+    `--weights` when the job starts from given weights); the training process and the
+    watcher build the same."""
+    if job.weights is None:
+        return prepare_run(job.graph, job.config, job.base_dir)
+    model = nn.compile_model(job.graph, seed=job.config.seed)
+    model.set_weights(job.weights, source="the current weights")
+    dataset = load_run_data(model, job.config, job.base_dir)
+    return model, dataset, keep_scaling(model, job.config)
+
+
 def keep_scaling(model: nn.Model, config: TrainingConfig) -> TrainingConfig:
     """The config a Trainer of a model that already holds weights gets: its standardization
     statistics (learned with its weights, or loaded with them) are kept, not recomputed."""

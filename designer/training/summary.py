@@ -180,6 +180,7 @@ class Snapshot:
     test_predictions: np.ndarray | None = None   # (test samples,) predicted class
     order: list[str] = field(default_factory=list)
     extras: dict = field(default_factory=dict)   # lesson views' arrays (see lesson_views)
+    number: int = 0     # the run's count of snapshots so far (0: taken in the window)
 
     def without_sample_detail(self) -> Snapshot:
         """A lighter copy for the epoch history: no unit values or feature maps. Made once

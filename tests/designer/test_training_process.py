@@ -155,8 +155,8 @@ def test_closing_the_window_mid_run_leaves_no_training_process(window, qtbot):
     assert c.start()
     until(qtbot, lambda: c.state == TrainingState.RUNNING)
     c.warm_up()
-    pids = c.process_ids
-    assert len(pids) == 2 and c.child_pid in pids
+    pids = c.process_ids                          # each with its watcher
+    assert len(pids) == 4 and c.child_pid in pids
     assert window.close()
     assert all(gone(pid) for pid in pids) and c.process_ids == []   # none new either
 
@@ -213,15 +213,17 @@ def test_the_training_process_ends_with_its_window_and_never_imports_qt():
     try:
         code = ("import sys; print(sorted(m for m in sys.modules "
                 "if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6')))")
-        check = subprocess.run([sys.executable, "-c", "import designer.training.child; " + code],
-                               capture_output=True, text=True, check=True,
-                               env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
-        assert check.stdout.strip() == "[]"
+        for module in ("designer.training.child", "designer.training.watcher"):
+            check = subprocess.run([sys.executable, "-c", f"import {module}; " + code],
+                                   capture_output=True, text=True, check=True,
+                                   env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+            assert check.stdout.strip() == "[]", module
         p.run(Job(template("iris_mlp", epochs=100_000), nn.TrainingConfig.from_dict(
             template("iris_mlp", epochs=100_000).training)))
         p.send(Command.PAUSE)
         p.popen.stdin.close()                     # what the window's death looks like
-        assert p.popen.wait(30) == 0
+        p.watcher.stdin.close()
+        assert p.popen.wait(30) == 0 and p.watcher.wait(30) == 0
     finally:
         p.kill()
 
