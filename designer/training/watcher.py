@@ -9,7 +9,7 @@ use that core: the snapshot's small NumPy calls hold the interpreter lock most o
 Here the training thread writes a `SnapshotRequest` (the weights, 86 KB for the digits CNN,
 and where the run stands) on a pipe and goes on; the watcher loads the weights into its own
 copy of the model, takes the snapshot (`Probe.snapshot`), sends it to the window on a pipe of
-its own, and acknowledges with the seconds it spent.
+its own, and acknowledges with the processor seconds it spent.
 
 The watcher builds model and data from the same `Job`, exactly as the training process does
 (`ChildRun.build`), so its probe rows and test split are the same, and its snapshots the same
@@ -47,7 +47,7 @@ from .protocol import Command, Report, encode, read_message
 from .run_setup import build_run
 from .summary import Snapshot
 
-ACK = struct.Struct("<dd")      # seconds spent: on the snapshot, on its test predictions
+ACK = struct.Struct("<dd")      # processor seconds: on the snapshot, on its test predictions
 READY = (-1.0, -1.0)            # the first acknowledgement: the model is built
 MUST_WAIT = 5.0                 # seconds a snapshot that must be taken waits for the watcher
 KEPT_MAX = 400                  # snapshots waiting for the window at most (its epoch history's)
@@ -179,15 +179,15 @@ class SnapshotOutbox:
         self.pending = bytearray()
 
     def put(self, snap: Snapshot) -> None:
+        if self.waiting:
+            self.waiting[-1] = self.waiting[-1].without_sample_detail()
         self.waiting.append(snap)
         self.write()
 
     def write(self) -> None:
         """Encode what waits once the last message is out, and write what the pipe takes."""
         if not self.pending and self.waiting:
-            snaps = list(self.waiting)
-            snaps = [s.without_sample_detail() for s in snaps[:-1]] + snaps[-1:]
-            self.pending += encode(Report.WATCHED, snaps)
+            self.pending += encode(Report.WATCHED, list(self.waiting))
             self.waiting.clear()
         while self.pending:
             try:
@@ -215,20 +215,23 @@ class Watcher:
         self.epochs_logs: list[dict] = list(job.epochs_logs)
 
     def take(self, r: SnapshotRequest) -> tuple[Snapshot, float, float]:
-        """The snapshot asked for, and the seconds it and its test predictions took."""
-        began = time.monotonic()
+        """The snapshot asked for, and the processor seconds it and its test predictions
+        took: what watching takes from training where training fills every core (wall
+        seconds, stretched by training's threads, held an MNIST-size CNN at 2 snapshots a
+        second instead of 4)."""
+        began = time.process_time()
         self.trainer.model.set_weights(r.weights, source="the training process's weights")
         self.epochs_logs += r.new_epochs
         with np.errstate(all="ignore"):
             snap = self.probe.snapshot(r.sample, r.step, r.epoch, r.batch, r.x,
                                        self.epochs_logs)
-        snapped = time.monotonic()
+        snapped = time.process_time()
         if r.predictions is not None:
             snap.test_predictions = r.predictions
         elif r.test:
             snap.test_predictions = self.probe.test_predictions(r.test)
         snap.number = r.number
-        return snap, snapped - began, time.monotonic() - snapped
+        return snap, snapped - began, time.process_time() - snapped
 
 
 def serve(watcher: Watcher, requests: Any, ack_fd: int, outbox: SnapshotOutbox) -> None:
@@ -274,6 +277,8 @@ def main(report_fd: int, request_fd: int, ack_fd: int) -> None:
         with open(request_fd, "rb") as requests, watcher.trainer.threads():
             serve(watcher, requests, ack_fd, outbox)
         outbox.flush()
+    except OSError:
+        pass            # the training process or the window is gone: nobody to watch for
     except Exception as e:  # noqa: BLE001 - the training process takes the snapshots itself
         print(f"nn-designer: the snapshot process ended: {e!r}", file=sys.stderr)
     os._exit(0)
