@@ -103,6 +103,7 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
         self._process: TrainingProcess | None = None     # the current run's
         self._received: Snapshot | None = None           # the last snapshot it sent
         self._awaited = AwaitedSnapshots()               # pairs records with the watcher's
+        self._shown = 0                                  # the number of the one shown
         self._spare: TrainingProcess | None = None       # a warm one for the next run
         self._retired: list[TrainingProcess] = []        # done, not yet exited
         self._start_paused = False
@@ -322,6 +323,7 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
         self._process = process or TrainingProcess()
         self._received = None
         self._awaited.clear()
+        self._shown = 0
         self._process.run(job)
         self._start_paused = paused
         self._run_graph = structure(self.graph)

@@ -54,6 +54,7 @@ class DispatchMixin:
     _process: TrainingProcess | None
     _received: Snapshot | None       # the last snapshot the current process sent
     _awaited: AwaitedSnapshots
+    _shown: int                      # the number of the run's snapshot shown last
     _retired: list[TrainingProcess]
     _start_paused: bool
     _step: int
@@ -132,7 +133,10 @@ class DispatchMixin:
             self.epoch_history.add(record)
         if d.weights is not None:
             self.weights = d.weights
-        if newest is not None:
+        if newest is not None and newest.number > self._shown:
+            # (a watcher given up as too slow may still send one older than the training
+            # process's own since)
+            self._shown = newest.number
             self._publish_snapshot(newest)
         for record in d.epochs:
             self.epoch_recorded.emit(record)

@@ -15,9 +15,10 @@ without ever blocking the window.
 `TrainingProcess` starts the child at once (a warm process, waiting for its job), with a
 watcher process beside it that takes the run's snapshots (watcher.py: two pipes between the
 two, and one from the watcher to the window), and gives both the `Job` with `run`. The
-watcher's stdin too comes from the window, so neither can outlive it. Nothing here waits on the child: commands are written without
-blocking (`flush` writes what a full pipe left over), reports read without blocking; only
-`close` gives it a moment to end before it is killed. No Qt.
+watcher's stdin too comes from the window, so neither can outlive it. Nothing here waits on
+the child: commands are written without blocking (`flush` writes what a full pipe left
+over), reports read without blocking; only `close` gives them a moment to end before they
+are killed. No Qt.
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ training thread only copies its weights out.
 
 Why a third process: a snapshot (one `Model.inspect` on the probe rows, summarized and
 diagnosed, then pickled for the window) ran on the training thread between two batches, and
-cost the digits CNN about 2.5 % of its training time in all (3 ms each, five a second, and
+cost the digits CNN about 2.5% of its training time in all (3 ms each, five a second, and
 pickling messages five times larger) with a core left idle beside it. A thread could not
 use that core: the snapshot's small NumPy calls hold the interpreter lock most of the time.
 Here the training thread writes a `SnapshotRequest` (the weights, 86 KB for the digits CNN,
@@ -12,15 +12,16 @@ copy of the model, takes the snapshot (`Probe.snapshot`), sends it to the window
 its own, and acknowledges with the processor seconds it spent.
 
 The watcher builds model and data from the same `Job`, exactly as the training process does
-(`ChildRun.build`), so its probe rows and test split are the same, and its snapshots the same
-the training process would have taken. Requests come one at a time (`WatcherLink` sends
+(`run_setup.build_run`), so its probe rows and test split are the same, and its snapshots the
+ones the training process would have taken. Requests come one at a time (`WatcherLink` sends
 the next only after the last is acknowledged), so snapshots come in order; a snapshot that
 is due while the watcher is busy waits for a later batch, one that must be taken (an epoch's
-end in a short run, a pause, the run's end) waits for the watcher. The acknowledged seconds
-go to the snapshot budget (see reporter.SnapshotBudget): where training fills every core, the
-watcher's time comes out of training's. Until the watcher has built its model (it starts
-with the training process, on the other core), and if it ever dies, the training process
-takes its snapshots itself, as before.
+end in a short run, a pause, the run's end) waits for the watcher (MUST_WAIT at most: one
+that does not answer by then is given up). The acknowledged seconds go to the snapshot
+budget (see reporter.SnapshotBudget): where training fills every core, the watcher's time
+comes out of training's. Until the watcher has built its model (it starts with the training
+process, on the other core), and if it ever dies or is given up, the training process takes
+its snapshots itself, as before.
 
 What the watcher sends never waits for the window (`SnapshotOutbox`). It ends at the end of
 its requests (the run is over; it writes out what is left first), or at the end of its stdin

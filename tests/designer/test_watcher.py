@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from designer.training.protocol import Job, Report
 from designer.training.run_setup import build_run
 from designer.training.states import TrainingState
 from designer.training.summary import Snapshot
-from designer.training.watcher import SnapshotRequest, Watcher
+from designer.training.watcher import ACK, READY, SnapshotRequest, Watcher, WatcherLink
 
 from .test_training import template
 from .test_training_process import gone, until
@@ -141,3 +142,32 @@ def test_a_killed_watcher_leaves_the_snapshots_to_the_training_process(qtbot, mo
         assert c.snapshot.test_predictions is not None
     finally:
         c.shutdown()
+
+
+def test_the_training_thread_waits_for_a_silent_watcher_only_so_long():
+    """A watcher that takes a request and never answers is given up after the timeout (the
+    training process then snapshots itself); acknowledgements split across reads count."""
+    request_read, request_write = os.pipe()
+    ack_read, ack_write = os.pipe()
+    link = WatcherLink(request_write, ack_read)
+    try:
+        assert not link.usable                         # not ready: its model is being built
+        os.write(ack_write, ACK.pack(*READY))
+        assert link.idle
+        assert link.send(SnapshotRequest(1, {}, ("test", 0), 1, 1, 1, 0.0))
+        assert link.usable and not link.idle
+        answer = ACK.pack(0.003, 0.001)
+        os.write(ack_write, answer[:5])                 # half an acknowledgement ...
+        assert not link.idle
+        os.write(ack_write, answer[5:])                 # ... and the rest
+        assert link.idle and link.take_spent() == (0.003, 0.001)
+        assert link.send(SnapshotRequest(2, {}, ("test", 0), 2, 1, 2, 0.0))
+        began = time.monotonic()
+        assert not link.wait_idle(timeout=0.3)          # silent: given up
+        assert 0.3 <= time.monotonic() - began < 5 and not link.usable
+    finally:
+        for fd in (request_read, request_write, ack_read, ack_write):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
