@@ -108,7 +108,16 @@ def test_a_run_snapshots_in_the_watcher_and_every_epoch_shows_its_own(qtbot, mon
     seen = watched_messages(monkeypatch)
     c = TrainingController(graph=template("digits_cnn", epochs=6))
     try:
-        assert c.start()
+        assert c.start(paused=True)
+        until(qtbot, lambda: c.state == TrainingState.PAUSED)
+
+        def watcher_answers() -> bool:   # its model built (until then the child snapshots)
+            c.set_sample(0)
+            qtbot.wait(50)
+            return bool(seen)
+
+        until(qtbot, watcher_answers)
+        c.resume()
         assert c.wait(120_000) and c.state == TrainingState.FINISHED, c.last_message
     finally:
         c.shutdown()
