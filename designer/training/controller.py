@@ -41,7 +41,7 @@ from .mailbox import AwaitedSnapshots, EpochHistory, SentWeights
 from .metrics import MetricsStore, Progress, SnapshotTimeline, SpeedMeter
 from .probe import Probe
 from .process import TrainingProcess
-from .protocol import SNAPSHOT_HZ, SNAPSHOT_SHARE, Command, Job
+from .protocol import SNAPSHOT_HZ, SNAPSHOT_SHARE, Command, FrameReader, Job
 from .run_description import RunDescription
 from .states import ACTIVE, TRAINED, TrainingState
 from .summary import OPTIONAL_PARTS, Snapshot
@@ -104,6 +104,7 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
         self._received: Snapshot | None = None           # the last snapshot it sent
         self._awaited = AwaitedSnapshots()               # pairs records with the watcher's
         self._shown = 0                                  # the number of the one shown
+        self._early: list[Snapshot] = []                 # the watcher's, before "ready"
         self._spare: TrainingProcess | None = None       # a warm one for the next run
         self._retired: list[TrainingProcess] = []        # done, not yet exited
         self._start_paused = False
@@ -114,7 +115,7 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(max(1, int(1000 / refresh_hz)))
         self._timer.timeout.connect(self.poll)
-        self._notifiers: list[QSocketNotifier] = []
+        self._notifiers: list[tuple[FrameReader, QSocketNotifier]] = []
 
     # --- what is trained --------------------------------------------------------------------
     @property
@@ -319,10 +320,13 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
                   self.snapshot_hz, self.snapshot_share, weights, step_offset, epoch_offset,
                   list(self.metrics.epochs), paused, self.pace, self.watched)
         process = self._spare if self._spare is not None and self._spare.alive else None
+        if self._spare is not None and process is None:
+            self._spare.kill()     # and its watcher, which waits for a job
         self._spare = None
         self._process = process or TrainingProcess()
         self._received = None
         self._awaited.clear()
+        self._early = []
         self._shown = 0
         self._process.run(job)
         self._start_paused = paused
@@ -340,14 +344,21 @@ class TrainingController(WeightsMixin, DispatchMixin, ShowRunMixin, QObject):
         rather than on the timer's own beat: two unsynchronised 30 Hz clocks would leave
         every other tick empty and the plots redrawn half as often. The timer still polls,
         for the watchdog."""
-        for notifier in self._notifiers:
+        for _, notifier in self._notifiers:
             notifier.setEnabled(False)
             notifier.deleteLater()
         self._notifiers = []
-        for fd in process.fds if process is not None else ():
-            notifier = QSocketNotifier(fd, QSocketNotifier.Type.Read, self)
+        for reader in process.readers if process is not None else ():
+            notifier = QSocketNotifier(reader.fd, QSocketNotifier.Type.Read, self)
             notifier.activated.connect(self.poll)
-            self._notifiers.append(notifier)
+            self._notifiers.append((reader, notifier))
+
+    def _quiet_ended_pipes(self) -> None:
+        """A pipe at its end is readable for ever: its notifier would call `poll` at every
+        turn of the event loop (a watcher that died mid-run)."""
+        for reader, notifier in self._notifiers:
+            if reader.eof and notifier.isEnabled():
+                notifier.setEnabled(False)
 
     def _continue(self, paused: bool = False) -> None:
         """After a divergence: train the remaining epochs from the last finite weights, with

@@ -55,6 +55,7 @@ class DispatchMixin:
     _received: Snapshot | None       # the last snapshot the current process sent
     _awaited: AwaitedSnapshots
     _shown: int                      # the number of the run's snapshot shown last
+    _early: list[Snapshot]           # the watcher's, arrived before the run's "ready"
     _retired: list[TrainingProcess]
     _start_paused: bool
     _step: int
@@ -75,6 +76,7 @@ class DispatchMixin:
                 d.merge(payload)
             elif kind == Report.WATCHED:
                 d.watched += payload
+        self._quiet_ended_pipes()
         if d:
             self._dispatch(d)
         if p is self._process and self.state in ACTIVE:
@@ -117,19 +119,25 @@ class DispatchMixin:
             self._step = step = int(d.batches.step[-1])
             self.progress.epoch, self.progress.batch, self.progress.step = \
                 int(d.batches.epoch[-1]), int(d.batches.batch[-1]), step
+        if self.run is None:   # the watcher was quicker than the run's description
+            self._early += d.watched
+            d.watched = []
+        elif self._early:
+            d.watched[:0], self._early = self._early, []
         # the newest snapshot that came is shown; the others this dispatch brings go to the
         # curves over training, oldest first (a short run has several in one tick)
         fresh = [s for s in (d.snapshot, *d.watched) if s is not None]
         newest = max(fresh, key=lambda s: s.number, default=None)
         others = {id(s): s for s in (*(r.snapshot for r in d.epochs), *fresh)
                   if s is not None and s is not newest}
-        for snap in d.watched:
+        for record in d.epochs:   # before the snapshots arrive: each finds its own among them
+            self._awaited.pair(record)
+        for snap in sorted(fresh, key=lambda s: s.number):
             self._awaited.arrived(snap)
         for snap in sorted(others.values(), key=lambda s: s.number):
             self.timeline.add(snap)
         for record in d.epochs:
             self.metrics.add_epoch(record.logs)
-            self._awaited.pair(record)
             self.epoch_history.add(record)
         if d.weights is not None:
             self.weights = d.weights

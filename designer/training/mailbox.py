@@ -247,8 +247,9 @@ class AwaitedSnapshots:
     """The window's pairing of epoch records with the watcher's snapshots: a record names the
     snapshot it shows by number (`EpochRecord.shows`), and that snapshot comes on another
     pipe, before or after the record. The newest `keep` arrived snapshots are remembered;
-    records wait for theirs until a later one arrives (the watcher sends in order, so theirs
-    was lost with a watcher that died)."""
+    records wait for theirs until a later one arrives, from the watcher or the training
+    process (numbers count up in the order snapshots are taken, so theirs was lost with a
+    watcher that died)."""
 
     def __init__(self, keep: int = 32):
         self.recent: deque[Snapshot] = deque(maxlen=keep)

@@ -77,10 +77,11 @@ class CommandPipe:
         os.set_blocking(self.fd, False)
         self.pending = bytearray()
 
-    def send(self, command: Command, payload: Any = None) -> bool:
+    def send(self, message: bytes) -> bool:
+        """Queue an encoded message and write what the pipe takes now."""
         if self.fd is None:
             return False
-        self.pending += encode(command, payload)
+        self.pending += message
         return self.flush()
 
     def flush(self) -> bool:
@@ -148,9 +149,9 @@ class TrainingProcess:
         return [self.popen.pid, self.watcher.pid]
 
     @property
-    def fds(self) -> list[int]:
-        """The pipes the window reads: the watcher's, then the child's."""
-        return [self.watcher_reader.fd, self.reader.fd]
+    def readers(self) -> list[FrameReader]:
+        """The pipes the window reads: the child's, then the watcher's."""
+        return [self.reader, self.watcher_reader]
 
     @property
     def alive(self) -> bool:
@@ -167,15 +168,16 @@ class TrainingProcess:
         return self.reader.eof and self.popen.poll() is not None
 
     def run(self, job: Job) -> None:
-        self._watcher_stdin.send(Command.RUN, job)
-        self.send(Command.RUN, job)
+        message = encode(Command.RUN, job)
+        self._watcher_stdin.send(message)
+        self._stdin.send(message)
 
     def send(self, command: Command, payload: Any = None) -> bool:
         """Queue a command and write what the pipe takes now; the rest goes with the next
         `flush` (a job with weights can be larger than a pipe holds while a cold child is
         still importing). False when the child is gone (its end is reported by `receive`
         and `ended`, so the caller need not care here)."""
-        return self._stdin.send(command, payload)
+        return self._stdin.send(encode(command, payload))
 
     def flush(self) -> bool:
         """Write queued commands without waiting; False when the child is gone."""
@@ -183,9 +185,10 @@ class TrainingProcess:
         return self._stdin.flush()
 
     def receive(self) -> list[tuple[str, Any]]:
-        """Every report that has arrived (never waits): the watcher's first, as the child
-        waits for the watcher's last before its own."""
-        messages = self.watcher_reader.read() + self.reader.read()
+        """Every report that has arrived (never waits). The child's pipe is read first: the
+        child sends its last report only once the watcher has written its last snapshots
+        and ended, so when that report is read here, they are read too."""
+        messages = self.reader.read() + self.watcher_reader.read()
         if messages:
             self.last_heard = time.monotonic()
             self.heard = True

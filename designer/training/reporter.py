@@ -3,8 +3,9 @@
 `TrainingReporter` writes every batch's metrics into the `Mailbox`, the weights at every
 epoch's end (and whenever training pauses), and, within a `SnapshotBudget`, a snapshot of
 the sample under inspection (see probe.Probe). Snapshots are limited both in rate and in
-the share of the run's time they may take, measured with time.monotonic, so watching does
-not slow training noticeably, however fast or slow a batch is. While training runs the
+the share of the run's time they may take (the seconds they took, counted from the
+training's start with time.monotonic), so watching does not slow training noticeably,
+however fast or slow a batch is. While training runs the
 confusion matrix is fed predictions on a fixed part of the test split (the first
 `RunDescription.watched_test` samples), only while the window shows it (`watch`), within a
 budget of their own: at most every TEST_INTERVAL seconds and within TEST_SHARE of the time
@@ -13,9 +14,9 @@ the next ones back: 4.4-4.9 snapshots a second with the matrix in front, 5.4 wit
 whole split is predicted at the end.
 
 When a watcher process is up (watcher.py) the snapshots are taken there: the training thread
-only sends the weights and where the run stands, and charges the budgets with what the
-watcher reports it spent. An epoch record then names the snapshot it shows by its number
-(`EpochRecord.shows`); the window pairs them. No Qt.
+only sends the weights and where the run stands, and charges the budgets with the
+processor seconds the watcher reports it spent. An epoch record then names the snapshot it
+shows by its number (`EpochRecord.shows`); the window pairs them. No Qt.
 """
 from __future__ import annotations
 
@@ -230,9 +231,10 @@ class TrainingReporter(Callback):
     def snap(self, with_test: bool = False, full_test: bool = False,
              predictions: np.ndarray | None = None, must: bool = True) -> bool:
         """Take a snapshot of the chosen sample now: in the watcher when it is up (which
-        sends it to the window), else here (into the mailbox). `with_test`: with predictions on the watched test samples;
-        `full_test`: on all (`predictions`: those already made). One that need not be taken
-        now (`must` False) is not while the watcher is busy: False."""
+        sends it to the window), else here (into the mailbox). `with_test`: with
+        predictions on the watched test samples; `full_test`: on all (`predictions`: those
+        already made). One that need not be taken now (`must` False) is not while the
+        watcher is busy: False."""
         w = self.watcher
         if w is not None and w.usable:
             spent, test_spent = w.take_spent()
@@ -250,10 +252,10 @@ class TrainingReporter(Callback):
         began = time.monotonic()
         test = self.description.watched_test if with_test else \
             (1 << 62 if full_test and predictions is None else 0)
-        new_epochs = self.epochs_logs[self._epochs_sent:]
-        request = SnapshotRequest(self.number + 1, self.trainer.model.weights, self.sample,
-                                  self.step, self.epoch, self.batch, self.x(), new_epochs,
-                                  test, predictions)
+        request = SnapshotRequest(
+            self.number + 1, self.trainer.model.weights, self.sample, self.step, self.epoch,
+            self.batch, self.x(), self.epochs_logs[self._epochs_sent:], test, predictions,
+            test_budgeted=with_test)
         if not self.watcher.send(request):
             return False
         self._epochs_sent = len(self.epochs_logs)

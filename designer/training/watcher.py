@@ -69,6 +69,8 @@ class SnapshotRequest:
     new_epochs: list[dict] = field(default_factory=list)
     test: int = 0                              # predictions on the first `test` test samples
     predictions: np.ndarray | None = None      # predictions already made (the run's end)
+    test_budgeted: bool = False    # the live matrix's: its seconds go to the test budget
+                                   # (the whole split, asked for or at the end, is not)
 
 
 class WatcherLink:
@@ -185,12 +187,16 @@ class SnapshotOutbox:
         self.waiting.append(snap)
         self.write()
 
+    @property
+    def unwritten(self) -> bool:
+        return bool(self.pending or self.waiting)
+
     def write(self) -> None:
-        """Encode what waits once the last message is out, and write what the pipe takes."""
-        if not self.pending and self.waiting:
-            self.pending += encode(Report.WATCHED, list(self.waiting))
-            self.waiting.clear()
-        while self.pending:
+        """Write what the pipe takes: the last message, then what waits, as the next one."""
+        while self.unwritten:
+            if not self.pending:
+                self.pending += encode(Report.WATCHED, list(self.waiting))
+                self.waiting.clear()
             try:
                 n = os.write(self.fd, self.pending)
             except BlockingIOError:
@@ -203,7 +209,6 @@ class SnapshotOutbox:
         """Everything, waiting for the window: the run is over."""
         os.set_blocking(self.fd, True)
         self.write()
-        self.write()
 
 
 class Watcher:
@@ -214,6 +219,10 @@ class Watcher:
         self.trainer = Trainer(model, dataset, config)
         self.probe = Probe(self.trainer)
         self.epochs_logs: list[dict] = list(job.epochs_logs)
+        with self.trainer.threads(), np.errstate(all="ignore"):
+            # The first snapshot is several times dearer (the probe's buffers are made):
+            # taken now, while the training process builds its run, it costs no budget.
+            self.probe.snapshot((self.probe.default_split(), 0))
 
     def take(self, r: SnapshotRequest) -> tuple[Snapshot, float, float]:
         """The snapshot asked for, and the processor seconds it and its test predictions
@@ -232,14 +241,15 @@ class Watcher:
         elif r.test:
             snap.test_predictions = self.probe.test_predictions(r.test)
         snap.number = r.number
-        return snap, snapped - began, time.process_time() - snapped
+        return snap, snapped - began, \
+            time.process_time() - snapped if r.test_budgeted else 0.0
 
 
 def serve(watcher: Watcher, requests: Any, ack_fd: int, outbox: SnapshotOutbox) -> None:
     """Answer requests until their pipe ends, keeping the window's pipe written meanwhile."""
     request_fd = requests.fileno()
     while True:
-        writable = [outbox.fd] if outbox.pending else []
+        writable = [outbox.fd] if outbox.unwritten else []
         readable, _, _ = select.select([request_fd], writable, [])
         if not readable:
             outbox.write()

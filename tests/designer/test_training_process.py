@@ -203,8 +203,8 @@ def test_a_whole_mnist_size_snapshot_fits_in_the_report_pipe():
             pytest.skip("this system caps pipes below 1 MB")
     p = TrainingProcess()
     try:
-        for fd in p.fds:                          # the watcher's, then the child's
-            assert fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ) >= 300_000
+        for reader in p.readers:                  # the child's, then the watcher's
+            assert fcntl.fcntl(reader.fd, fcntl.F_GETPIPE_SZ) >= 300_000
     finally:
         p.kill()
 

@@ -3,6 +3,7 @@ in order, each epoch record paired with its own; a watcher that dies leaves the 
 the training process and the run goes on."""
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import time
@@ -14,11 +15,18 @@ from designer.training import process as process_module
 from designer.training.controller import TrainingController
 from designer.training.mailbox import AwaitedSnapshots, EpochRecord
 from designer.training.probe import Probe
-from designer.training.protocol import Job, Report
+from designer.training.protocol import FrameReader, Job, Report
 from designer.training.run_setup import build_run
 from designer.training.states import TrainingState
 from designer.training.summary import Snapshot
-from designer.training.watcher import ACK, READY, SnapshotRequest, Watcher, WatcherLink
+from designer.training.watcher import (
+    ACK,
+    READY,
+    SnapshotOutbox,
+    SnapshotRequest,
+    Watcher,
+    WatcherLink,
+)
 
 from .test_training import template
 from .test_training_process import gone, until
@@ -47,7 +55,7 @@ def test_the_watchers_snapshot_is_the_one_the_training_process_takes():
 
     watcher = Watcher(job)
     snap, snap_seconds, test_seconds = watcher.take(SnapshotRequest(
-        7, trained, ("test", 5), 40, 2, 3, 1.2, logs, test=100))
+        7, trained, ("test", 5), 40, 2, 3, 1.2, logs, test=100, test_budgeted=True))
     assert snap.number == 7 and (snap.step, snap.epoch, snap.batch) == (40, 2, 3)
     assert snap_seconds > 0 and test_seconds > 0
     assert list(snap.layers) == list(expected.layers)
@@ -58,6 +66,9 @@ def test_the_watchers_snapshot_is_the_one_the_training_process_takes():
     np.testing.assert_array_equal(snap.output, expected.output)
     np.testing.assert_array_equal(snap.test_predictions, expected.test_predictions)
     assert [str(a) for a in snap.alarms] == [str(a) for a in expected.alarms]
+    whole, _, unbudgeted = watcher.take(SnapshotRequest(   # asked for: no budget pays
+        8, trained, ("test", 5), 40, 2, 3, 1.2, test=1 << 62))
+    assert len(whole.test_predictions) == len(dataset.y_test) and unbudgeted == 0.0
     # and the watcher's model really holds the weights it was sent, not the seed's
     assert not np.array_equal(snap.output, Probe(nn.Trainer(*build_run(job))).snapshot(
         ("test", 5)).output)
@@ -146,6 +157,9 @@ def test_a_killed_watcher_leaves_the_snapshots_to_the_training_process(qtbot, mo
         number = c.snapshot.number
         until(qtbot, lambda: c.snapshot.number >= number + 3)     # taken by the child now
         assert c.state == TrainingState.RUNNING
+        used = time.process_time()          # the watcher's pipe, at its end, is not polled
+        qtbot.wait(1000)                    # at every turn of the event loop
+        assert time.process_time() - used < 0.6
         c.stop()
         assert c.wait(60_000) and c.state == TrainingState.STOPPED, c.last_message
         assert c.snapshot.test_predictions is not None
@@ -180,3 +194,30 @@ def test_the_training_thread_waits_for_a_silent_watcher_only_so_long():
                 os.close(fd)
             except OSError:
                 pass
+
+
+def test_snapshots_waiting_behind_a_full_pipe_go_as_soon_as_it_empties():
+    """The watcher never waits for the window: snapshots taken while a message is still
+    being written wait, and go as one message as soon as the pipe has room."""
+    read_fd, write_fd = os.pipe()
+    if hasattr(fcntl, "F_SETPIPE_SZ"):
+        fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, 4096)
+    box, reader = SnapshotOutbox(write_fd), FrameReader(read_fd)
+    try:
+        big = snapshot(1)
+        big.extras = {"image": np.zeros(50_000, np.float32)}     # more than the pipe holds
+        box.put(big)
+        box.put(snapshot(2))
+        box.put(snapshot(3))
+        assert box.pending and len(box.waiting) == 2
+        got = []
+        while box.pending:
+            got += reader.read()        # the window reads; the watcher writes what fits,
+            box.write()                 # and once the big one is out, what waited
+        assert not box.unwritten
+        got += reader.read()
+        assert [kind for kind, _ in got] == [Report.WATCHED] * 2
+        assert [[s.number for s in payload] for _, payload in got] == [[1], [2, 3]]
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
