@@ -51,7 +51,7 @@ from nnengine import (
 
 from .mailbox import Mailbox, SentWeights
 from .pacer import Pacer
-from .protocol import Command, Job, Report, encode, read_message
+from .protocol import Command, Job, Report, encode, read_message, write_pending
 from .reporter import SnapshotBudget, TrainingReporter
 from .run_setup import build_run
 from .watcher import WatcherLink
@@ -121,15 +121,10 @@ class Outbox:
     def _write(self) -> bool:
         """Write what the pipe takes; True when nothing is left. A closed pipe ends the
         process: the window is gone, nobody to train for."""
-        while self._pending:
-            try:
-                n = os.write(self.fd, self._pending)
-            except BlockingIOError:
-                return False
-            except OSError:
-                os._exit(0)
-            del self._pending[:n]
-        return True
+        try:
+            return write_pending(self.fd, self._pending)
+        except OSError:
+            os._exit(0)
 
 
 class Heartbeat(threading.Thread):

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .protocol import Command, FrameReader, Job, encode
+from .protocol import Command, FrameReader, Job, encode, write_pending
 
 CHILD = ("import sys; from designer.training.child import main; "
          "main(*map(int, sys.argv[1:]))")
@@ -86,15 +86,12 @@ class CommandPipe:
 
     def flush(self) -> bool:
         """Write queued commands without waiting; False when the child is gone."""
-        while self.pending and self.fd is not None:
-            try:
-                n = os.write(self.fd, self.pending)
-            except BlockingIOError:
-                return True
-            except OSError:
-                self.close()
-                return False
-            del self.pending[:n]
+        if self.fd is None:
+            return False
+        try:
+            write_pending(self.fd, self.pending)
+        except OSError:
+            self.close()
         return self.fd is not None
 
     def close(self) -> None:

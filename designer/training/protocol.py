@@ -80,6 +80,18 @@ def encode(kind: str, payload: Any = None) -> bytes:
     return HEADER.pack(len(body)) + body
 
 
+def write_pending(fd: int, pending: bytearray) -> bool:
+    """Write what a non-blocking pipe takes now, removing it from `pending`; True when nothing
+    is left. OSError: the reader is gone."""
+    while pending:
+        try:
+            n = os.write(fd, pending)
+        except BlockingIOError:
+            return False
+        del pending[:n]
+    return True
+
+
 def read_message(stream: BinaryIO) -> tuple[str, Any] | None:
     """Blocking read of one message; None at the end of the stream."""
     head = stream.read(HEADER.size)

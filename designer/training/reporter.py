@@ -32,7 +32,7 @@ from .pacer import Pacer
 from .probe import Probe
 from .run_description import RunDescription
 from .summary import OPTIONAL_PARTS, TEST_PREDICTIONS, Snapshot
-from .watcher import SnapshotRequest, WatcherLink
+from .watcher import SnapshotRequest, WatcherLink, take_snapshot
 
 NAN = float("nan")
 # Seconds between two predictions on the watched test samples (a matrix of counts changes
@@ -229,34 +229,39 @@ class TrainingReporter(Callback):
         return metrics
 
     def snap(self, with_test: bool = False, full_test: bool = False,
-             predictions: np.ndarray | None = None, must: bool = True) -> bool:
+             predictions: np.ndarray | None = None, must: bool = True) -> None:
         """Take a snapshot of the chosen sample now: in the watcher when it is up (which
         sends it to the window), else here (into the mailbox). `with_test`: with
         predictions on the watched test samples; `full_test`: on all (`predictions`: those
         already made). One that need not be taken now (`must` False) is not while the
-        watcher is busy: False."""
+        watcher is busy."""
         w = self.watcher
         if w is not None and w.usable:
             spent, test_spent = w.take_spent()
             self.budget.spent += spent
             self.test_budget.spent += test_spent
             if w.outstanding and not must:
-                return False
+                return
             if w.wait_idle() and self._ask_watcher(with_test, full_test, predictions):
-                return True
+                return
         self._snap_here(with_test, full_test, predictions)
-        return True
+
+    def _request(self, with_test: bool, full_test: bool, predictions: np.ndarray | None,
+                 weights: dict[str, np.ndarray] | None = None) -> SnapshotRequest:
+        """The next snapshot, as `snap` describes it (the whole split, asked for or at the
+        end, is charged to no budget: not watching, so none pays for it)."""
+        test = self.description.watched_test if with_test else \
+            (1 << 62 if full_test and predictions is None else 0)
+        return SnapshotRequest(
+            self.number + 1, weights, self.sample, self.step, self.epoch, self.batch,
+            self.x(), self.epochs_logs[self._epochs_sent:], test, predictions,
+            test_budgeted=with_test)
 
     def _ask_watcher(self, with_test: bool, full_test: bool,
                      predictions: np.ndarray | None) -> bool:
         began = time.monotonic()
-        test = self.description.watched_test if with_test else \
-            (1 << 62 if full_test and predictions is None else 0)
-        request = SnapshotRequest(
-            self.number + 1, self.trainer.model.weights, self.sample, self.step, self.epoch,
-            self.batch, self.x(), self.epochs_logs[self._epochs_sent:], test, predictions,
-            test_budgeted=with_test)
-        if not self.watcher.send(request):
+        if not self.watcher.send(self._request(with_test, full_test, predictions,
+                                               self.trainer.model.weights)):
             return False
         self._epochs_sent = len(self.epochs_logs)
         self.number += 1
@@ -270,18 +275,13 @@ class TrainingReporter(Callback):
     def _snap_here(self, with_test: bool, full_test: bool,
                    predictions: np.ndarray | None) -> None:
         began = time.monotonic()
-        snap = self.probe.snapshot(self.sample, self.step, self.epoch, self.batch, self.x(),
-                                   self.epochs_logs)
-        ended = time.monotonic()
-        self.budget.record(began, ended)
+        snap, seconds, test_seconds = take_snapshot(
+            self.probe, self._request(with_test, full_test, predictions), self.epochs_logs,
+            time.monotonic)
+        self.budget.record(began, began + seconds)
         if with_test:
-            snap.test_predictions = self.probe.test_predictions(self.description.watched_test)
-            self.test_budget.record(ended, time.monotonic())
-        elif full_test:   # asked for, or the run's end: not watching, so no budget pays for it
-            snap.test_predictions = predictions if predictions is not None else \
-                self.probe.test_predictions(1 << 62)
-        self.number += 1
-        snap.number = self.number
+            self.test_budget.record(began + seconds, began + seconds + test_seconds)
+        self.number = snap.number
         self.latest = snap
         self.mailbox.put_snapshot(snap)
 

@@ -36,6 +36,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +45,7 @@ import numpy as np
 from nnengine import Trainer
 
 from .probe import Probe
-from .protocol import Command, Report, encode, read_message
+from .protocol import Command, Report, encode, read_message, write_pending
 from .run_setup import build_run
 from .summary import Snapshot
 
@@ -60,7 +61,7 @@ class SnapshotRequest:
     epochs' logs that ended since the last request (the alarms read them)."""
 
     number: int
-    weights: dict[str, np.ndarray]
+    weights: dict[str, np.ndarray] | None    # None: the model's own, where it trains
     sample: tuple[str, int]
     step: int
     epoch: int
@@ -198,12 +199,10 @@ class SnapshotOutbox:
                 self.pending += encode(Report.WATCHED, list(self.waiting))
                 self.waiting.clear()
             try:
-                n = os.write(self.fd, self.pending)
-            except BlockingIOError:
-                return
+                if not write_pending(self.fd, self.pending):
+                    return
             except OSError:
                 os._exit(0)     # the window is gone
-            del self.pending[:n]
 
     def flush(self) -> None:
         """Everything, waiting for the window: the run is over."""
@@ -229,20 +228,26 @@ class Watcher:
         took: what watching takes from training where training fills every core (wall
         seconds, stretched by training's threads, held an MNIST-size CNN at 2 snapshots a
         second instead of 4)."""
-        began = time.process_time()
         self.trainer.model.set_weights(r.weights, source="the training process's weights")
         self.epochs_logs += r.new_epochs
-        with np.errstate(all="ignore"):
-            snap = self.probe.snapshot(r.sample, r.step, r.epoch, r.batch, r.x,
-                                       self.epochs_logs)
-        snapped = time.process_time()
-        if r.predictions is not None:
-            snap.test_predictions = r.predictions
-        elif r.test:
-            snap.test_predictions = self.probe.test_predictions(r.test)
-        snap.number = r.number
-        return snap, snapped - began, \
-            time.process_time() - snapped if r.test_budgeted else 0.0
+        return take_snapshot(self.probe, r, self.epochs_logs, time.process_time)
+
+
+def take_snapshot(probe: Probe, r: SnapshotRequest, epochs_logs: list[dict],
+                  clock: Callable[[], float]) -> tuple[Snapshot, float, float]:
+    """The snapshot `r` asks for, of the probe's model as it is, and the seconds (by `clock`)
+    it and its budgeted test predictions took: the one way both the watcher and the
+    training process (while the watcher is not up) take them."""
+    began = clock()
+    with np.errstate(all="ignore"):
+        snap = probe.snapshot(r.sample, r.step, r.epoch, r.batch, r.x, epochs_logs)
+    snapped = clock()
+    if r.predictions is not None:
+        snap.test_predictions = r.predictions
+    elif r.test:
+        snap.test_predictions = probe.test_predictions(r.test)
+    snap.number = r.number
+    return snap, snapped - began, clock() - snapped if r.test_budgeted else 0.0
 
 
 def serve(watcher: Watcher, requests: Any, ack_fd: int, outbox: SnapshotOutbox) -> None:

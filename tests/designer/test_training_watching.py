@@ -204,10 +204,9 @@ def test_a_snapshot_due_just_before_an_epoch_end_that_takes_one_waits_for_it(mon
     taken: list[tuple[str, int]] = []
     phase = ["batch"]
 
-    def snap(with_test: bool = False, must: bool = True) -> bool:
+    def snap(with_test: bool = False, must: bool = True) -> None:
         taken.append((phase[0], rep.epoch))
         rep.budget.record(clock[0], clock[0])
-        return True
 
     rep.snap = snap
     for epoch in range(1, 61):                      # 10 batches of 10 ms an epoch
